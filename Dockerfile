@@ -1,0 +1,20 @@
+# One image for the API, the worker and the demo emulator; the command picks the process.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY activities ./activities
+COPY api ./api
+COPY config ./config
+COPY emulator ./emulator
+COPY workers ./workers
+COPY workflows ./workflows
+USER node
+EXPOSE 3000
+CMD ["node_modules/.bin/tsx", "api/main.ts"]

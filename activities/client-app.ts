@@ -1,0 +1,323 @@
+import { heartbeat, sleep } from '@temporalio/activity';
+import { XMLBuilder } from 'fast-xml-parser';
+import JSZip from 'jszip';
+import type { Connection } from 'jsforce';
+import type { AppKind, ComponentNames, SalesforceTarget } from '../workflows/definitions';
+import type { SalesforceClients } from './salesforce-clients';
+import { asSalesforceStep, failureFromResultErrors, salesforceFailure } from './salesforce-errors';
+import type { ResultError } from './salesforce-errors';
+
+const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
+/** Required by Salesforce even though the JWT bearer flow never redirects. */
+const CALLBACK_URL = 'https://login.salesforce.com/services/oauth2/success';
+const DEPLOY_POLL_MS = 1000;
+const DEPLOY_TIMEOUT_MS = 5 * 60_000;
+
+export interface CreateClientAppInput {
+  target: SalesforceTarget;
+  appKind: AppKind;
+  names: ComponentNames;
+  certificatePem: string;
+  /** Absent only for the creation check of preflight, which runs before the permission set exists. */
+  permissionSetName?: string;
+  /** Chosen by the workflow so that a retried connected-app deploy keeps the same key. */
+  consumerKey: string;
+  description: string;
+}
+
+export interface ClientAppRef {
+  appKind: AppKind;
+  apiName: string;
+  id?: string;
+  consumerKey: string;
+}
+
+interface MetadataFile {
+  type: string;
+  folder: string;
+  suffix: string;
+  fullName: string;
+  body: Record<string, unknown>;
+}
+
+/** The External Client App's parts, named after the app, in the order they are created (delete in reverse). */
+export function externalClientAppParts(apiName: string) {
+  return {
+    header: { type: 'ExternalClientApplication', folder: 'externalClientApps', suffix: 'eca', fullName: apiName },
+    oauth: {
+      type: 'ExtlClntAppOauthSettings',
+      folder: 'extlClntAppOauthSettings',
+      suffix: 'ecaOauth',
+      fullName: `${apiName}_oauth`,
+    },
+    globalOauth: {
+      type: 'ExtlClntAppGlobalOauthSettings',
+      folder: 'extlClntAppGlobalOauthSets',
+      suffix: 'ecaGlblOauth',
+      fullName: `${apiName}_glbloauth`,
+    },
+    policies: {
+      type: 'ExtlClntAppOauthConfigurablePolicies',
+      folder: 'extlClntAppOauthPolicies',
+      suffix: 'ecaOauthPlcy',
+      fullName: `${apiName}_oauthPlcy`,
+    },
+  } as const;
+}
+
+/**
+ * Element order follows the Metadata WSDL's xsd:sequence (alphabetical for these types): Salesforce has been seen
+ * to ignore misplaced elements.
+ */
+function sorted(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function appFiles(input: CreateClientAppInput, contactEmail: string): MetadataFile[] {
+  const { names } = input;
+  if (input.appKind === 'connected_app') {
+    return [
+      {
+        type: 'ConnectedApp',
+        folder: 'connectedApps',
+        suffix: 'connectedApp',
+        fullName: names.appApiName,
+        body: {
+          contactEmail,
+          description: input.description,
+          label: names.appLabel,
+          oauthConfig: sorted({
+            callbackUrl: CALLBACK_URL,
+            certificate: input.certificatePem,
+            consumerKey: input.consumerKey,
+            isAdminApproved: true,
+            scopes: ['Api', 'RefreshToken'],
+          }),
+          oauthPolicy: { ipRelaxation: 'ENFORCE', refreshTokenPolicy: 'infinite' },
+          ...(input.permissionSetName ? { permissionSetName: [input.permissionSetName] } : {}),
+        },
+      },
+    ];
+  }
+  const parts = externalClientAppParts(names.appApiName);
+  return [
+    {
+      ...parts.header,
+      body: sorted({
+        contactEmail,
+        description: input.description,
+        distributionState: 'Local',
+        isProtected: false,
+        label: names.appLabel,
+      }),
+    },
+    {
+      ...parts.oauth,
+      body: sorted({
+        commaSeparatedOauthScopes: 'Api,RefreshToken',
+        externalClientApplication: names.appApiName,
+        label: parts.oauth.fullName,
+      }),
+    },
+    {
+      ...parts.globalOauth,
+      body: sorted({
+        callbackUrl: CALLBACK_URL,
+        certificate: input.certificatePem,
+        externalClientApplication: names.appApiName,
+        isConsumerSecretOptional: true,
+        isIntrospectAllTokens: false,
+        isPkceRequired: false,
+        isSecretRequiredForRefreshToken: false,
+        label: parts.globalOauth.fullName,
+      }),
+    },
+    {
+      ...parts.policies,
+      body: sorted({
+        commaSeparatedPermissionSet: input.permissionSetName,
+        externalClientApplication: names.appApiName,
+        ipRelaxationPolicyType: 'Enforce',
+        label: parts.policies.fullName,
+        permittedUsersPolicyType: 'AdminApprovedPreAuthorized',
+        refreshTokenPolicyType: 'Infinite',
+      }),
+    },
+  ];
+}
+
+const xml = new XMLBuilder({ format: true, suppressEmptyNode: true });
+
+function xmlDocument(root: string, body: Record<string, unknown>): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build({ [root]: { '@_xmlns': METADATA_NS, ...body } })}`;
+}
+
+/** A deploy package: package.xml plus one file per component, in the folders Salesforce expects. */
+export async function buildPackage(files: MetadataFile[], apiVersion: string): Promise<Buffer> {
+  const zip = new JSZip();
+  const types = new Map<string, string[]>();
+  for (const file of files) {
+    types.set(file.type, [...(types.get(file.type) ?? []), file.fullName]);
+    zip.file(`${file.folder}/${file.fullName}.${file.suffix}`, xmlDocument(file.type, file.body));
+  }
+  zip.file(
+    'package.xml',
+    xmlDocument('Package', {
+      types: [...types].map(([name, members]) => ({ members, name })),
+      version: apiVersion,
+    }),
+  );
+  return zip.generateAsync({ type: 'nodebuffer' });
+}
+
+interface DeployMessage {
+  componentType?: string;
+  fullName?: string;
+  id?: string;
+  problem?: string;
+  problemType?: string;
+  success?: string | boolean;
+}
+
+function asArray<T>(value: T | T[] | undefined | null): T[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Deploys a package and waits for it, heartbeating so that a stuck deploy is noticed and cancellable. */
+export async function deployAndWait(
+  connection: Connection,
+  zip: Buffer,
+  options: { checkOnly: boolean },
+  step: string,
+): Promise<DeployMessage[]> {
+  const started = await connection.metadata.deploy(zip, {
+    singlePackage: true,
+    rollbackOnError: true,
+    checkOnly: options.checkOnly,
+  });
+  const deadline = Date.now() + DEPLOY_TIMEOUT_MS;
+  for (;;) {
+    const result = await connection.metadata.checkDeployStatus(started.id, true);
+    if (result.done === true || String(result.done) === 'true') {
+      const failures = asArray(result.details?.componentFailures as DeployMessage | DeployMessage[] | undefined);
+      if (result.status !== 'Succeeded' || failures.length > 0) {
+        const first = failures[0];
+        throw salesforceFailure(
+          first?.problemType === 'Error' && first.problem?.includes('connected app')
+            ? 'CONNECTED_APP_CREATION_BLOCKED'
+            : (result.errorStatusCode ?? 'DEPLOY_FAILED'),
+          first ? `${first.fullName ?? ''}: ${first.problem ?? ''}` : (result.errorMessage ?? 'deploy failed'),
+          step,
+        );
+      }
+      return asArray(result.details?.componentSuccesses as DeployMessage | DeployMessage[] | undefined);
+    }
+    if (Date.now() > deadline)
+      throw salesforceFailure('DEPLOY_TIMEOUT', `deploy ${started.id} did not finish`, step, { transient: true });
+    heartbeat({ deployId: started.id });
+    await sleep(DEPLOY_POLL_MS);
+  }
+}
+
+/** jsforce's metadata types stop at API 47; newer types (the External Client App parts) are typed here. */
+async function readMetadata<T>(
+  connection: Connection,
+  type: string,
+  fullName: string,
+): Promise<Partial<T> & { fullName?: string }> {
+  const read = connection.metadata.read.bind(connection.metadata) as unknown as (
+    t: string,
+    n: string,
+  ) => Promise<unknown>;
+  return ((await read(type, fullName)) ?? {});
+}
+
+function isMissing(errors: ResultError[] | ResultError | undefined): boolean {
+  return asArray(errors).some((e) =>
+    /NOT_FOUND|INVALID_CROSS_REFERENCE_KEY|ENTITY_IS_DELETED/i.test(
+      `${e.statusCode ?? e.errorCode ?? ''} ${e.message ?? ''}`,
+    ),
+  );
+}
+
+export function createClientAppActivities({
+  clients,
+  contactEmail,
+}: {
+  clients: SalesforceClients;
+  contactEmail: string;
+}) {
+  return {
+    /**
+     * Creates the OAuth client app with the JWT bearer certificate, open only to users pre-authorized through the
+     * connection's permission set. A deploy creates or updates, so a retry after a lost answer converges on the
+     * same single app.
+     */
+    async createClientApp(input: CreateClientAppInput): Promise<ClientAppRef> {
+      const step = 'client_app';
+      return asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const files = appFiles(input, contactEmail);
+        const successes = await deployAndWait(
+          connection,
+          await buildPackage(files, clients.apiVersion),
+          { checkOnly: false },
+          step,
+        );
+        const headerType = input.appKind === 'connected_app' ? 'ConnectedApp' : 'ExternalClientApplication';
+        const id = successes.find((s) => s.componentType === headerType && s.fullName === input.names.appApiName)?.id;
+        if (input.appKind === 'connected_app') {
+          return { appKind: input.appKind, apiName: input.names.appApiName, id, consumerKey: input.consumerKey };
+        }
+        const global = externalClientAppParts(input.names.appApiName).globalOauth;
+        const settings = await readMetadata<{ consumerKey: string }>(connection, global.type, global.fullName);
+        if (!settings.consumerKey) {
+          throw salesforceFailure('CONSUMER_KEY_MISSING', `${global.fullName} has no consumer key`, step, {
+            transient: true,
+          });
+        }
+        return { appKind: input.appKind, apiName: input.names.appApiName, id, consumerKey: settings.consumerKey };
+      });
+    },
+
+    /** Validates a connected-app deploy without saving it: the only way to learn whether the org allows one. */
+    async checkConnectedAppAllowed(input: CreateClientAppInput): Promise<void> {
+      const step = 'preflight';
+      await asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        await deployAndWait(
+          connection,
+          await buildPackage(appFiles(input, contactEmail), clients.apiVersion),
+          { checkOnly: true },
+          step,
+        );
+      });
+    },
+
+    /** Deletes the app, whichever kind; parts already gone count as deleted. */
+    async deleteClientApp(input: { target: SalesforceTarget; appKind: AppKind; apiName: string }): Promise<boolean> {
+      const step = 'remove_client_app';
+      return asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const parts =
+          input.appKind === 'connected_app'
+            ? [{ type: 'ConnectedApp', fullName: input.apiName }]
+            : Object.values(externalClientAppParts(input.apiName)).reverse();
+        let removed = false;
+        for (const part of parts) {
+          const existing = await readMetadata(connection, part.type, part.fullName);
+          if (!existing.fullName) continue;
+          const result = (await connection.metadata.delete(part.type, part.fullName)) as unknown as {
+            success: boolean | string;
+            errors?: ResultError | ResultError[];
+          };
+          if (String(result.success) !== 'true' && !isMissing(result.errors))
+            throw failureFromResultErrors(asArray(result.errors), step);
+          removed = true;
+        }
+        return removed;
+      });
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import type { Connection } from 'jsforce';
+import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
+import { destroyAll, findPermissionSet } from './permission-set';
+import type { SalesforceClients } from './salesforce-clients';
+import { asSalesforceStep, isDuplicate } from './salesforce-errors';
+import { queryAll, soqlString } from './soql';
+
+export interface CreateIntegrationUserInput {
+  target: SalesforceTarget;
+  names: ComponentNames;
+  integrationProfileId: string;
+}
+
+export interface IntegrationUserRef {
+  id: string;
+  username: string;
+}
+
+interface UserRow {
+  Id: string;
+  Username: string;
+  IsActive: boolean;
+}
+
+async function findUser(connection: Connection, username: string): Promise<UserRow | undefined> {
+  const [user] = await queryAll<UserRow>(
+    connection,
+    `SELECT Id, Username, IsActive FROM User WHERE Username = ${soqlString(username)}`,
+  );
+  return user;
+}
+
+/** A username that keeps the email form but can never collide with the one a later connection gets. */
+export function retiredUsername(username: string, stamp: string): string {
+  const at = username.lastIndexOf('@');
+  return `${username.slice(0, at)}.retired-${stamp}${username.slice(at)}`;
+}
+
+export function createIntegrationUserActivities({
+  clients,
+  contactEmail,
+}: {
+  clients: SalesforceClients;
+  contactEmail: string;
+}) {
+  return {
+    /**
+     * Creates the API-only integration user. Its username is derived from the operation, so a retry after a lost
+     * response finds the user the earlier attempt created and adopts it.
+     */
+    async createIntegrationUser(input: CreateIntegrationUserInput): Promise<IntegrationUserRef> {
+      const step = 'integration_user';
+      return asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const existing = await findUser(connection, input.names.username);
+        if (existing) {
+          if (!existing.IsActive) await connection.sobject('User').update({ Id: existing.Id, IsActive: true });
+          return { id: existing.Id, username: existing.Username };
+        }
+        try {
+          const result = await connection.sobject('User').create({
+            Username: input.names.username,
+            LastName: input.names.userLastName,
+            Alias: input.names.userAlias,
+            Email: contactEmail,
+            ProfileId: input.integrationProfileId,
+            TimeZoneSidKey: 'GMT',
+            LocaleSidKey: 'en_US',
+            LanguageLocaleKey: 'en_US',
+            EmailEncodingKey: 'UTF-8',
+          });
+          if (!result.id) throw new Error('Salesforce created the user but returned no id');
+          return { id: result.id, username: input.names.username };
+        } catch (err) {
+          const code = (err as { errorCode?: string }).errorCode;
+          if (code !== 'DUPLICATE_USERNAME') throw err;
+          // The name is taken: by our own earlier attempt (adopt it) or by someone else anywhere in Salesforce.
+          const adopted = await findUser(connection, input.names.username);
+          if (adopted) return { id: adopted.Id, username: adopted.Username };
+          throw err;
+        }
+      });
+    },
+
+    /** Gives the user the API integration permission set license, then the connection's permission set. */
+    async grantUserAccess(input: {
+      target: SalesforceTarget;
+      userId: string;
+      permissionSetId: string;
+      permissionSetLicenseId: string;
+    }): Promise<void> {
+      const step = 'user_access';
+      await asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const [license] = await queryAll<{ Id: string }>(
+          connection,
+          `SELECT Id FROM PermissionSetLicenseAssign WHERE AssigneeId = ${soqlString(input.userId)} AND PermissionSetLicenseId = ${soqlString(input.permissionSetLicenseId)}`,
+        );
+        if (!license) {
+          await createUnlessDuplicate(connection, 'PermissionSetLicenseAssign', {
+            AssigneeId: input.userId,
+            PermissionSetLicenseId: input.permissionSetLicenseId,
+          });
+        }
+        const [assignment] = await queryAll<{ Id: string }>(
+          connection,
+          `SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = ${soqlString(input.userId)} AND PermissionSetId = ${soqlString(input.permissionSetId)}`,
+        );
+        if (!assignment) {
+          await createUnlessDuplicate(connection, 'PermissionSetAssignment', {
+            AssigneeId: input.userId,
+            PermissionSetId: input.permissionSetId,
+          });
+        }
+      });
+    },
+
+    /** Removes what `grantUserAccess` gave: the permission set assignment, then the license assignment. */
+    async removeUserAccess(input: {
+      target: SalesforceTarget;
+      username: string;
+      permissionSetName: string;
+    }): Promise<boolean> {
+      const step = 'remove_user_access';
+      return asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const user = await findUser(connection, input.username);
+        if (!user) return false;
+        await removeAccessOf(connection, user.Id, step, input.permissionSetName);
+        return true;
+      });
+    },
+
+    /**
+     * Salesforce cannot delete users: deactivate, free the username for a later connection, and remove every
+     * permission set and license assignment (an inactive user keeps them otherwise).
+     */
+    async deactivateIntegrationUser(input: {
+      target: SalesforceTarget;
+      username: string;
+      retirementStamp: string;
+    }): Promise<boolean> {
+      const step = 'deactivate_user';
+      return asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const user = await findUser(connection, input.username);
+        if (!user) return false;
+        await removeAccessOf(connection, user.Id, step);
+        await connection.sobject('User').update({
+          Id: user.Id,
+          IsActive: false,
+          Username: retiredUsername(user.Username, input.retirementStamp),
+        });
+        return true;
+      });
+    },
+  };
+}
+
+async function createUnlessDuplicate(connection: Connection, type: string, record: Record<string, unknown>) {
+  try {
+    await connection.sobject(type).create(record);
+  } catch (err) {
+    if (!isDuplicate(err)) throw err;
+  }
+}
+
+/** Deletes the user's non-profile permission set assignments (or only those of one set) and license assignments. */
+async function removeAccessOf(connection: Connection, userId: string, step: string, onlyPermissionSetName?: string) {
+  let assignments = await queryAll<{
+    Id: string;
+    PermissionSetId: string;
+    PermissionSet?: { IsOwnedByProfile?: boolean };
+  }>(
+    connection,
+    `SELECT Id, PermissionSetId, PermissionSet.IsOwnedByProfile FROM PermissionSetAssignment WHERE AssigneeId = ${soqlString(userId)}`,
+  );
+  assignments = assignments.filter((a) => a.PermissionSet?.IsOwnedByProfile !== true);
+  if (onlyPermissionSetName) {
+    const permissionSet = await findPermissionSet(connection, onlyPermissionSetName);
+    assignments = permissionSet ? assignments.filter((a) => a.PermissionSetId === permissionSet.id) : [];
+  }
+  await destroyAll(
+    connection,
+    'PermissionSetAssignment',
+    assignments.map((a) => a.Id),
+    step,
+  );
+  const licenses = await queryAll<{ Id: string }>(
+    connection,
+    `SELECT Id FROM PermissionSetLicenseAssign WHERE AssigneeId = ${soqlString(userId)}`,
+  );
+  await destroyAll(
+    connection,
+    'PermissionSetLicenseAssign',
+    licenses.map((l) => l.Id),
+    step,
+  );
+}

@@ -1,0 +1,164 @@
+import type { Connection } from 'jsforce';
+import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
+import type { FieldGrant } from './preflight';
+import type { SalesforceClients } from './salesforce-clients';
+import { asSalesforceStep, failureFromResultErrors, isDuplicate, isNotFound } from './salesforce-errors';
+import type { ResultError } from './salesforce-errors';
+import { queryAll, soqlString } from './soql';
+
+export interface CreatePermissionSetInput {
+  target: SalesforceTarget;
+  names: ComponentNames;
+  grants: FieldGrant[];
+  description: string;
+}
+
+export interface PermissionSetRef {
+  id: string;
+  name: string;
+}
+
+interface SaveResultLike {
+  id?: string;
+  success: boolean;
+  errors: ResultError[];
+}
+
+/** sObject Collections: up to 200 rows per call, all or none, so a failure leaves no half-written batch. */
+async function createAll(connection: Connection, type: string, records: Record<string, unknown>[], step: string) {
+  if (records.length === 0) return;
+  const results = (await connection.create(type, records, {
+    allOrNone: true,
+    allowRecursive: true,
+  })) as SaveResultLike[];
+  const failed = results.find((r) => !r.success);
+  if (failed) throw failureFromResultErrors(failed.errors, step);
+}
+
+async function destroyAll(connection: Connection, type: string, ids: string[], step: string) {
+  if (ids.length === 0) return;
+  const results = (await connection.destroy(type, ids, { allOrNone: false, allowRecursive: true })) as SaveResultLike[];
+  const failed = results.find(
+    (r) => !r.success && !r.errors.some((e) => isNotFound({ errorCode: e.statusCode ?? e.errorCode })),
+  );
+  if (failed) throw failureFromResultErrors(failed.errors, step);
+}
+
+export async function findPermissionSet(connection: Connection, name: string): Promise<PermissionSetRef | undefined> {
+  const [found] = await queryAll<{ Id: string; Name: string }>(
+    connection,
+    `SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlString(name)}`,
+  );
+  return found ? { id: found.Id, name: found.Name } : undefined;
+}
+
+export function createPermissionSetActivities({ clients }: { clients: SalesforceClients }) {
+  return {
+    /**
+     * Creates the permission set with read access to exactly the configured objects and fields. Looks before it
+     * creates: a permission set or rows left by an earlier attempt of this operation are adopted, never duplicated.
+     */
+    async createPermissionSet(input: CreatePermissionSetInput): Promise<PermissionSetRef> {
+      const step = 'permission_set';
+      return asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        let permissionSet = await findPermissionSet(connection, input.names.permissionSetName);
+        let adopted = Boolean(permissionSet);
+        if (!permissionSet) {
+          try {
+            const result = await connection.sobject('PermissionSet').create({
+              Name: input.names.permissionSetName,
+              Label: input.names.permissionSetLabel,
+              Description: input.description,
+            });
+            if (!result.id) throw new Error('Salesforce created the permission set but returned no id');
+            permissionSet = { id: result.id, name: input.names.permissionSetName };
+          } catch (err) {
+            if (!isDuplicate(err)) throw err;
+            permissionSet = await findPermissionSet(connection, input.names.permissionSetName);
+            if (!permissionSet) throw err;
+            adopted = true;
+          }
+        }
+        const created: PermissionSetRef = permissionSet;
+        const parentId = created.id;
+        const existingObjects = new Set<string>();
+        const existingFields = new Set<string>();
+        if (adopted) {
+          for (const row of await queryAll<{ SobjectType: string }>(
+            connection,
+            `SELECT Id, SobjectType FROM ObjectPermissions WHERE ParentId = ${soqlString(parentId)}`,
+          ))
+            existingObjects.add(row.SobjectType.toLowerCase());
+          for (const row of await queryAll<{ Field: string }>(
+            connection,
+            `SELECT Id, Field FROM FieldPermissions WHERE ParentId = ${soqlString(parentId)}`,
+          ))
+            existingFields.add(row.Field.toLowerCase());
+        }
+        await createAll(
+          connection,
+          'ObjectPermissions',
+          input.grants
+            .filter((g) => !existingObjects.has(g.object.toLowerCase()))
+            .map((g) => ({
+              ParentId: parentId,
+              SobjectType: g.object,
+              PermissionsRead: true,
+              PermissionsCreate: false,
+              PermissionsEdit: false,
+              PermissionsDelete: false,
+              PermissionsViewAllRecords: false,
+              PermissionsModifyAllRecords: false,
+            })),
+          step,
+        );
+        await createAll(
+          connection,
+          'FieldPermissions',
+          input.grants.flatMap((g) =>
+            g.fieldPermissions
+              .filter((field) => !existingFields.has(field.toLowerCase()))
+              .map((field) => ({
+                ParentId: parentId,
+                SobjectType: g.object,
+                Field: field,
+                PermissionsRead: true,
+                PermissionsEdit: false,
+              })),
+          ),
+          step,
+        );
+        return created;
+      });
+    },
+
+    /** Removes the permission set: first every assignment of it (Salesforce refuses while assigned), then itself. */
+    async deletePermissionSet(input: { target: SalesforceTarget; permissionSetName: string }): Promise<boolean> {
+      const step = 'remove_permission_set';
+      return asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const permissionSet = await findPermissionSet(connection, input.permissionSetName);
+        if (!permissionSet) return false;
+        const assignments = await queryAll<{ Id: string }>(
+          connection,
+          `SELECT Id FROM PermissionSetAssignment WHERE PermissionSetId = ${soqlString(permissionSet.id)}`,
+        );
+        await destroyAll(
+          connection,
+          'PermissionSetAssignment',
+          assignments.map((a) => a.Id),
+          step,
+        );
+        try {
+          await connection.sobject('PermissionSet').destroy(permissionSet.id);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        return true;
+      });
+    },
+  };
+}
+
+export { createAll, destroyAll };

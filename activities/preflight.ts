@@ -1,0 +1,233 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type {
+  AgentConfiguration,
+  AppKind,
+  ComponentNames,
+  ObjectFieldSelection,
+  SalesforceTarget,
+} from '../workflows/definitions';
+import { ErrorType } from '../workflows/definitions';
+import { componentNames } from '../workflows/naming';
+import type { SalesforceClients } from './salesforce-clients';
+import { asSalesforceStep, salesforceFailure } from './salesforce-errors';
+import { compositeBatch, queryUrl, soqlString, subrequestError } from './soql';
+import type { BatchSubresponse } from './soql';
+
+export const INTEGRATION_LICENSE_NAME = 'Salesforce Integration';
+export const INTEGRATION_PSL_DEVELOPER_NAME = 'SalesforceAPIIntegrationPsl';
+
+/** The admin permissions an enable needs, with the name Setup shows for each. */
+const REQUIRED_ADMIN_PERMISSIONS: Record<string, string> = {
+  PermissionsApiEnabled: 'API Enabled',
+  PermissionsManageUsers: 'Manage Users',
+  PermissionsCustomizeApplication: 'Customize Application',
+  PermissionsModifyAllData: 'Modify All Data',
+  PermissionsManageProfilesPermissionsets: 'Manage Profiles and Permission Sets',
+  PermissionsAssignPermissionSets: 'Assign Permission Sets',
+};
+
+export interface PreflightInput {
+  tenantId: string;
+  operationId: string;
+  target: SalesforceTarget;
+  appKind: AppKind;
+  agentName: string;
+  agentConfiguration: AgentConfiguration;
+}
+
+export interface FieldGrant {
+  object: string;
+  /** Fields that get a FieldPermissions row (`Object.Field`). */
+  fieldPermissions: string[];
+  /** Every configured field; required fields are readable through object access alone. */
+  fields: string[];
+}
+
+export interface PreflightResult {
+  orgId: string;
+  names: ComponentNames;
+  integrationProfileId: string;
+  permissionSetLicenseId: string;
+  grants: FieldGrant[];
+  /** An object the readiness check queries as the integration user. */
+  probeObject: string;
+}
+
+interface DescribeField {
+  name: string;
+  permissionable?: boolean;
+}
+
+interface QueryResult<T> {
+  records: T[];
+}
+
+export interface PreflightDependencies {
+  clients: SalesforceClients;
+  usernameDomain: string;
+}
+
+function preflightFailure(problems: string[], fix: string, salesforceCode = 'PREFLIGHT_FAILED'): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.preflightFailed,
+    message: problems.join(' '),
+    nonRetryable: true,
+    details: [
+      { salesforceCode, salesforceMessage: problems.join(' '), message: problems.join(' '), fix, step: 'preflight' },
+    ],
+  });
+}
+
+function recordsOf<T>(response: BatchSubresponse | undefined, what: string): T[] {
+  if (!response) throw salesforceFailure('UNKNOWN_EXCEPTION', `no answer for ${what}`, 'preflight');
+  const error = subrequestError(response);
+  if (error) throw salesforceFailure(error.errorCode, `${what}: ${error.message}`, 'preflight');
+  return (response.result as QueryResult<T>).records;
+}
+
+/** Checks each configured field against the org's describe; collects every problem rather than the first. */
+function checkFields(
+  selection: ObjectFieldSelection,
+  response: BatchSubresponse | undefined,
+  problems: string[],
+): FieldGrant | undefined {
+  if (!response || response.statusCode === 404) {
+    problems.push(`Object ${selection.object} does not exist in this org.`);
+    return undefined;
+  }
+  const error = subrequestError(response);
+  if (error) throw salesforceFailure(error.errorCode, `describe ${selection.object}: ${error.message}`, 'preflight');
+  const describe = response.result as { fields: DescribeField[] };
+  const byName = new Map(describe.fields.map((f) => [f.name.toLowerCase(), f]));
+  const fieldPermissions: string[] = [];
+  const fields: string[] = [];
+  for (const requested of selection.fields) {
+    const field = byName.get(requested.toLowerCase());
+    if (!field) {
+      problems.push(`Field ${selection.object}.${requested} does not exist in this org.`);
+      continue;
+    }
+    fields.push(field.name);
+    // Non-permissionable fields (Id, required fields) are readable through object access and take no FLS row.
+    if (field.permissionable) fieldPermissions.push(`${selection.object}.${field.name}`);
+  }
+  return { object: selection.object, fields, fieldPermissions };
+}
+
+export function createPreflightActivities({ clients, usernameDomain }: PreflightDependencies) {
+  return {
+    /**
+     * Everything an enable needs to know before it creates anything, in one Composite Batch call (plus one per
+     * 20 more objects): the admin's permissions, the org, the integration license, profile and permission set
+     * license, each configured object's fields, and any component left by an earlier connection.
+     */
+    async preflight(input: PreflightInput): Promise<PreflightResult> {
+      return asSalesforceStep('preflight', async () => {
+        if (input.agentConfiguration.objects.length === 0) {
+          throw preflightFailure(
+            ['The agent configuration names no object to read.'],
+            'Configure the objects and fields the agent reads, then enable again.',
+          );
+        }
+        const connection = await clients.admin(input.target, 'preflight');
+        const provisional = componentNames({ ...input, orgId: '000000000000000', usernameDomain });
+        const permissionNames = Object.keys(REQUIRED_ADMIN_PERMISSIONS).join(', ');
+        const fixed = [
+          queryUrl(`SELECT ${permissionNames} FROM UserPermissionAccess`),
+          queryUrl('SELECT Id, Name FROM Organization'),
+          queryUrl(
+            `SELECT Id, Name, TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = ${soqlString(INTEGRATION_LICENSE_NAME)}`,
+          ),
+          queryUrl(`SELECT Id, Name FROM Profile WHERE UserLicense.Name = ${soqlString(INTEGRATION_LICENSE_NAME)}`),
+          queryUrl(
+            `SELECT Id, TotalLicenses, UsedLicenses FROM PermissionSetLicense WHERE DeveloperName = ${soqlString(INTEGRATION_PSL_DEVELOPER_NAME)}`,
+          ),
+          queryUrl(`SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlString(provisional.permissionSetName)}`),
+          queryUrl(`SELECT Id, Name FROM ConnectedApplication WHERE Name = ${soqlString(provisional.appLabel)}`),
+        ];
+        const describes = input.agentConfiguration.objects.map(
+          (o) => `/sobjects/${encodeURIComponent(o.object)}/describe`,
+        );
+        const responses = await compositeBatch(
+          connection,
+          [...fixed, ...describes].map((url) => ({ method: 'GET' as const, url })),
+        );
+        const [permissions, organization, licenses, profiles, psls, permissionSets, apps] = fixed.map(
+          (_, i) => responses[i],
+        );
+
+        const admin = recordsOf<Record<string, boolean>>(permissions, 'admin permissions')[0] ?? {};
+        const missingPermissions = Object.entries(REQUIRED_ADMIN_PERMISSIONS)
+          .filter(([field]) => admin[field] !== true)
+          .map(([, label]) => label);
+        if (missingPermissions.length > 0) {
+          throw preflightFailure(
+            [`The Salesforce admin lacks these permissions: ${missingPermissions.join(', ')}.`],
+            'Sign in with a Salesforce admin who has them (the System Administrator profile does), then enable again.',
+            'INSUFFICIENT_ACCESS',
+          );
+        }
+        const org = recordsOf<{ Id: string }>(organization, 'organization')[0];
+        if (!org)
+          throw salesforceFailure('UNKNOWN_EXCEPTION', 'the org did not return its Organization row', 'preflight');
+
+        const problems: string[] = [];
+        const license = recordsOf<{ TotalLicenses: number; UsedLicenses: number }>(licenses, 'user licenses')[0];
+        if (!license) problems.push(`The org has no ${INTEGRATION_LICENSE_NAME} user license.`);
+        else if (license.UsedLicenses >= license.TotalLicenses) {
+          throw preflightFailure(
+            [`All ${license.TotalLicenses} ${INTEGRATION_LICENSE_NAME} user licenses are in use.`],
+            'Free one (deactivate an unused integration user) or buy more in Salesforce, then enable again.',
+            'LICENSE_LIMIT_EXCEEDED',
+          );
+        }
+        const profile = recordsOf<{ Id: string }>(profiles, 'integration profile')[0];
+        if (!profile)
+          problems.push(
+            `No profile uses the ${INTEGRATION_LICENSE_NAME} license (Minimum Access - API Only Integrations).`,
+          );
+        const psl = recordsOf<{ Id: string; TotalLicenses: number; UsedLicenses: number }>(
+          psls,
+          'permission set licenses',
+        )[0];
+        if (!psl) problems.push('The org has no Salesforce API Integration permission set license.');
+        else if (psl.UsedLicenses >= psl.TotalLicenses)
+          problems.push('Every Salesforce API Integration permission set license is in use.');
+
+        const leftovers = [
+          ...recordsOf<{ Name: string }>(permissionSets, 'permission sets').map((p) => `permission set ${p.Name}`),
+          ...recordsOf<{ Name: string }>(apps, 'connected applications').map((a) => `app "${a.Name}"`),
+        ];
+        if (leftovers.length > 0) {
+          throw preflightFailure(
+            [`Components of an earlier connection remain in Salesforce: ${leftovers.join(', ')}.`],
+            'Select Reconnect: it removes them and creates the connection again.',
+            'LEFTOVER_COMPONENTS',
+          );
+        }
+
+        const grants: FieldGrant[] = [];
+        input.agentConfiguration.objects.forEach((selection, i) => {
+          const grant = checkFields(selection, responses[fixed.length + i], problems);
+          if (grant) grants.push(grant);
+        });
+        if (problems.length > 0 || !profile || !psl) {
+          throw preflightFailure(
+            problems,
+            'Fix the agent configuration or the org as described, then enable again.',
+            problems.some((p) => p.startsWith('Field')) ? 'INVALID_FIELD' : 'INVALID_TYPE',
+          );
+        }
+        const probeObject = grants[0]?.object ?? 'Account';
+        return {
+          orgId: org.Id,
+          names: componentNames({ ...input, orgId: org.Id, usernameDomain }),
+          integrationProfileId: profile.Id,
+          permissionSetLicenseId: psl.Id,
+          grants,
+          probeObject,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+
+export interface DevServerOptions {
+  binary: string;
+  port: number;
+  /** Omit for a headless server. */
+  uiPort?: number;
+  /** SQLite file; omit for an in-memory server that forgets everything on exit. */
+  dbFile?: string;
+  searchAttributes: Record<string, SearchAttributeType  >;
+  codecEndpoint?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningDevServer {
+  address: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const CLI_TYPE_NAMES: Record<string, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+/** Waits until a Temporal frontend answers GetSystemInfo, or throws after `timeoutMs`. */
+export async function waitForTemporal(address: string, timeoutMs: number, isAlive: () => boolean = () => true) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!isAlive()) throw new Error(`Temporal server for ${address} exited during start-up`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+/** True when something already answers as a Temporal frontend at `address`. */
+export async function isTemporalUp(address: string): Promise<boolean> {
+  try {
+    await waitForTemporal(address, 1500);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `temporal server start-dev` as a child process and waits until it serves. */
+export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+  for (const [name, type] of Object.entries(options.searchAttributes)) {
+    args.push('--search-attribute', `${name}=${CLI_TYPE_NAMES[type] ?? type}`);
+  }
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forward = (chunk: Buffer) => options.log?.(chunk.toString('utf8').trimEnd());
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const address = `127.0.0.1:${options.port}`;
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exitedPromise;
+    clearTimeout(timer);
+  };
+  try {
+    await waitForTemporal(address, 60_000, () => !exited);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { address, process: child, stop };
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { ActivityDependencies } from '../../activities';
+import { SalesforceClients } from '../../activities/salesforce-clients';
+import { EncryptedFileSecretStore } from '../../activities/secret-store';
+import { createServiceWorker } from '../../workers/service-worker';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test file (webpack takes seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: silentLogger });
+  return bundle;
+}
+
+const silentLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** Connects to the dev server that the Jest global setup started. */
+export async function devServerEnvironment(): Promise<TestWorkflowEnvironment> {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the tests through `npm test`');
+  return TestWorkflowEnvironment.createFromExistingServer({ address });
+}
+
+/** A secret store in a fresh temporary folder with a random master key. */
+export async function temporarySecretStore(): Promise<{ store: EncryptedFileSecretStore; dir: string }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-connections-secrets-'));
+  const key = { id: 'test', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') };
+  return { store: new EncryptedFileSecretStore(dir, [key]), dir };
+}
+
+export interface TestDependenciesOptions {
+  secrets: EncryptedFileSecretStore;
+  oauthClient?: { clientId: string; clientSecret: string };
+}
+
+export function testDependencies(options: TestDependenciesOptions): ActivityDependencies {
+  return {
+    clients: new SalesforceClients(options.secrets, { apiVersion: '66.0', oauthClient: options.oauthClient }),
+    secrets: options.secrets,
+    usernameDomain: 'test.agent-connections.app',
+    contactEmail: 'admin@agent-connections.app',
+    certificateValidityDays: 30,
+  };
+}
+
+/** A worker of the real service (real workflows, real activities) on a task queue of its own. */
+export async function startServiceWorker(
+  env: TestWorkflowEnvironment,
+  dependencies: ActivityDependencies,
+): Promise<{ worker: Worker; taskQueue: string; running: Promise<void> }> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await createServiceWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    dependencies,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  return { worker, taskQueue, running };
+}

@@ -1,0 +1,73 @@
+import type { Duration } from '@temporalio/common';
+import type { ActivityOptions } from '@temporalio/workflow';
+import { ErrorType } from './definitions';
+
+/** Failures that no retry can fix; everything else an activity throws is retried per the policy of its profile. */
+const PERMANENT_ERROR_TYPES = [
+  ErrorType.salesforcePermanent,
+  ErrorType.preflightFailed,
+  ErrorType.invalidConfiguration,
+  ErrorType.secretMissing,
+];
+
+/**
+ * Forward steps: each Salesforce call is quick, so 2 minutes bounds a hung call. Transient failures (locks, limits,
+ * 5xx, network, expired sessions) back off from 0.5 s to at most 1 minute, 10 attempts (about 5 minutes in all)
+ * before the saga gives up and compensates.
+ */
+export const FORWARD_STEP: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
+  },
+};
+
+/**
+ * The client app is created by a Metadata deploy that the activity polls; it heartbeats, so a worker that dies
+ * mid-deploy is noticed within 30 s rather than at the 10-minute limit.
+ */
+export const DEPLOY_STEP: ActivityOptions = {
+  ...FORWARD_STEP,
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+};
+
+/**
+ * Compensations must get through if at all possible: longer backoff (up to 5 minutes between attempts) and 15
+ * attempts (about 40 minutes). Still bounded, so that a rollback that cannot finish ends as "rollback incomplete"
+ * with what remains listed, instead of hanging forever.
+ */
+export const COMPENSATION_STEP: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 15,
+    nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
+  },
+};
+
+/**
+ * Readiness: Salesforce needs 2-10 minutes before a new app accepts the JWT bearer flow. Each attempt is one token
+ * request and one query; retries wait 2 s, growing by 1.5 up to 1 minute between tries, for as long as the
+ * operation's readiness timeout (15 minutes by default). The waits are server-side timers: no worker is busy.
+ */
+export function readinessCheck(timeout: Duration): ActivityOptions {
+  return {
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: timeout,
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 1.5,
+      maximumInterval: '1 minute',
+      maximumAttempts: 0,
+      nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
+    },
+  };
+}

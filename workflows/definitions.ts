@@ -1,0 +1,276 @@
+/**
+ * The contracts shared by the API, the worker, the workflows and the tests: task queue, workflow IDs, messages,
+ * search attributes, state and error types. No I/O here: workflow code imports it.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const TASK_QUEUE = 'agent-connections';
+
+export const CRMS = ['salesforce', 'dynamics365'] as const;
+export type Crm = (typeof CRMS)[number];
+
+export type ConnectionStatus =
+  | 'disabled'
+  | 'enabling'
+  | 'enabled'
+  | 'needs_reconnect'
+  | 'error'
+  | 'disabling'
+  | 'reconnecting'
+  | 'rollback_incomplete';
+
+export type OperationKind = 'enable' | 'disable' | 'reconnect';
+export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'rollback_incomplete' | 'cancelled';
+
+/** External Client App (the default since Spring '26) or a legacy Connected App where the org still allows it. */
+export type AppKind = 'external_client_app' | 'connected_app';
+
+/** A reference to a value in the secret store; workflow histories carry these, never the secrets. */
+export interface SecretRef {
+  secretRef: string;
+}
+
+export interface ObjectFieldSelection {
+  object: string;
+  fields: string[];
+}
+
+/** What the agent reads: exactly what the permission set grants, no more. */
+export interface AgentConfiguration {
+  objects: ObjectFieldSelection[];
+}
+
+export const DEFAULT_AGENT_NAME = 'Copilot for Sales';
+
+/** Where and as whom the service provisions: the org and a reference to the admin's OAuth credentials. */
+export interface SalesforceTarget {
+  loginUrl: string;
+  instanceUrl: string;
+  adminCredentials: SecretRef;
+}
+
+export interface EnableRequest {
+  operationId: string;
+  target: SalesforceTarget;
+  appKind: AppKind;
+  agentName?: string;
+  /** Overrides the agent configuration held by the connection for this operation. */
+  agentConfiguration?: AgentConfiguration;
+  /** Temporal duration, e.g. "15 minutes". */
+  readinessTimeout?: string;
+}
+
+export interface DisableRequest {
+  operationId: string;
+  /** Fresh admin credentials; the ones recorded at enable are used when absent. */
+  adminCredentials?: SecretRef;
+}
+
+export interface ReconnectRequest {
+  operationId: string;
+  target?: SalesforceTarget;
+  appKind?: AppKind;
+  agentConfiguration?: AgentConfiguration;
+  readinessTimeout?: string;
+}
+
+export interface CancelRequest {
+  operationId: string;
+}
+
+/** Names of everything one connection creates, derived from the agent's name, the org and the operation. */
+export interface ComponentNames {
+  appLabel: string;
+  appApiName: string;
+  permissionSetLabel: string;
+  permissionSetName: string;
+  userLastName: string;
+  username: string;
+  userAlias: string;
+}
+
+export interface ConnectionDetails {
+  appKind: AppKind;
+  appLabel: string;
+  appApiName: string;
+  appId?: string;
+  consumerKey: string;
+  integrationUserId: string;
+  integrationUsername: string;
+  permissionSetId: string;
+  permissionSetName: string;
+  grantedObjects: ObjectFieldSelection[];
+  orgId: string;
+  loginUrl: string;
+  instanceUrl: string;
+  privateKey: SecretRef;
+  certificateExpiresAt: string;
+  createdAt: string;
+}
+
+/** One Salesforce component the service created (or may have created); enough to find and remove it again. */
+export interface ComponentRef {
+  kind: 'permission_set' | 'integration_user' | 'user_access' | 'client_app' | 'signing_key';
+  name: string;
+  id?: string;
+  appKind?: AppKind;
+}
+
+/** An error as an admin reads it: what happened, the Salesforce code, and what to do about it. */
+export interface ConnectionError {
+  type: string;
+  salesforceCode?: string;
+  message: string;
+  fix: string;
+  step?: string;
+  at: string;
+}
+
+export interface StepProgress {
+  step: string;
+  title: string;
+  /** 1-based position among the operation's steps. */
+  index: number;
+  total: number;
+  startedAt: string;
+}
+
+export interface OperationRecord {
+  id: string;
+  kind: OperationKind;
+  status: OperationStatus;
+  workflowId: string;
+  startedAt: string;
+  endedAt?: string;
+  currentStep?: StepProgress;
+  stepsDone: string[];
+  stepsCompensated: string[];
+  failure?: ConnectionError;
+  /** Components left in the org when a rollback or a disable could not finish. */
+  remaining?: ComponentRef[];
+}
+
+export interface ConnectionState {
+  tenantId: string;
+  crm: Crm;
+  status: ConnectionStatus;
+  statusMessage: string;
+  target?: SalesforceTarget;
+  appKind?: AppKind;
+  agentName: string;
+  agentConfiguration?: AgentConfiguration;
+  details?: ConnectionDetails;
+  lastError?: ConnectionError;
+  needsReconnect?: { reason: string; missingFields: string[] };
+  currentOperation?: OperationRecord;
+  /** Most recent first, bounded. */
+  operations: OperationRecord[];
+  /** Components known to remain in the org from an incomplete rollback; disable and reconnect remove them. */
+  leftovers: ComponentRef[];
+  updatedAt: string;
+}
+
+export interface OperationAccepted {
+  operationId: string;
+  kind: OperationKind;
+  workflowId: string;
+}
+
+/** Input of the long-lived per-connection workflow; carries the state across continue-as-new. */
+export interface ConnectionWorkflowInput {
+  tenantId: string;
+  crm: Crm;
+  state?: ConnectionState;
+}
+
+export interface EnableSagaInput {
+  tenantId: string;
+  operationId: string;
+  parentWorkflowId: string;
+  target: SalesforceTarget;
+  appKind: AppKind;
+  agentName: string;
+  agentConfiguration: AgentConfiguration;
+  /** How long to wait for Salesforce to make the new app usable (Temporal duration; default 15 minutes). */
+  readinessTimeout?: string;
+}
+
+export interface DisableSagaInput {
+  tenantId: string;
+  operationId: string;
+  parentWorkflowId: string;
+  target: SalesforceTarget;
+  agentName: string;
+  details?: ConnectionDetails;
+  leftovers: ComponentRef[];
+}
+
+export interface DisableResult {
+  removed: ComponentRef[];
+}
+
+/** Details attached to a saga's failure, so that the connection knows what was undone and what remains. */
+export interface SagaFailureDetails {
+  error: ConnectionError;
+  stepsDone: string[];
+  stepsCompensated: string[];
+  remaining: ComponentRef[];
+}
+
+// Messages of the connection workflow.
+export const enableUpdate = defineUpdate<OperationAccepted, [EnableRequest]>('enable');
+export const disableUpdate = defineUpdate<OperationAccepted, [DisableRequest]>('disable');
+export const reconnectUpdate = defineUpdate<OperationAccepted, [ReconnectRequest]>('reconnect');
+export const cancelOperationUpdate = defineUpdate<OperationRecord, [CancelRequest]>('cancelOperation');
+export const configureAgentUpdate = defineUpdate<ConnectionState, [AgentConfiguration]>('configureAgent');
+export const stateQuery = defineQuery<ConnectionState>('state');
+export type StepEvent = 'started' | 'done' | 'compensated' | 'compensation_failed';
+
+export interface StepProgressEvent {
+  operationId: string;
+  event: StepEvent;
+  progress: StepProgress;
+}
+
+/** Sent by a running saga to its connection so that status shows the current step. */
+export const stepProgressSignal = defineSignal<[StepProgressEvent]>('stepProgress');
+
+/** The memo key under which the connection workflow publishes its state (readable with no worker running). */
+export const STATE_MEMO_KEY = 'state';
+
+export const SEARCH_ATTRIBUTES = {
+  tenantId: defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD),
+  crm: defineSearchAttributeKey('Crm', SearchAttributeType.KEYWORD),
+  operation: defineSearchAttributeKey('Operation', SearchAttributeType.KEYWORD),
+  connectionStatus: defineSearchAttributeKey('ConnectionStatus', SearchAttributeType.KEYWORD),
+} as const;
+
+/** For servers that need the attributes registered up front (`temporal server start-dev --search-attribute`). */
+export const SEARCH_ATTRIBUTE_TYPES: Record<string, SearchAttributeType> = Object.fromEntries(
+  Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, key.type]),
+);
+
+export function connectionWorkflowId(tenantId: string, crm: Crm): string {
+  return `connection:${tenantId}:${crm}`;
+}
+
+export function operationWorkflowId(kind: OperationKind, tenantId: string, crm: Crm, operationId: string): string {
+  return `${kind}:${tenantId}:${crm}:${operationId}`;
+}
+
+/** ApplicationFailure types raised by activities and workflows. */
+export const ErrorType = {
+  /** Salesforce refused for a reason that retrying will not fix (carries the Salesforce code). */
+  salesforcePermanent: 'SalesforcePermanentError',
+  /** A Salesforce failure worth retrying (lock, limit, 5xx, network, expired session). */
+  salesforceTransient: 'SalesforceTransientError',
+  cancelled: 'OperationCancelled',
+  preflightFailed: 'PreflightFailed',
+  invalidConfiguration: 'InvalidConfiguration',
+  notReady: 'ConnectionNotReady',
+  readinessTimeout: 'ReadinessTimeout',
+  rollbackIncomplete: 'RollbackIncomplete',
+  secretMissing: 'SecretMissing',
+  operationRejected: 'OperationRejected',
+} as const;
