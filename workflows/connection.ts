@@ -68,8 +68,8 @@ interface PendingOperation {
   run: () => Promise<ConnectionDetails | void>;
 }
 
-function reject(message: string): never {
-  throw ApplicationFailure.create({ type: ErrorType.operationRejected, message, nonRetryable: true });
+function reject(message: string, type: string = ErrorType.operationRejected, details?: unknown): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
 }
 
 function initialState(input: ConnectionWorkflowInput, now: string): ConnectionState {
@@ -153,11 +153,20 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         : state.operations.find((o) => o.id === operationId);
 
   /** An operation id seen before returns the same operation: API retries and Idempotency-Keys land here. */
-  const replayed = (kind: OperationKind, operationId: string): OperationAccepted | undefined => {
-    const existing = findOperation(operationId);
+  const replayed = (kind: OperationKind, request: { operationId: string; requestHash?: string }) => {
+    const existing = findOperation(request.operationId);
     if (!existing) return undefined;
-    if (existing.kind !== kind) reject(`Operation ${operationId} is a ${existing.kind}, not a ${kind}.`);
-    return { operationId, kind, workflowId: existing.workflowId };
+    if (
+      existing.kind !== kind ||
+      (request.requestHash && existing.requestHash && existing.requestHash !== request.requestHash)
+    ) {
+      reject(
+        `Operation ${request.operationId} was requested before with a different request (${existing.kind}).`,
+        ErrorType.idempotencyKeyReused,
+        { operationId: existing.id, kind: existing.kind },
+      );
+    }
+    return { operationId: existing.id, kind: existing.kind, workflowId: existing.workflowId };
   };
 
   const assertIdle = () => {
@@ -166,12 +175,18 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       reject(`Operation ${running.id} (${running.kind}) is running for this connection; wait for it or cancel it.`);
   };
 
-  const accept = (kind: OperationKind, operationId: string, run: PendingOperation['run']): OperationAccepted => {
-    const again = replayed(kind, operationId);
+  const accept = (
+    kind: OperationKind,
+    request: { operationId: string; requestHash?: string },
+    run: PendingOperation['run'],
+  ): OperationAccepted => {
+    const again = replayed(kind, request);
     if (again) return again;
+    const operationId = request.operationId;
     const record: OperationRecord = {
       id: operationId,
       kind,
+      requestHash: request.requestHash,
       status: 'running',
       workflowId: operationWorkflowId(kind, state.tenantId, state.crm, operationId),
       startedAt: new Date().toISOString(),
@@ -240,10 +255,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     enableUpdate,
     (request) => {
       if (state.crm === 'dynamics365') {
-        const record = accept('enable', request.operationId, () => Promise.resolve());
+        const record = accept('enable', request, () => Promise.resolve());
         return record;
       }
-      return accept('enable', request.operationId, () => {
+      return accept('enable', request, () => {
         state.target = request.target;
         state.appKind = request.appKind;
         if (request.agentName) state.agentName = request.agentName;
@@ -258,7 +273,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     },
     {
       validator: (request: EnableRequest) => {
-        if (findOperation(request.operationId)) return;
+        if (replayed('enable', request)) return;
         assertIdle();
         if (state.crm === 'dynamics365') return;
         if (state.details) reject('The connection is already enabled; select Reconnect to recreate it.');
@@ -275,7 +290,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   setHandler(
     disableUpdate,
     (request) =>
-      accept('disable', request.operationId, async () => {
+      accept('disable', request, async () => {
         const target = state.target;
         if (!target) return;
         const effectiveTarget = request.adminCredentials
@@ -290,7 +305,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       }),
     {
       validator: (request: DisableRequest) => {
-        if (findOperation(request.operationId)) return;
+        if (replayed('disable', request)) return;
         assertIdle();
         if (state.crm === 'dynamics365')
           reject('Dynamics 365 Sales is connected natively; there is nothing to disable.');
@@ -301,7 +316,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   setHandler(
     reconnectUpdate,
     (request) =>
-      accept('reconnect', request.operationId, () => {
+      accept('reconnect', request, () => {
         const target = request.target ?? state.target;
         if (!target) reject('This connection was never enabled: enable it first.');
         state.target = target;
@@ -320,7 +335,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       }),
     {
       validator: (request: ReconnectRequest) => {
-        if (findOperation(request.operationId)) return;
+        if (replayed('reconnect', request)) return;
         assertIdle();
         if (state.crm === 'dynamics365')
           reject('Dynamics 365 Sales is connected natively; there is nothing to reconnect.');

@@ -50,8 +50,14 @@ export interface SalesforceTarget {
   adminCredentials: SecretRef;
 }
 
-export interface EnableRequest {
+/** Every operation request carries an id (the API derives it from the Idempotency-Key) and a hash of its body. */
+interface OperationRequest {
   operationId: string;
+  /** Hash of the request as the client sent it: the same id with another hash is refused (IdempotencyKeyReused). */
+  requestHash?: string;
+}
+
+export interface EnableRequest extends OperationRequest {
   target: SalesforceTarget;
   appKind: AppKind;
   agentName?: string;
@@ -61,14 +67,12 @@ export interface EnableRequest {
   readinessTimeout?: string;
 }
 
-export interface DisableRequest {
-  operationId: string;
+export interface DisableRequest extends OperationRequest {
   /** Fresh admin credentials; the ones recorded at enable are used when absent. */
   adminCredentials?: SecretRef;
 }
 
-export interface ReconnectRequest {
-  operationId: string;
+export interface ReconnectRequest extends OperationRequest {
   target?: SalesforceTarget;
   appKind?: AppKind;
   agentConfiguration?: AgentConfiguration;
@@ -139,6 +143,7 @@ export interface StepProgress {
 export interface OperationRecord {
   id: string;
   kind: OperationKind;
+  requestHash?: string;
   status: OperationStatus;
   workflowId: string;
   startedAt: string;
@@ -273,4 +278,8 @@ export const ErrorType = {
   rollbackIncomplete: 'RollbackIncomplete',
   secretMissing: 'SecretMissing',
   operationRejected: 'OperationRejected',
+  /** The operation id (Idempotency-Key) was used before with another request body. */
+  idempotencyKeyReused: 'IdempotencyKeyReused',
+  /** Another operation is running on the connection. */
+  operationInProgress: 'OperationInProgress',
 } as const;

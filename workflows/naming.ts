@@ -17,6 +17,7 @@ function shortHash(text: string): string {
 export function toApiName(label: string, maxLength: number): string {
   const name = label
     .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
     .replace(/[^A-Za-z0-9]+/g, '_')
     .replace(/^[^A-Za-z]+/, '')
     .replace(/_+/g, '_')
@@ -29,6 +30,7 @@ function slug(label: string): string {
   return (
     label
       .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
