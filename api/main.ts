@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
 import { createApp } from './app';
@@ -8,7 +9,11 @@ function main(): void {
   const config = loadConfig();
   const temporal = loadTemporalSettings();
   const connection = Connection.lazy(temporal.connectionOptions);
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: temporal.namespace,
+    dataConverter: encryptedDataConverter(loadCodecKeys(config.PAYLOAD_CODEC_KEYS, config.DATA_DIR)),
+  });
   const app = createApp({
     client,
     checkTemporal: async () => {

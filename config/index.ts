@@ -16,6 +16,8 @@ const schema = z.object({
   SECRETS_DIR: z.string().optional(),
   /** `id:base64key[,id:base64key]`, 32-byte keys; the last one encrypts. */
   SECRETS_MASTER_KEYS: z.string().optional(),
+  /** Keys of the payload codec that encrypts Temporal payloads, same format; the last one encrypts. */
+  PAYLOAD_CODEC_KEYS: z.string().optional(),
   SALESFORCE_API_VERSION: z
     .string()
     .regex(/^\d{2}\.0$/, 'must look like 66.0')
@@ -30,6 +32,27 @@ const schema = z.object({
   CONTACT_EMAIL: z.string().email().default('salesforce-admin@agent-connections.app'),
   CERTIFICATE_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * API keys, hashed: `id:scope[+scope]:sha256hex[:tenantId]` entries separated by commas (scopes: admin, read,
+   * agent). Without API_KEYS and API_KEYS_FILE, an API on a loopback address generates a local admin key into
+   * DATA_DIR/local-admin.key; elsewhere it refuses to start.
+   */
+  API_KEYS: z.string().optional(),
+  /** A JSON file of `[{ id, sha256, scopes, tenantId? }]`, read at start-up. */
+  API_KEYS_FILE: z.string().optional(),
+  /** When set (comma-separated), the only tenants the API knows; any other answers 404. */
+  API_TENANTS: z.string().optional(),
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  /** How long the API waits for the connection workflow to accept an operation before answering 503. */
+  API_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+  /** How long in-flight requests may take to finish on SIGTERM. */
+  API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /**
+   * Lifetime assumed for the integration user's access tokens (Salesforce does not return it with the JWT bearer
+   * flow; it is the org's session timeout, 15 minutes at the shortest). The broker renews a minute before.
+   */
+  AGENT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(120).max(86_400).default(900),
 });
 
 export type AppConfig = z.infer<typeof schema> & { secretsDir: string };

@@ -1,4 +1,5 @@
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
 import { buildActivityDependencies, createServiceWorker } from './service-worker';
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     const dependencies = await buildActivityDependencies(config, (m) => console.warn(m));
     const worker = await createServiceWorker({
       connection,
+      dataConverter: encryptedDataConverter(loadCodecKeys(config.PAYLOAD_CODEC_KEYS, config.DATA_DIR)),
       namespace: temporal.namespace,
       taskQueue: config.TASK_QUEUE,
       dependencies,

@@ -1,5 +1,6 @@
 import { Worker } from '@temporalio/worker';
-import type { WorkerOptions , NativeConnection} from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDependencies } from '../activities';
 import { SalesforceClients } from '../activities/salesforce-clients';
@@ -31,6 +32,7 @@ export async function buildActivityDependencies(
 
 export interface ServiceWorkerOptions {
   connection: NativeConnection;
+  dataConverter: DataConverter;
   namespace: string;
   taskQueue: string;
   dependencies: ActivityDependencies;
@@ -51,6 +53,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.dependencies),
+    dataConverter: options.dataConverter,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SalesforceClients } from '../../activities/salesforce-clients';
 import { EncryptedFileSecretStore } from '../../activities/secret-store';
+import { encryptedDataConverter } from '../../codec/data-converter';
 import { createServiceWorker } from '../../workers/service-worker';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -27,11 +28,14 @@ const silentLogger = {
   error: () => undefined,
 };
 
+/** Tests run with payload encryption on, as production does; one key per test file. */
+export const testDataConverter = encryptedDataConverter([{ id: 'test', key: randomBytes(32) }]);
+
 /** Connects to the dev server that the Jest global setup started. */
 export async function devServerEnvironment(): Promise<TestWorkflowEnvironment> {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the tests through `npm test`');
-  return TestWorkflowEnvironment.createFromExistingServer({ address });
+  return TestWorkflowEnvironment.createFromExistingServer({ address, client: { dataConverter: testDataConverter } });
 }
 
 /** A secret store in a fresh temporary folder with a random master key. */
@@ -64,6 +68,7 @@ export async function startServiceWorker(
   const taskQueue = `test-${randomUUID()}`;
   const worker = await createServiceWorker({
     connection: env.nativeConnection,
+    dataConverter: testDataConverter,
     namespace: 'default',
     taskQueue,
     dependencies,

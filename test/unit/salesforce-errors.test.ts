@@ -29,7 +29,13 @@ describe('the error taxonomy at the activity boundary', () => {
     const failure = toActivityFailure(salesforceError(code, 'Salesforce says no'), 'integration_user');
     expect(failure.type).toBe(ErrorType.salesforcePermanent);
     expect(failure.nonRetryable).toBe(true);
-    const details = failure.details?.[0] as Record<string, string>;
+    const details = failure.details?.[0] as {
+      salesforceCode: string;
+      salesforceMessage: string;
+      step: string;
+      message: string;
+      fix: string;
+    };
     expect(details.salesforceCode).toBe(code);
     expect(details.salesforceMessage).toBe('Salesforce says no');
     expect(details.step).toBe('integration_user');
