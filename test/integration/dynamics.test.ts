@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ErrorType } from '../../workflows/definitions';
 import { Connections } from '../support/connections';
-import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';
+import {
+  devServerEnvironment,
+  recordHistory,
+  startServiceWorker,
+  temporarySecretStore,
+  testDependencies,
+} from '../support/harness';
 
 describe('Dynamics 365 Sales', () => {
   let env: TestWorkflowEnvironment;
@@ -14,13 +20,18 @@ describe('Dynamics 365 Sales', () => {
     const { store } = await temporarySecretStore();
     const started = await startServiceWorker(env, testDependencies({ secrets: store }));
     connections = new Connections(env.client, started.taskQueue);
-    stopWorker = async () => {
-      started.worker.shutdown();
-      await started.running;
+    let stopped: Promise<void> | undefined;
+    stopWorker = () => {
+      stopped ??= (async () => {
+        started.worker.shutdown();
+        await started.running;
+      })();
+      return stopped;
     };
   });
 
   afterAll(async () => {
+    await stopWorker?.();
     await env?.teardown();
   });
 
@@ -42,6 +53,7 @@ describe('Dynamics 365 Sales', () => {
       cause: { type: ErrorType.operationRejected, message: expect.stringContaining('Dynamics 365') },
     });
 
+    await recordHistory('connection-dynamics', env.client.workflow.getHandle(`connection:${tenantId}:dynamics365`));
     await stopWorker();
     const state = await connections.state(tenantId, 'dynamics365');
     expect(state.status).toBe('enabled');

@@ -4,7 +4,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ErrorType } from '../../workflows/definitions';
 import type { SagaFailureDetails } from '../../workflows/definitions';
 import { enableConnection } from '../../workflows';
-import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';
+import {
+  devServerEnvironment,
+  recordHistory,
+  startServiceWorker,
+  temporarySecretStore,
+  testDependencies,
+} from '../support/harness';
 
 describe('enable saga on the real dev server', () => {
   let env: TestWorkflowEnvironment;
@@ -62,6 +68,7 @@ describe('enable saga on the real dev server', () => {
     expect(details.stepsCompensated).toEqual([]);
     expect(details.remaining).toEqual([]);
 
+    await recordHistory('enable-missing-credentials', handle);
     // The activity ran once: a permanent failure is not retried.
     const history = await handle.fetchHistory();
     const activityStarts = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];

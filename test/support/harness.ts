@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,8 +29,21 @@ const silentLogger = {
   error: () => undefined,
 };
 
-/** Tests run with payload encryption on, as production does; one key per test file. */
-export const testDataConverter = encryptedDataConverter([{ id: 'test', key: randomBytes(32) }]);
+/**
+ * Tests run with payload encryption on, as production does. The key is a fixed test key (not a secret) so that
+ * histories recorded by the integration tests can be replayed by test/replay.
+ */
+export const TEST_PAYLOAD_KEY = { id: 'test', key: Buffer.from('agent-connections test key, v1!!', 'utf8') };
+export const testDataConverter = encryptedDataConverter([TEST_PAYLOAD_KEY]);
+
+/** With RECORD_HISTORIES=1, saves a run's history as a replay fixture (test/fixtures/histories/<name>.json). */
+export async function recordHistory(name: string, handle: { fetchHistory(): Promise<unknown> }): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = (await handle.fetchHistory()) as Parameters<typeof historyToJSON>[0];
+  const dir = path.join(__dirname, '..', 'fixtures', 'histories');
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(path.join(dir, `${name}.json`), historyToJSON(history));
+}
 
 /** Connects to the dev server that the Jest global setup started. */
 export async function devServerEnvironment(): Promise<TestWorkflowEnvironment> {

@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { testDataConverter, workflowBundle } from '../support/harness';
+
+const fixtures = path.join(__dirname, '..', 'fixtures', 'histories');
+const files = fs.existsSync(fixtures) ? fs.readdirSync(fixtures).filter((f) => f.endsWith('.json')) : [];
+
+/**
+ * Replays histories recorded from real runs (RECORD_HISTORIES=1 npm test -- test/integration) with the current
+ * workflow code: a change that would break running workflows fails here, before it reaches production.
+ */
+describe('replay of recorded histories', () => {
+  it('has recorded histories to replay', () => {
+    expect(files.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(files)('%s replays deterministically', async (file) => {
+    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8')));
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle(), dataConverter: testDataConverter },
+      history,
+      file.replace(/\.json$/, ''),
+    );
+  });
+});
