@@ -146,7 +146,7 @@ function appFiles(input: CreateClientAppInput, contactEmail: string): MetadataFi
   ];
 }
 
-const xml = new XMLBuilder({ format: true, suppressEmptyNode: true });
+const xml = new XMLBuilder({ format: true, suppressEmptyNode: true, ignoreAttributes: false });
 
 function xmlDocument(root: string, body: Record<string, unknown>): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${xml.build({ [root]: { '@_xmlns': METADATA_NS, ...body } })}`;
@@ -230,7 +230,7 @@ async function readMetadata<T>(
     t: string,
     n: string,
   ) => Promise<unknown>;
-  return ((await read(type, fullName)) ?? {});
+  return (await read(type, fullName)) ?? {};
 }
 
 function isMissing(errors: ResultError[] | ResultError | undefined): boolean {

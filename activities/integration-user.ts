@@ -30,10 +30,19 @@ async function findUser(connection: Connection, username: string): Promise<UserR
   return user;
 }
 
-/** A username that keeps the email form but can never collide with the one a later connection gets. */
+/** Salesforce's limit on usernames. */
+const USERNAME_MAX_LENGTH = 80;
+
+/**
+ * A username that keeps the email form, fits Salesforce's 80 characters, and can never collide with the one a later
+ * connection gets: the local part is shortened if needed to make room for the marker.
+ */
 export function retiredUsername(username: string, stamp: string): string {
   const at = username.lastIndexOf('@');
-  return `${username.slice(0, at)}.retired-${stamp}${username.slice(at)}`;
+  const marker = `.retired-${stamp}`;
+  const domain = username.slice(at);
+  const local = username.slice(0, at).slice(0, Math.max(1, USERNAME_MAX_LENGTH - marker.length - domain.length));
+  return `${local}${marker}${domain}`;
 }
 
 export function createIntegrationUserActivities({

@@ -28,6 +28,7 @@ const schema = z.object({
   INTEGRATION_USERNAME_DOMAIN: z
     .string()
     .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name')
+    .max(32, 'must be at most 32 characters (Salesforce usernames have at most 80)')
     .default('agent-connections.app'),
   CONTACT_EMAIL: z.string().email().default('salesforce-admin@agent-connections.app'),
   CERTIFICATE_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),

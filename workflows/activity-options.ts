@@ -66,7 +66,7 @@ export function readinessCheck(timeout: Duration): ActivityOptions {
       initialInterval: '2 seconds',
       backoffCoefficient: 1.5,
       maximumInterval: '1 minute',
-      maximumAttempts: 0,
+      // No attempt cap: the schedule-to-close timeout bounds the wait.
       nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
     },
   };

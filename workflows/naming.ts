@@ -34,7 +34,7 @@ function slug(label: string): string {
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
-      .slice(0, 24) || 'agent'
+      .slice(0, 20) || 'agent'
   );
 }
 

@@ -1,3 +1,4 @@
+import { retiredUsername } from '../../activities/integration-user';
 import { componentNames, operationStamp, signingKeyRef, toApiName } from '../../workflows/naming';
 
 describe('component names', () => {
@@ -47,5 +48,16 @@ describe('component names', () => {
     expect(signingKeyRef('acme', 'op-1')).toBe('tenants/acme/signing-keys/op-1');
     expect(operationStamp('op-1')).toBe(operationStamp('op-1'));
     expect(operationStamp('op-1')).not.toBe(operationStamp('op-2'));
+  });
+});
+
+describe('retired usernames', () => {
+  it('stay within Salesforce’s 80 characters, keep the email form and differ from the original', () => {
+    const long = `copilot-for-sales-agent.d40701f1@00d5g0000000001.${'x'.repeat(20)}.example.com`;
+    const retired = retiredUsername(long, 'f07b3d2a');
+    expect(retired.length).toBeLessThanOrEqual(80);
+    expect(retired).toMatch(/^[^@]+\.retired-f07b3d2a@00d5g0000000001\./);
+    expect(retired.endsWith('.example.com')).toBe(true);
+    expect(retiredUsername('a.b@c.io', 's1')).toBe('a.b.retired-s1@c.io');
   });
 });
