@@ -171,8 +171,13 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   const assertIdle = () => {
     const running = state.currentOperation ?? pending?.record;
-    if (running)
-      reject(`Operation ${running.id} (${running.kind}) is running for this connection; wait for it or cancel it.`);
+    if (running) {
+      reject(
+        `Operation ${running.id} (${running.kind}) is running for this connection; wait for it or cancel it.`,
+        ErrorType.operationInProgress,
+        { operationId: running.id, kind: running.kind, workflowId: running.workflowId },
+      );
+    }
   };
 
   const accept = (

@@ -84,6 +84,17 @@ export async function disableConnection(input: DisableSagaInput): Promise<Disabl
     }
   });
   await run('remove_user_access', async () => {
+    try {
+      usernames.push(
+        ...(await cleanup.findIntegrationUsers({ target, userLastName: names.userLastName })).filter(
+          (u) => !usernames.includes(u),
+        ),
+      );
+    } catch (err) {
+      firstError ??= err;
+      firstErrorStep ??= 'remove_user_access';
+      remaining.push({ kind: 'integration_user', name: `${names.userLastName} (not looked up)` });
+    }
     for (const username of usernames) {
       await attempt('remove_user_access', { kind: 'user_access', name: username }, () =>
         cleanup.removeUserAccess({ target, username, permissionSetName }),
