@@ -70,7 +70,10 @@ describe('one operation at a time per tenant, cancellation (dev server + emulato
       'client_app',
     ]);
 
-    const [doneA, doneB] = await Promise.all([s.connections.settled(tenantA, first), s.connections.settled(tenantB, other)]);
+    const [doneA, doneB] = await Promise.all([
+      s.connections.settled(tenantA, first),
+      s.connections.settled(tenantB, other),
+    ]);
     expect(doneA.status).toBe('enabled');
     expect(doneB.status).toBe('enabled');
     expect(await componentCounts(s.emulator, a.org.key)).toMatchObject({ PermissionSet: 1, User: 1 });

@@ -42,7 +42,10 @@ async function agentCanRead(s: SagaSuite, tenantId: string): Promise<boolean> {
       username: details.integrationUsername,
       audience: details.loginUrl,
     });
-    const token = await new OAuth2({ loginUrl: details.loginUrl }).requestToken({ grant_type: JWT_BEARER_GRANT, assertion });
+    const token = await new OAuth2({ loginUrl: details.loginUrl }).requestToken({
+      grant_type: JWT_BEARER_GRANT,
+      assertion,
+    });
     const agent = new Connection({ instanceUrl: token.instance_url, accessToken: token.access_token, version: '66.0' });
     await agent.query('SELECT Id FROM Account LIMIT 1');
     return true;
@@ -76,7 +79,10 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
     expect(users.some((u) => u.Username === username)).toBe(false);
     expect(await s.secrets.get(privateKey)).toBeUndefined();
     await recordHistory('disable-succeeded', s.env.client.workflow.getHandle(disabled.state.operations[0]!.workflowId));
-    await recordHistory('connection-enable-disable', s.env.client.workflow.getHandle(connectionWorkflowId(tenantId, 'salesforce')));
+    await recordHistory(
+      'connection-enable-disable',
+      s.env.client.workflow.getHandle(connectionWorkflowId(tenantId, 'salesforce')),
+    );
 
     const again = await disable(s, tenantId);
     expect(again.state.status).toBe('disabled');
@@ -97,7 +103,13 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
     expect(state.details?.integrationUsername).not.toBe(before.integrationUsername);
     expect(state.details?.consumerKey).not.toBe(before.consumerKey);
     const counts = await componentCounts(s.emulator, org.key);
-    expect(counts).toMatchObject({ PermissionSet: 1, User: 1, 'User (inactive)': 1, PermissionSetAssignment: 1, ExternalClientApplication: 1 });
+    expect(counts).toMatchObject({
+      PermissionSet: 1,
+      User: 1,
+      'User (inactive)': 1,
+      PermissionSetAssignment: 1,
+      ExternalClientApplication: 1,
+    });
     expect(await agentCanRead(s, tenantId)).toBe(true);
     await recordHistory('reconnect-succeeded', s.env.client.workflow.getHandle(state.operations[0]!.workflowId));
   });

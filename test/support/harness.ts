@@ -53,10 +53,19 @@ export async function devServerEnvironment(): Promise<TestWorkflowEnvironment> {
 }
 
 /** A secret store in a fresh temporary folder with a random master key. */
-export async function temporarySecretStore(): Promise<{ store: EncryptedFileSecretStore; dir: string }> {
+export async function temporarySecretStore(): Promise<{
+  store: EncryptedFileSecretStore;
+  dir: string;
+  /** The master key as SECRETS_MASTER_KEYS spells it, for worker processes that share the store. */
+  masterKeys: string;
+}> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-connections-secrets-'));
   const key = { id: 'test', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') };
-  return { store: new EncryptedFileSecretStore(dir, [key]), dir };
+  return {
+    store: new EncryptedFileSecretStore(dir, [key]),
+    dir,
+    masterKeys: `${key.id}:${key.key.toString('base64')}`,
+  };
 }
 
 export interface TestDependenciesOptions {

@@ -1,0 +1,132 @@
+import fs from 'node:fs/promises';
+import type { Express } from 'express';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { RunningEmulator } from '../../emulator';
+import { SERVICE_OAUTH_CLIENT, startEmulator } from '../../emulator';
+import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { ApiConfig, AppDependencies } from '../../api/app';
+import { createApp } from '../../api/app';
+import type { ApiKey } from '../../api/auth';
+import { generateApiKey, hashApiKey } from '../../api/auth';
+import type { ConnectionView } from '../../api/schemas';
+import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';
+
+/** One raw key per role; `acmeAdmin` is bound to tenant "acme". */
+export interface TestKeys {
+  admin: string;
+  read: string;
+  agent: string;
+  acmeAdmin: string;
+}
+
+export interface ApiStack {
+  app: Express;
+  env: TestWorkflowEnvironment;
+  emulator: RunningEmulator;
+  secrets: EncryptedFileSecretStore;
+  secretsDir: string;
+  taskQueue: string;
+  keys: TestKeys;
+  apiKeys: ApiKey[];
+  config: ApiConfig;
+  /** Another app on the same stack, e.g. with other limits or another client. */
+  appWith(overrides: Partial<AppDependencies>): Express;
+  close(): Promise<void>;
+}
+
+export function testKeys(): { keys: TestKeys; apiKeys: ApiKey[] } {
+  const keys: TestKeys = {
+    admin: generateApiKey(),
+    read: generateApiKey(),
+    agent: generateApiKey(),
+    acmeAdmin: generateApiKey(),
+  };
+  const apiKeys: ApiKey[] = [
+    { id: 'backend', sha256: hashApiKey(keys.admin), scopes: ['admin'] },
+    { id: 'dashboard', sha256: hashApiKey(keys.read), scopes: ['read'] },
+    { id: 'agent', sha256: hashApiKey(keys.agent), scopes: ['agent'] },
+    { id: 'acme-backend', sha256: hashApiKey(keys.acmeAdmin), scopes: ['admin'], tenantId: 'acme' },
+  ];
+  return { keys, apiKeys };
+}
+
+/**
+ * The real stack: the dev server of the Jest global setup, a worker of the real service on its own task queue, the
+ * Salesforce emulator, and the API in front of them. With `worker: false`, nothing polls the task queue.
+ */
+export async function startApiStack(
+  options: { worker?: boolean; config?: Partial<ApiConfig> } = {},
+): Promise<ApiStack> {
+  const env = await devServerEnvironment();
+  const { store: secrets, dir } = await temporarySecretStore();
+  const emulator = await startEmulator({ port: 0, controlPort: 0 });
+  const worker =
+    options.worker === false
+      ? undefined
+      : await startServiceWorker(env, testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }));
+  const taskQueue = worker?.taskQueue ?? `no-worker-${Date.now()}`;
+  const { keys, apiKeys } = testKeys();
+  const config: ApiConfig = {
+    TASK_QUEUE: taskQueue,
+    API_TENANTS: undefined,
+    API_RATE_LIMIT_PER_MINUTE: 100_000,
+    API_UPDATE_TIMEOUT_MS: 10_000,
+    API_MAX_BODY_BYTES: 65_536,
+    AGENT_TOKEN_TTL_SECONDS: 900,
+    SALESFORCE_API_VERSION: '66.0',
+    ...options.config,
+  };
+  const dependencies: AppDependencies = { client: env.client, secrets, config, apiKeys };
+  return {
+    app: createApp(dependencies),
+    env,
+    emulator,
+    secrets,
+    secretsDir: dir,
+    taskQueue,
+    keys,
+    apiKeys,
+    config,
+    appWith: (overrides) => createApp({ ...dependencies, ...overrides }),
+    close: async () => {
+      if (worker) {
+        worker.worker.shutdown();
+        await worker.running;
+      }
+      await emulator.close();
+      await env.teardown();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let tenantCounter = 0;
+
+/** A tenant id no other test uses (workflow IDs are per tenant, and the dev server lives for the whole run). */
+export function uniqueTenant(prefix = 't'): string {
+  tenantCounter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${tenantCounter}`;
+}
+
+export const AGENT_CONFIGURATION = {
+  objects: [
+    { object: 'Account', fields: ['Name', 'Industry'] },
+    { object: 'Contact', fields: ['Email'] },
+  ],
+};
+
+/** Polls until the connection satisfies `done`, or fails with the last state seen. */
+export async function waitForConnection(
+  read: () => Promise<ConnectionView>,
+  done: (connection: ConnectionView) => boolean,
+  timeoutMs = 90_000,
+): Promise<ConnectionView> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ConnectionView | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`connection did not reach the expected state; last: ${JSON.stringify(last)}`);
+}

@@ -1,0 +1,453 @@
+import fs from 'node:fs/promises';
+import request from 'supertest';
+import type { CreatedOrg } from '../../emulator';
+import type { ConnectionView } from '../../api/schemas';
+import type { ApiStack } from './api-stack';
+import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+
+const PROBLEM = /^application\/problem\+json/;
+
+/** The HTTP contract on the real stack: idempotency, concurrency, cancel, auth, tenants, and every error status. */
+describe('the API contract', () => {
+  let stack: ApiStack;
+  /** An org whose new apps take minutes to become usable: an enable there stays running as long as a test needs. */
+  let slowOrg: CreatedOrg;
+  let fastOrg: CreatedOrg;
+
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
+  const enableBody = (org: CreatedOrg, extra: Record<string, unknown> = {}) => ({
+    loginUrl: org.loginUrl,
+    instanceUrl: org.instanceUrl,
+    adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
+    agentConfiguration: AGENT_CONFIGURATION,
+    ...extra,
+  });
+  const readConnection = (tenant: string) => async (): Promise<ConnectionView> =>
+    (
+      await request(stack.app)
+        .get(`/v1/tenants/${tenant}/connections/salesforce`)
+        .set(auth(stack.keys.read))
+        .expect(200)
+    ).body as ConnectionView;
+
+  beforeAll(async () => {
+    stack = await startApiStack();
+    slowOrg = await stack.emulator.control.createOrg({ key: 'slow', propagationDelayMs: 600_000 });
+    fastOrg = await stack.emulator.control.createOrg({ key: 'fast' });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  describe('idempotency', () => {
+    it('returns the same operation for the same key and body, and 422 for the same key with another body', async () => {
+      const tenant = uniqueTenant('idem');
+      const url = `/v1/tenants/${tenant}/connections/salesforce/enable`;
+      const first = await request(stack.app)
+        .post(url)
+        .set(auth(stack.keys.admin))
+        .set('Idempotency-Key', 'order-42')
+        .send(enableBody(slowOrg))
+        .expect(202);
+      // The same body in another key order is the same request.
+      const { agentConfiguration, ...rest } = enableBody(slowOrg);
+      const again = await request(stack.app)
+        .post(url)
+        .set(auth(stack.keys.admin))
+        .set('Idempotency-Key', 'order-42')
+        .send({ agentConfiguration, ...rest })
+        .expect(202);
+      expect(again.body.operationId).toBe(first.body.operationId);
+      expect(again.headers.location).toBe(first.headers.location);
+
+      const other = await request(stack.app)
+        .post(url)
+        .set(auth(stack.keys.admin))
+        .set('Idempotency-Key', 'order-42')
+        .send(enableBody(slowOrg, { appKind: 'connected_app' }))
+        .expect(422);
+      expect(other.headers['content-type']).toMatch(PROBLEM);
+      expect(other.body).toMatchObject({ status: 422, type: expect.stringContaining('idempotency-key-reused') });
+
+      const operations = await request(stack.app)
+        .get(`/v1/tenants/${tenant}/connections/salesforce/operations`)
+        .set(auth(stack.keys.read))
+        .expect(200);
+      expect(operations.body.operations).toHaveLength(1);
+      await request(stack.app).post(`${first.headers.location}/cancel`).set(auth(stack.keys.admin)).expect(202);
+    });
+
+    it('derives a different operation from the same key for another tenant, and a random one without a key', async () => {
+      const ids = await Promise.all(
+        [uniqueTenant('idem-a'), uniqueTenant('idem-b')].map(async (tenant) => {
+          const response = await request(stack.app)
+            .post(`/v1/tenants/${tenant}/connections/salesforce/disable`)
+            .set(auth(stack.keys.admin))
+            .set('Idempotency-Key', 'shared-key')
+            .expect(202);
+          return response.body.operationId as string;
+        }),
+      );
+      expect(ids[0]).not.toBe(ids[1]);
+      const tenant = uniqueTenant('idem-c');
+      const url = `/v1/tenants/${tenant}/connections/salesforce/disable`;
+      const a = await request(stack.app).post(url).set(auth(stack.keys.admin)).expect(202);
+      await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
+      const b = await request(stack.app).post(url).set(auth(stack.keys.admin)).expect(202);
+      expect(a.body.operationId).not.toBe(b.body.operationId);
+    });
+  });
+
+  describe('concurrency', () => {
+    it('accepts exactly one of two enables sent at once; the other is a 409 naming the running operation', async () => {
+      const tenant = uniqueTenant('race');
+      const url = `/v1/tenants/${tenant}/connections/salesforce/enable`;
+      const responses = await Promise.all(
+        ['race-a', 'race-b'].map((key) =>
+          request(stack.app)
+            .post(url)
+            .set(auth(stack.keys.admin))
+            .set('Idempotency-Key', key)
+            .send(enableBody(slowOrg)),
+        ),
+      );
+      const statuses = responses.map((r) => r.status).sort();
+      expect(statuses).toEqual([202, 409]);
+      const accepted = responses.find((r) => r.status === 202)!;
+      const refused = responses.find((r) => r.status === 409)!;
+      expect(refused.headers['content-type']).toMatch(PROBLEM);
+      expect(refused.body.runningOperation).toMatchObject({
+        operationId: accepted.body.operationId,
+        kind: 'enable',
+        workflowId: accepted.body.workflowId,
+      });
+      expect(refused.body.detail).toContain(accepted.body.operationId);
+      await request(stack.app).post(`${accepted.headers.location}/cancel`).set(auth(stack.keys.admin)).expect(202);
+    });
+  });
+
+  describe('cancel', () => {
+    it('cancels a running operation, rolls it back, and answers the same when asked again', async () => {
+      const tenant = uniqueTenant('cancel');
+      const base = `/v1/tenants/${tenant}/connections/salesforce`;
+      const started = await request(stack.app)
+        .post(`${base}/enable`)
+        .set(auth(stack.keys.admin))
+        .send(enableBody(slowOrg))
+        .expect(202);
+      await waitForConnection(readConnection(tenant), (c) => (c.currentOperation?.stepsDone.length ?? 0) >= 2);
+      const cancelled = await request(stack.app)
+        .post(`${started.headers.location}/cancel`)
+        .set(auth(stack.keys.admin))
+        .set('Idempotency-Key', 'cancel-1')
+        .expect(202);
+      expect(cancelled.headers.location).toBe(started.headers.location);
+      expect(cancelled.body).toMatchObject({ id: started.body.operationId });
+      const connection = await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
+      expect(connection.status).toBe('disabled');
+      const operation = await request(stack.app).get(started.headers.location).set(auth(stack.keys.read)).expect(200);
+      expect(operation.body.status).toBe('cancelled');
+      expect(operation.body.stepsCompensated.length).toBeGreaterThan(0);
+      await request(stack.app).post(`${started.headers.location}/cancel`).set(auth(stack.keys.admin)).expect(202);
+    });
+
+    it('refuses to cancel an operation that ended otherwise (409) or does not exist (404)', async () => {
+      const tenant = uniqueTenant('cancel-ended');
+      const base = `/v1/tenants/${tenant}/connections/salesforce`;
+      const started = await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(202);
+      await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
+      const ended = await request(stack.app)
+        .post(`${started.headers.location}/cancel`)
+        .set(auth(stack.keys.admin))
+        .expect(409);
+      expect(ended.body.type).toContain('operation-ended');
+      const missing = await request(stack.app)
+        .post(`${base}/operations/00000000-0000-4000-8000-000000000000/cancel`)
+        .set(auth(stack.keys.admin))
+        .expect(404);
+      expect(missing.headers['content-type']).toMatch(PROBLEM);
+      await request(stack.app)
+        .get(`${base}/operations/00000000-0000-4000-8000-000000000000`)
+        .set(auth(stack.keys.read))
+        .expect(404);
+    });
+  });
+
+  describe('operations the connection refuses', () => {
+    it('answers 409 with the reason: enabling twice, reconnecting what was never enabled', async () => {
+      const tenant = uniqueTenant('refuse');
+      const base = `/v1/tenants/${tenant}/connections/salesforce`;
+      const never = await request(stack.app).post(`${base}/reconnect`).set(auth(stack.keys.admin)).expect(409);
+      expect(never.body).toMatchObject({ status: 409, detail: expect.stringMatching(/never enabled/) });
+      await request(stack.app).post(`${base}/enable`).set(auth(stack.keys.admin)).send(enableBody(fastOrg)).expect(202);
+      await waitForConnection(readConnection(tenant), (c) => c.status === 'enabled');
+      const twice = await request(stack.app)
+        .post(`${base}/enable`)
+        .set(auth(stack.keys.admin))
+        .send(enableBody(fastOrg))
+        .expect(409);
+      expect(twice.body.detail).toMatch(/already enabled/);
+      expect(twice.body.runningOperation).toBeUndefined();
+      await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(202);
+      await waitForConnection(readConnection(tenant), (c) => c.status === 'disabled');
+    });
+
+    it('removes the credentials it stored when the operation is refused, and keeps them when it is accepted', async () => {
+      const tenant = uniqueTenant('refuse-secret');
+      const base = `/v1/tenants/${tenant}/connections/salesforce`;
+      const storedSecrets = async () => (await fs.readdir(stack.secretsDir)).length;
+      const before = await storedSecrets();
+      // A reconnect naming a new org, with no agent configuration anywhere: the connection refuses it.
+      const refused = await request(stack.app)
+        .post(`${base}/reconnect`)
+        .set(auth(stack.keys.admin))
+        .send({ loginUrl: fastOrg.loginUrl, adminCredentials: { accessToken: 'token-that-must-not-stay' } })
+        .expect(409);
+      expect(refused.body.detail).toMatch(/agent configuration/);
+      expect(JSON.stringify(refused.body)).not.toContain('token-that-must-not-stay');
+      expect(await storedSecrets()).toBe(before);
+      await request(stack.app).post(`${base}/enable`).set(auth(stack.keys.admin)).send(enableBody(fastOrg)).expect(202);
+      expect(await storedSecrets()).toBe(before + 1);
+      await waitForConnection(readConnection(tenant), (c) => c.status === 'enabled');
+      await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(202);
+      await waitForConnection(readConnection(tenant), (c) => c.status === 'disabled');
+    });
+
+    it('takes an admin secretRef only from the tenant’s own part of the store, and only if it exists', async () => {
+      const tenant = uniqueTenant('refs');
+      const url = `/v1/tenants/${tenant}/connections/salesforce/enable`;
+      const foreign = await request(stack.app)
+        .post(url)
+        .set(auth(stack.keys.admin))
+        .send(enableBody(fastOrg, { adminCredentials: { secretRef: 'tenants/someone-else/admin/x' } }))
+        .expect(400);
+      expect(foreign.body.errors).toEqual([
+        { field: 'body.adminCredentials.secretRef', message: `must be a reference under tenants/${tenant}/` },
+      ]);
+      await request(stack.app)
+        .post(url)
+        .set(auth(stack.keys.admin))
+        .send(enableBody(fastOrg, { adminCredentials: { secretRef: `tenants/${tenant}/admin/missing` } }))
+        .expect(400);
+      await stack.secrets.put(
+        `tenants/${tenant}/admin/stored`,
+        JSON.stringify({ accessToken: fastOrg.accessToken, refreshToken: fastOrg.refreshToken }),
+      );
+      await request(stack.app)
+        .post(url)
+        .set(auth(stack.keys.admin))
+        .send(enableBody(fastOrg, { adminCredentials: { secretRef: `tenants/${tenant}/admin/stored` } }))
+        .expect(202);
+      await waitForConnection(readConnection(tenant), (c) => c.status === 'enabled');
+      await request(stack.app)
+        .post(`/v1/tenants/${tenant}/connections/salesforce/disable`)
+        .set(auth(stack.keys.admin))
+        .expect(202);
+    });
+  });
+
+  describe('Dynamics 365 Sales', () => {
+    it('answers connected with nothing to do, and refuses disable and reconnect', async () => {
+      const tenant = uniqueTenant('dyn');
+      const base = `/v1/tenants/${tenant}/connections/dynamics365`;
+      const read = await request(stack.app).get(base).set(auth(stack.keys.read)).expect(200);
+      expect(read.body).toMatchObject({
+        crm: 'dynamics365',
+        status: 'enabled',
+        statusMessage: expect.stringMatching(/Nothing to set up/),
+      });
+      const enable = await request(stack.app).post(`${base}/enable`).set(auth(stack.keys.admin)).expect(200);
+      expect(enable.body.status).toBe('enabled');
+      await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(409);
+      await request(stack.app).post(`${base}/reconnect`).set(auth(stack.keys.admin)).expect(409);
+      await request(stack.app).post(`${base}/agent-token`).set(auth(stack.keys.agent)).expect(409);
+      const operations = await request(stack.app).get(`${base}/operations`).set(auth(stack.keys.read)).expect(200);
+      expect(operations.body.operations).toEqual([]);
+    });
+  });
+
+  describe('authentication, scopes and tenants', () => {
+    const path = '/v1/tenants/acme/connections/salesforce';
+
+    it('answers 401 without a key, with a malformed header or an unknown key', async () => {
+      for (const header of [undefined, 'Basic abc', 'Bearer', `Bearer ${stack.keys.admin}x`, 'Bearer a b']) {
+        const call = request(stack.app).get(path);
+        const response = await (header ? call.set('Authorization', header) : call).expect(401);
+        expect(response.headers['content-type']).toMatch(PROBLEM);
+        expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+      }
+    });
+
+    it('answers 403 to a key without the scope', async () => {
+      await request(stack.app).post(`${path}/enable`).set(auth(stack.keys.read)).send({}).expect(403);
+      await request(stack.app).post(`${path}/disable`).set(auth(stack.keys.agent)).expect(403);
+      await request(stack.app).get(path).set(auth(stack.keys.agent)).expect(403);
+      await request(stack.app)
+        .put('/v1/tenants/acme/agent-configuration')
+        .set(auth(stack.keys.read))
+        .send(AGENT_CONFIGURATION)
+        .expect(403);
+      await request(stack.app).get(path).set(auth(stack.keys.read)).expect(200);
+      await request(stack.app).get(path).set(auth(stack.keys.admin)).expect(200);
+    });
+
+    it('keeps a tenant-bound key to its tenant: others answer 404, before anything is read', async () => {
+      await request(stack.app).get(path).set(auth(stack.keys.acmeAdmin)).expect(200);
+      const other = await request(stack.app)
+        .get('/v1/tenants/globex/connections/salesforce')
+        .set(auth(stack.keys.acmeAdmin))
+        .expect(404);
+      expect(other.headers['content-type']).toMatch(PROBLEM);
+      await request(stack.app)
+        .post('/v1/tenants/globex/connections/salesforce/enable')
+        .set(auth(stack.keys.acmeAdmin))
+        .send(enableBody(fastOrg))
+        .expect(404);
+      await request(stack.app)
+        .put('/v1/tenants/globex/agent-configuration')
+        .set(auth(stack.keys.acmeAdmin))
+        .send(AGENT_CONFIGURATION)
+        .expect(404);
+      const globex = await request(stack.app)
+        .get('/v1/tenants/globex/connections/salesforce')
+        .set(auth(stack.keys.read))
+        .expect(200);
+      expect(globex.body.status).toBe('disabled');
+    });
+
+    it('knows only the configured tenants when a list is given', async () => {
+      const app = stack.appWith({ config: { ...stack.config, API_TENANTS: 'acme, initech' } });
+      await request(app).get('/v1/tenants/initech/connections/salesforce').set(auth(stack.keys.read)).expect(200);
+      await request(app).get('/v1/tenants/unknown/connections/salesforce').set(auth(stack.keys.read)).expect(404);
+    });
+
+    it('limits the rate per key: 429 with Retry-After, other keys unaffected', async () => {
+      const app = stack.appWith({ config: { ...stack.config, API_RATE_LIMIT_PER_MINUTE: 3 } });
+      for (let i = 0; i < 3; i += 1) await request(app).get(path).set(auth(stack.keys.read)).expect(200);
+      const limited = await request(app).get(path).set(auth(stack.keys.read)).expect(429);
+      expect(limited.headers['content-type']).toMatch(PROBLEM);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      await request(app).get(path).set(auth(stack.keys.admin)).expect(200);
+    });
+  });
+
+  describe('HTTP errors', () => {
+    const base = '/v1/tenants/acme/connections/salesforce';
+
+    it('answers 405 with Allow to a method the resource does not support, and OPTIONS with Allow', async () => {
+      const cases: Array<[string, 'put' | 'delete' | 'post' | 'get', string]> = [
+        [base, 'delete', 'GET, HEAD, OPTIONS'],
+        [base, 'post', 'GET, HEAD, OPTIONS'],
+        [`${base}/enable`, 'get', 'POST, OPTIONS'],
+        [`${base}/operations`, 'put', 'GET, HEAD, OPTIONS'],
+        ['/v1/tenants/acme/agent-configuration', 'post', 'GET, PUT, HEAD, OPTIONS'],
+      ];
+      for (const [url, method, allow] of cases) {
+        const response = await request(stack.app)[method](url).set(auth(stack.keys.admin)).expect(405);
+        expect(response.headers.allow).toBe(allow);
+        expect(response.headers['content-type']).toMatch(PROBLEM);
+      }
+      const options = await request(stack.app).options(`${base}/enable`).set(auth(stack.keys.admin)).expect(204);
+      expect(options.headers.allow).toBe('POST, OPTIONS');
+    });
+
+    it('answers 404 to an unknown path', async () => {
+      const response = await request(stack.app).get('/v1/nothing-here').set(auth(stack.keys.admin)).expect(404);
+      expect(response.body).toMatchObject({ status: 404, title: 'Not found' });
+    });
+
+    it('answers 413 to a body over the limit and 415 to a body that is not JSON', async () => {
+      const big = await request(stack.app)
+        .post(`${base}/enable`)
+        .set(auth(stack.keys.admin))
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ agentName: 'x'.repeat(70_000) }))
+        .expect(413);
+      expect(big.headers['content-type']).toMatch(PROBLEM);
+      const form = await request(stack.app)
+        .post(`${base}/enable`)
+        .set(auth(stack.keys.admin))
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send('loginUrl=https://example.my.salesforce.com')
+        .expect(415);
+      expect(form.headers['content-type']).toMatch(PROBLEM);
+    });
+
+    it('answers 400 naming each failing field', async () => {
+      const response = await request(stack.app)
+        .post(`${base}/enable`)
+        .set(auth(stack.keys.admin))
+        .send({
+          loginUrl: 'ftp://example.com',
+          adminCredentials: {},
+          agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'name', 'Bad Field'] }] },
+          surprise: true,
+        })
+        .expect(400);
+      expect(response.headers['content-type']).toMatch(PROBLEM);
+      const fields = (response.body.errors as Array<{ field: string }>).map((e) => e.field).sort();
+      expect(fields).toEqual([
+        'body.adminCredentials',
+        'body.agentConfiguration.objects[0].fields[1]',
+        'body.agentConfiguration.objects[0].fields[2]',
+        'body.loginUrl',
+        'body.surprise',
+      ]);
+      const path = await request(stack.app)
+        .get('/v1/tenants/a:b/connections/hubspot')
+        .set(auth(stack.keys.admin))
+        .expect(400);
+      expect((path.body.errors as Array<{ field: string }>).map((e) => e.field)).toEqual(['path.tenantId', 'path.crm']);
+      const query = await request(stack.app)
+        .get(`${base}/operations?limit=0&x=1`)
+        .set(auth(stack.keys.admin))
+        .expect(400);
+      expect((query.body.errors as Array<{ field: string }>).map((e) => e.field).sort()).toEqual([
+        'query.limit',
+        'query.x',
+      ]);
+    });
+
+    it('never shows a stack trace or an internal message', async () => {
+      const response = await request(stack.app)
+        .post(`${base}/enable`)
+        .set(auth(stack.keys.admin))
+        .set('Content-Type', 'application/json')
+        .send('{"loginUrl": ')
+        .expect(400);
+      expect(JSON.stringify(response.body)).not.toMatch(/at \w+ \(|node_modules|SyntaxError/);
+    });
+  });
+
+  describe('documentation and health', () => {
+    it('serves an OpenAPI 3.1 document generated from the schemas, a docs page and the admin page', async () => {
+      const document = await request(stack.app).get('/openapi.json').expect(200);
+      expect(document.body.openapi).toBe('3.1.0');
+      expect(Object.keys(document.body.paths)).toEqual(
+        expect.arrayContaining([
+          '/v1/tenants/{tenantId}/connections/{crm}',
+          '/v1/tenants/{tenantId}/connections/{crm}/enable',
+          '/v1/tenants/{tenantId}/connections/{crm}/operations/{operationId}/cancel',
+          '/v1/tenants/{tenantId}/connections/{crm}/agent-token',
+          '/v1/tenants/{tenantId}/agent-configuration',
+        ]),
+      );
+      const fieldPattern =
+        document.body.components.schemas.AgentConfiguration.properties.objects.items.properties.fields.items.pattern;
+      expect(new RegExp(fieldPattern).test('My_Field__c')).toBe(true);
+      expect(new RegExp(fieldPattern).test('Bad Field')).toBe(false);
+      await request(stack.app).get('/docs').expect(200).expect('Content-Type', /html/);
+      const page = await request(stack.app).get('/admin/').expect(200).expect('Content-Type', /html/);
+      expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    });
+
+    it('is live and ready while Temporal answers', async () => {
+      await request(stack.app).get('/healthz').expect(200, { status: 'ok' });
+      await request(stack.app).get('/readyz').expect(200);
+      await request(stack.appWith({ isDraining: () => true }))
+        .get('/readyz')
+        .expect(503);
+    });
+  });
+});
