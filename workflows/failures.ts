@@ -51,7 +51,9 @@ export function toConnectionError(err: unknown, step: string | undefined, now: s
       at: now,
     };
   }
-  if (cause instanceof TimeoutFailure) {
+  // When the readiness wait runs out, Temporal ends the activity with its last failure ("not ready yet").
+  const readinessExhausted = cause instanceof ApplicationFailure && cause.type === ErrorType.notReady;
+  if (cause instanceof TimeoutFailure || readinessExhausted) {
     return {
       type: step === 'readiness' ? ErrorType.readinessTimeout : ErrorType.salesforceTransient,
       message:

@@ -146,7 +146,10 @@ describe('the API contract', () => {
       expect(cancelled.body).toMatchObject({ id: started.body.operationId });
       const connection = await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
       expect(connection.status).toBe('disabled');
-      const operation = await request(stack.app).get(started.headers.location).set(auth(stack.keys.read)).expect(200);
+      const operation = await request(stack.app)
+        .get(String(started.headers.location))
+        .set(auth(stack.keys.read))
+        .expect(200);
       expect(operation.body.status).toBe('cancelled');
       expect(operation.body.stepsCompensated.length).toBeGreaterThan(0);
       await request(stack.app).post(`${started.headers.location}/cancel`).set(auth(stack.keys.admin)).expect(202);

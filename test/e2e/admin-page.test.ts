@@ -84,10 +84,10 @@ describeWithBrowser('the Connectors admin page', () => {
     await page.getByText('Off', { exact: true }).waitFor();
     // The key and token left the address bar as soon as the page read them.
     expect(page.url()).not.toContain('#');
-    const unlabelled = await page.$$eval('input, textarea, select', (controls) =>
-      controls
-        .filter((c) => (c as HTMLInputElement).labels?.length === 0 && !c.getAttribute('aria-label'))
-        .map((c) => c.id),
+    const unlabelled: string[] = await page.evaluate(
+      `[...document.querySelectorAll('input, textarea, select')]
+        .filter((control) => control.labels.length === 0 && !control.getAttribute('aria-label'))
+        .map((control) => control.id)`,
     );
     expect(unlabelled).toEqual([]);
     expect(await page.getByRole('switch', { name: 'Enable access' }).isChecked()).toBe(false);
@@ -160,7 +160,7 @@ describeWithBrowser('the Connectors admin page', () => {
     // Declining keeps everything.
     await dialog.getByRole('button', { name: 'Keep access' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await page.waitForFunction(() => (document.getElementById('enable-access') as HTMLInputElement).checked);
+    await page.waitForFunction(`document.getElementById('enable-access').checked`);
 
     await page.getByRole('switch', { name: 'Enable access' }).uncheck();
     await page.getByRole('button', { name: 'Save' }).click();

@@ -17,11 +17,14 @@ describe('replay of recorded histories', () => {
   });
 
   it.each(files)('%s replays deterministically', async (file) => {
-    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8')));
+    const fixture = JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8')) as {
+      workflowId: string;
+      history: unknown;
+    };
     await Worker.runReplayHistory(
       { workflowBundle: await workflowBundle(), dataConverter: testDataConverter },
-      history,
-      file.replace(/\.json$/, ''),
+      historyFromJSON(fixture.history),
+      fixture.workflowId,
     );
   });
 });

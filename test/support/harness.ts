@@ -37,12 +37,17 @@ export const TEST_PAYLOAD_KEY = { id: 'test', key: Buffer.from('agent-connection
 export const testDataConverter = encryptedDataConverter([TEST_PAYLOAD_KEY]);
 
 /** With RECORD_HISTORIES=1, saves a run's history as a replay fixture (test/fixtures/histories/<name>.json). */
-export async function recordHistory(name: string, handle: { fetchHistory(): Promise<unknown> }): Promise<void> {
+export async function recordHistory(
+  name: string,
+  handle: { workflowId: string; fetchHistory(): Promise<unknown> },
+): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const history = (await handle.fetchHistory()) as Parameters<typeof historyToJSON>[0];
   const dir = path.join(__dirname, '..', 'fixtures', 'histories');
   await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path.join(dir, `${name}.json`), historyToJSON(history));
+  // Workflow ids matter to replay: child workflow ids are derived from them.
+  const fixture = `{"workflowId":${JSON.stringify(handle.workflowId)},"history":${historyToJSON(history)}}`;
+  await fs.writeFile(path.join(dir, `${name}.json`), fixture);
 }
 
 /** Connects to the dev server that the Jest global setup started. */
