@@ -10,7 +10,7 @@ import type { ResultError } from './salesforce-errors';
 const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 /** Required by Salesforce even though the JWT bearer flow never redirects. */
 const CALLBACK_URL = 'https://login.salesforce.com/services/oauth2/success';
-const DEPLOY_POLL_MS = 1000;
+const DEPLOY_POLL_MS = 500;
 const DEPLOY_TIMEOUT_MS = 5 * 60_000;
 
 export interface CreateClientAppInput {
@@ -198,6 +198,9 @@ export async function deployAndWait(
   });
   const deadline = Date.now() + DEPLOY_TIMEOUT_MS;
   for (;;) {
+    // Deploys are asynchronous: give this one a moment before asking, rather than polling a queued job.
+    heartbeat({ deployId: started.id });
+    await sleep(DEPLOY_POLL_MS);
     const result = await connection.metadata.checkDeployStatus(started.id, true);
     if (result.done === true || String(result.done) === 'true') {
       const failures = asArray(result.details?.componentFailures as DeployMessage | DeployMessage[] | undefined);
@@ -215,8 +218,6 @@ export async function deployAndWait(
     }
     if (Date.now() > deadline)
       throw salesforceFailure('DEPLOY_TIMEOUT', `deploy ${started.id} did not finish`, step, { transient: true });
-    heartbeat({ deployId: started.id });
-    await sleep(DEPLOY_POLL_MS);
   }
 }
 

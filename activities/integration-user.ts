@@ -1,6 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
-import { destroyAll, findPermissionSet } from './permission-set';
+import { destroyAll, findPermissionSet, isRetry } from './permission-set';
 import type { SalesforceClients } from './salesforce-clients';
 import { asSalesforceStep, isDuplicate } from './salesforce-errors';
 import { queryAll, soqlString } from './soql';
@@ -45,14 +45,37 @@ export function retiredUsername(username: string, stamp: string): string {
   return `${local}${marker}${domain}`;
 }
 
+/** Whether a username is one this service gives its integration users (`<agent>.<hash>@<org>.<our domain>`). */
+export function isServiceUsername(username: string, usernameDomain: string): boolean {
+  return username.toLowerCase().endsWith(`.${usernameDomain.toLowerCase()}`);
+}
+
 export function createIntegrationUserActivities({
   clients,
   contactEmail,
+  usernameDomain,
 }: {
   clients: SalesforceClients;
   contactEmail: string;
+  usernameDomain: string;
 }) {
   return {
+    /**
+     * Active integration users this service made for the agent in this org, whatever operation made them: disable
+     * finds users of runs it has no record of (an earlier connection, a lost state) by their names.
+     */
+    async findIntegrationUsers(input: { target: SalesforceTarget; userLastName: string }): Promise<string[]> {
+      const step = 'remove_user_access';
+      return asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const users = await queryAll<UserRow>(
+          connection,
+          `SELECT Id, Username, IsActive FROM User WHERE IsActive = true AND LastName = ${soqlString(input.userLastName)}`,
+        );
+        return users.map((u) => u.Username).filter((u) => isServiceUsername(u, usernameDomain));
+      });
+    },
+
     /**
      * Creates the API-only integration user. Its username is derived from the operation, so a retry after a lost
      * response finds the user the earlier attempt created and adopts it.
@@ -61,7 +84,7 @@ export function createIntegrationUserActivities({
       const step = 'integration_user';
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
-        const existing = await findUser(connection, input.names.username);
+        const existing = isRetry() ? await findUser(connection, input.names.username) : undefined;
         if (existing) {
           if (!existing.IsActive) await connection.sobject('User').update({ Id: existing.Id, IsActive: true });
           return { id: existing.Id, username: existing.Username };
@@ -101,20 +124,27 @@ export function createIntegrationUserActivities({
       const step = 'user_access';
       await asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
-        const [license] = await queryAll<{ Id: string }>(
-          connection,
-          `SELECT Id FROM PermissionSetLicenseAssign WHERE AssigneeId = ${soqlString(input.userId)} AND PermissionSetLicenseId = ${soqlString(input.permissionSetLicenseId)}`,
-        );
+        // Salesforce refuses a second identical assignment (DUPLICATE_VALUE), so creating is idempotent by itself;
+        // a retry still looks first, to skip the writes an earlier attempt made.
+        const retry = isRetry();
+        const [license] = retry
+          ? await queryAll<{ Id: string }>(
+              connection,
+              `SELECT Id FROM PermissionSetLicenseAssign WHERE AssigneeId = ${soqlString(input.userId)} AND PermissionSetLicenseId = ${soqlString(input.permissionSetLicenseId)}`,
+            )
+          : [];
         if (!license) {
           await createUnlessDuplicate(connection, 'PermissionSetLicenseAssign', {
             AssigneeId: input.userId,
             PermissionSetLicenseId: input.permissionSetLicenseId,
           });
         }
-        const [assignment] = await queryAll<{ Id: string }>(
-          connection,
-          `SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = ${soqlString(input.userId)} AND PermissionSetId = ${soqlString(input.permissionSetId)}`,
-        );
+        const [assignment] = retry
+          ? await queryAll<{ Id: string }>(
+              connection,
+              `SELECT Id FROM PermissionSetAssignment WHERE AssigneeId = ${soqlString(input.userId)} AND PermissionSetId = ${soqlString(input.permissionSetId)}`,
+            )
+          : [];
         if (!assignment) {
           await createUnlessDuplicate(connection, 'PermissionSetAssignment', {
             AssigneeId: input.userId,

@@ -1,3 +1,4 @@
+import { activityInfo } from '@temporalio/activity';
 import type { Connection } from 'jsforce';
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
 import type { FieldGrant } from './preflight';
@@ -44,6 +45,11 @@ async function destroyAll(connection: Connection, type: string, ids: string[], s
   if (failed) throw failureFromResultErrors(failed.errors, step);
 }
 
+/** True on every attempt after the first: the only ones that may find what an earlier attempt left. */
+export function isRetry(): boolean {
+  return activityInfo().attempt > 1;
+}
+
 export async function findPermissionSet(connection: Connection, name: string): Promise<PermissionSetRef | undefined> {
   const [found] = await queryAll<{ Id: string; Name: string }>(
     connection,
@@ -62,7 +68,9 @@ export function createPermissionSetActivities({ clients }: { clients: Salesforce
       const step = 'permission_set';
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
-        let permissionSet = await findPermissionSet(connection, input.names.permissionSetName);
+        // Only a retry can find what an earlier attempt of this operation created; a first attempt creates directly
+        // (and still adopts on a duplicate name), which keeps the call count flat.
+        let permissionSet = isRetry() ? await findPermissionSet(connection, input.names.permissionSetName) : undefined;
         let adopted = Boolean(permissionSet);
         if (!permissionSet) {
           try {

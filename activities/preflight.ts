@@ -9,6 +9,7 @@ import type {
 import { ErrorType } from '../workflows/definitions';
 import { componentNames } from '../workflows/naming';
 import type { SalesforceClients } from './salesforce-clients';
+import { isServiceUsername } from './integration-user';
 import { asSalesforceStep, salesforceFailure } from './salesforce-errors';
 import { compositeBatch, queryUrl, soqlString, subrequestError } from './soql';
 import type { BatchSubresponse } from './soql';
@@ -144,6 +145,9 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
           ),
           queryUrl(`SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlString(provisional.permissionSetName)}`),
           queryUrl(`SELECT Id, Name FROM ConnectedApplication WHERE Name = ${soqlString(provisional.appLabel)}`),
+          queryUrl(
+            `SELECT Id, Username FROM User WHERE IsActive = true AND LastName = ${soqlString(provisional.userLastName)}`,
+          ),
         ];
         const describes = input.agentConfiguration.objects.map(
           (o) => `/sobjects/${encodeURIComponent(o.object)}/describe`,
@@ -152,7 +156,7 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
           connection,
           [...fixed, ...describes].map((url) => ({ method: 'GET' as const, url })),
         );
-        const [permissions, organization, licenses, profiles, psls, permissionSets, apps] = fixed.map(
+        const [permissions, organization, licenses, profiles, psls, permissionSets, apps, users] = fixed.map(
           (_, i) => responses[i],
         );
 
@@ -197,6 +201,9 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
         const leftovers = [
           ...recordsOf<{ Name: string }>(permissionSets, 'permission sets').map((p) => `permission set ${p.Name}`),
           ...recordsOf<{ Name: string }>(apps, 'connected applications').map((a) => `app "${a.Name}"`),
+          ...recordsOf<{ Username: string }>(users, 'integration users')
+            .filter((u) => isServiceUsername(u.Username, usernameDomain))
+            .map((u) => `integration user ${u.Username}`),
         ];
         if (leftovers.length > 0) {
           throw preflightFailure(

@@ -1,0 +1,182 @@
+/**
+ * `npm run bench:saga`: N enables (default 50) on a real Temporal dev server against the Salesforce emulator (no
+ * latency, no propagation delay), with the real worker in this process. Reports enables per second, p50/p95 seconds
+ * from start to enabled, and Salesforce calls per enable by endpoint for two sizes of agent configuration.
+ * Loopback only; bounded by N and by a 10-minute deadline. Writes reports/saga-bench.json.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { SalesforceClients } from '../activities/salesforce-clients';
+import { EncryptedFileSecretStore } from '../activities/secret-store';
+import { encryptedDataConverter } from '../codec/data-converter';
+import { SERVICE_OAUTH_CLIENT, startEmulator } from '../emulator';
+import type { RunningEmulator } from '../emulator';
+import { ensureTool } from '../scripts/temporal-tools.cjs';
+import { startDevServer } from '../scripts/temporal-dev-server';
+import { createServiceWorker } from '../workers/service-worker';
+import { enableConnection } from '../workflows';
+import type { AgentConfiguration } from '../workflows/definitions';
+import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+
+const N = Number(process.env.BENCH_N ?? 50);
+const DEADLINE_MS = 10 * 60_000;
+const OBJECTS = ['Account', 'Contact', 'Opportunity'];
+
+function configuration(fieldsPerObject: number): AgentConfiguration {
+  return {
+    objects: OBJECTS.map((object) => ({
+      object,
+      fields: Array.from({ length: fieldsPerObject }, (_, i) => `Bench_${i + 1}__c`),
+    })),
+  };
+}
+
+function customFields(fieldsPerObject: number) {
+  return Object.fromEntries(
+    OBJECTS.map((object) => [
+      object,
+      Array.from({ length: fieldsPerObject }, (_, i) => ({ name: `Bench_${i + 1}__c`, type: 'string' })),
+    ]),
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface Setup {
+  client: Client;
+  taskQueue: string;
+  emulator: RunningEmulator;
+  secrets: EncryptedFileSecretStore;
+}
+
+async function runEnables(setup: Setup, count: number, fieldsPerObject: number) {
+  const orgs = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const org = await setup.emulator.control.createOrg({ customFields: customFields(fieldsPerObject) });
+      const ref = await setup.secrets.put(
+        `bench/admin/${randomUUID()}`,
+        JSON.stringify({ accessToken: org.accessToken, refreshToken: org.refreshToken }),
+      );
+      return { org, target: { loginUrl: org.loginUrl, instanceUrl: org.instanceUrl, adminCredentials: ref } };
+    }),
+  );
+  await setup.emulator.control.resetCounters();
+  const started = Date.now();
+  const latencies = await Promise.all(
+    orgs.map(async ({ target }, i) => {
+      const begin = Date.now();
+      const operationId = randomUUID();
+      await setup.client.workflow.execute(enableConnection, {
+        taskQueue: setup.taskQueue,
+        workflowId: `bench-enable-${i}-${operationId}`,
+        args: [
+          {
+            tenantId: `bench-${i}`,
+            operationId,
+            parentWorkflowId: '',
+            target,
+            appKind: 'external_client_app',
+            agentName: 'Copilot for Sales',
+            agentConfiguration: configuration(fieldsPerObject),
+          },
+        ],
+      });
+      return (Date.now() - begin) / 1000;
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  const counters = await setup.emulator.control.counters();
+  const callsByEndpoint = Object.fromEntries(
+    Object.entries(counters.byOperation)
+      .map(([op, n]) => [op, Math.round((n / count) * 100) / 100] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    enables: count,
+    fieldsPerObject,
+    objects: OBJECTS.length,
+    elapsedSeconds: Math.round(elapsed * 100) / 100,
+    enablesPerSecond: Math.round((count / elapsed) * 100) / 100,
+    p50Seconds: Math.round(percentile(sorted, 50) * 1000) / 1000,
+    p95Seconds: Math.round(percentile(sorted, 95) * 1000) / 1000,
+    salesforceCallsPerEnable: Math.round((counters.total / count) * 100) / 100,
+    callsByEndpoint,
+  };
+}
+
+async function main() {
+  const timer = setTimeout(() => {
+    console.error('bench:saga exceeded its 10-minute deadline');
+    process.exit(2);
+  }, DEADLINE_MS);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const server = await startDevServer({
+    binary: ensureTool('cli'),
+    port: 17233 + Math.floor(Math.random() * 1000),
+    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+  });
+  const emulator = await startEmulator({ port: 0, controlPort: 0 });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-secrets-'));
+  const secrets = new EncryptedFileSecretStore(dir, [{ id: 'bench', key: Buffer.alloc(32, 1) }]);
+  const dataConverter = encryptedDataConverter([{ id: 'bench', key: Buffer.alloc(32, 2) }]);
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, dataConverter });
+  const taskQueue = `bench-${randomUUID()}`;
+  const worker = await createServiceWorker({
+    connection: nativeConnection,
+    dataConverter,
+    namespace: 'default',
+    taskQueue,
+    dependencies: {
+      clients: new SalesforceClients(secrets, { apiVersion: '66.0', oauthClient: SERVICE_OAUTH_CLIENT }),
+      secrets,
+      usernameDomain: 'bench.agent-connections.app',
+      contactEmail: 'bench@agent-connections.app',
+      certificateValidityDays: 30,
+    },
+    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') }),
+  });
+  const setup = { client, taskQueue, emulator, secrets };
+  const results = await worker.runUntil(async () => {
+    await runEnables(setup, 2, 10); // warm-up: JIT, connection pools, workflow cache
+    return [await runEnables(setup, N, 10), await runEnables(setup, N, 60)];
+  });
+  const report = {
+    benchmark: 'bench:saga',
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    results,
+  };
+  await fs.mkdir('reports', { recursive: true });
+  await fs.writeFile('reports/saga-bench.json', `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`machine: ${report.machine.cpus} cores, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`);
+  console.log('| objects × fields | enables | enables/s | p50 s | p95 s | Salesforce calls/enable |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(
+      `| ${r.objects} × ${r.fieldsPerObject} | ${r.enables} | ${r.enablesPerSecond} | ${r.p50Seconds} | ${r.p95Seconds} | ${r.salesforceCallsPerEnable} |`,
+    );
+  }
+  for (const r of results)
+    console.log(`calls per enable by endpoint (${r.objects} × ${r.fieldsPerObject}):`, r.callsByEndpoint);
+  console.log('written to reports/saga-bench.json');
+  await connection.close();
+  await nativeConnection.close();
+  await emulator.close();
+  await server.stop();
+  clearTimeout(timer);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
