@@ -1,26 +1,162 @@
+import path from 'node:path';
 import express from 'express';
+import type { Request, RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import type { Client } from '@temporalio/client';
+import { SalesforceClients } from '../activities/salesforce-clients';
+import type { SecretStore } from '../activities/secret-store';
+import type { AppConfig } from '../config';
+import type { AgentTokenSource } from './agent-tokens';
+import { AgentTokenBroker } from './agent-tokens';
+import type { ApiKey } from './auth';
+import { authenticate, principalOf } from './auth';
+import { ConnectionGateway, RETRY_AFTER_SECONDS } from './connection-gateway';
+import { openApiDocument } from './openapi';
+import { errorHandler, HttpProblem, notFoundHandler } from './problem';
+import { requireJsonBody } from './requests';
+import { agentConfigurationRouter } from './routes/agent-configuration';
+import { agentTokenRouter } from './routes/agent-token';
+import { connectionsRouter } from './routes/connections';
+import type { RouteContext } from './routes/context';
+import { operationsRouter } from './routes/operations';
+
+export type ApiConfig = Pick<
+  AppConfig,
+  | 'TASK_QUEUE'
+  | 'API_TENANTS'
+  | 'API_RATE_LIMIT_PER_MINUTE'
+  | 'API_UPDATE_TIMEOUT_MS'
+  | 'API_MAX_BODY_BYTES'
+  | 'AGENT_TOKEN_TTL_SECONDS'
+  | 'SALESFORCE_API_VERSION'
+>;
+
+export interface ApiLogger {
+  error(details: Record<string, unknown>, message: string): void;
+}
 
 export interface AppDependencies {
   client: Client;
-  /** Checks that Temporal answers; `/readyz` fails while it does not. */
-  checkTemporal: () => Promise<void>;
+  secrets: SecretStore;
+  config: ApiConfig;
+  apiKeys: ApiKey[];
+  /** Milliseconds since the epoch; tests move it to expire cached tokens. */
+  now?: () => number;
+  log?: ApiLogger;
+  /** True once shutdown began: `/readyz` fails so that load balancers stop sending traffic. */
+  isDraining?: () => boolean;
+  /** Where agent tokens come from; the default signs in to Salesforce with the connection's key. */
+  agentTokenSource?: AgentTokenSource;
 }
 
-/** The HTTP API: validates, authenticates, starts or reads workflows, and maps results. No business logic here. */
+const PUBLIC_DIR = path.join(__dirname, 'public');
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Content-Security-Policy':
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+      "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  });
+  next();
+};
+
+/**
+ * The HTTP API: validates, authenticates, starts or reads workflows, and maps results. No business logic here: the
+ * connection workflow decides what may run, and the API translates its answers into HTTP.
+ */
 export function createApp(deps: AppDependencies): express.Express {
+  const now = deps.now ?? Date.now;
+  const gateway = new ConnectionGateway(deps.client, {
+    taskQueue: deps.config.TASK_QUEUE,
+    timeoutMs: deps.config.API_UPDATE_TIMEOUT_MS,
+  });
+  const context: RouteContext = {
+    gateway,
+    secrets: deps.secrets,
+    tokens: new AgentTokenBroker(
+      deps.agentTokenSource ?? new SalesforceClients(deps.secrets, { apiVersion: deps.config.SALESFORCE_API_VERSION }),
+      { ttlMs: deps.config.AGENT_TOKEN_TTL_SECONDS * 1000, now },
+    ),
+    knownTenants: deps.config.API_TENANTS
+      ? new Set(
+          deps.config.API_TENANTS.split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        )
+      : undefined,
+    now,
+  };
+  const logUnexpected = (err: unknown, req: Request) => {
+    // The message and stack go to the log only; requests' bodies and headers never do (they carry secrets).
+    deps.log?.error(
+      {
+        err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        method: req.method,
+        path: req.path,
+      },
+      'unexpected error',
+    );
+  };
+
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(securityHeaders);
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    if (deps.isDraining?.()) {
+      res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).json({ status: 'draining' });
+      return;
+    }
     try {
-      await deps.checkTemporal();
+      await gateway.ping();
       res.json({ status: 'ready', temporal: 'ok' });
     } catch {
-      res.status(503).set('Retry-After', '5').json({ status: 'unavailable', temporal: 'unreachable' });
+      res
+        .status(503)
+        .set('Retry-After', String(RETRY_AFTER_SECONDS))
+        .json({ status: 'unavailable', temporal: 'unreachable' });
     }
   });
+  const document = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.get('/docs', (_req, res) => {
+    res.sendFile(path.join(PUBLIC_DIR, 'docs.html'));
+  });
+  app.get('/', (_req, res) => {
+    res.redirect(302, '/admin/');
+  });
+  app.use('/admin', express.static(PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
+
+  const perKeyLimit = rateLimit({
+    windowMs: 60_000,
+    limit: deps.config.API_RATE_LIMIT_PER_MINUTE,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: (_req, res) => principalOf(res).keyId,
+    handler: (_req, _res, next) => {
+      next(new HttpProblem(429, 'rate-limited', 'Too many requests for this API key; retry after the delay given.'));
+    },
+  });
+
+  const v1 = express.Router();
+  v1.use(authenticate(deps.apiKeys), perKeyLimit, requireJsonBody);
+  v1.use(express.json({ limit: deps.config.API_MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
+  v1.use(connectionsRouter(context));
+  v1.use(operationsRouter(context));
+  v1.use(agentTokenRouter(context));
+  v1.use(agentConfigurationRouter(context));
+  app.use('/v1', v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logUnexpected));
   return app;
 }

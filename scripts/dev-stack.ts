@@ -8,7 +8,10 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { LOCAL_ADMIN_KEY_FILE } from '../api/auth';
+import { openSecretStore } from '../activities/secret-store';
 import { loadConfig } from '../config';
+import { EmulatorControl } from '../emulator';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
 import { ensureTool } from './temporal-tools.cjs';
 import { isTemporalUp, startDevServer } from './temporal-dev-server';
@@ -160,7 +163,45 @@ async function main() {
   if (useEmulator) {
     say(`  Salesforce emulator http://127.0.0.1:${emulatorPort}  (control: http://127.0.0.1:${emulatorControlPort})`);
   }
+  await printAdminPage(apiUrl);
   say('Press Ctrl-C to stop.');
+}
+
+/**
+ * The admin page's address, ready to use. With the emulator: a demo org (created once, kept in the emulator's state
+ * file) whose admin credentials go straight into the service's secret store, so the page only carries a reference.
+ * No secret is printed: the local admin API key stays in its file under DATA_DIR.
+ */
+async function printAdminPage(apiUrl: string) {
+  const fragment = new URLSearchParams({ tenant: 'demo' });
+  if (useEmulator) {
+    const control = new EmulatorControl(`http://127.0.0.1:${emulatorControlPort}`);
+    if (!(await control.listOrgs()).some((org) => org.key === 'demo')) {
+      await control.createOrg({ key: 'demo', name: 'Demo org' });
+    }
+    const admin = await control.adminToken('demo');
+    const org = await control.getOrg('demo');
+    const secrets = await openSecretStore({
+      dir: config.SECRETS_DIR ? path.resolve(root, config.SECRETS_DIR) : path.join(dataDir, 'secrets'),
+      masterKeys: config.SECRETS_MASTER_KEYS,
+      dataDir,
+    });
+    const ref = await secrets.put(
+      'tenants/demo/admin/emulator-demo-org',
+      JSON.stringify({ accessToken: admin.accessToken, refreshToken: admin.refreshToken }),
+    );
+    fragment.set('loginUrl', org.loginUrl);
+    fragment.set('instanceUrl', admin.instanceUrl);
+    fragment.set('adminCredentialsRef', ref.secretRef);
+  }
+  say(`  Admin page          ${apiUrl}/admin/#${fragment.toString()}`);
+  say(`  API docs            ${apiUrl}/docs  (OpenAPI: ${apiUrl}/openapi.json)`);
+  const keyFile = path.join(dataDir, LOCAL_ADMIN_KEY_FILE);
+  if (!config.API_KEYS && !config.API_KEYS_FILE && fs.existsSync(keyFile)) {
+    say(`  API key for the page: the local admin key in ${keyFile} (cat it; it is never printed)`);
+  } else {
+    say('  Enter one of the configured API keys (API_KEYS / API_KEYS_FILE) on the admin page.');
+  }
 }
 
 main().catch(async (err: unknown) => {

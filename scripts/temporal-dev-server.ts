@@ -9,7 +9,7 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file; omit for an in-memory server that forgets everything on exit. */
   dbFile?: string;
-  searchAttributes: Record<string, SearchAttributeType  >;
+  searchAttributes: Record<string, SearchAttributeType>;
   codecEndpoint?: string;
   log?: (line: string) => void;
 }

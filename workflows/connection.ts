@@ -4,7 +4,7 @@ import {
   ParentClosePolicy,
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   executeChild,
   isCancellation,
   setHandler,
@@ -88,6 +88,15 @@ function initialState(input: ConnectionWorkflowInput, now: string): ConnectionSt
   };
 }
 
+function searchAttributesOf(state: ConnectionState) {
+  return [
+    { key: SEARCH_ATTRIBUTES.tenantId, value: state.tenantId },
+    { key: SEARCH_ATTRIBUTES.crm, value: state.crm },
+    { key: SEARCH_ATTRIBUTES.connectionStatus, value: state.status },
+    { key: SEARCH_ATTRIBUTES.operation, value: state.currentOperation?.kind ?? 'none' },
+  ];
+}
+
 /** Fields the agent's configuration asks for that the connection's permission set does not grant. */
 export function missingFields(
   config: AgentConfiguration | undefined,
@@ -122,6 +131,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     state.updatedAt = new Date().toISOString();
     if (state.status !== 'enabling' && state.status !== 'disabling' && state.status !== 'reconnecting') {
       const missing = missingFields(state.agentConfiguration, state.details);
+      if (state.status !== 'enabled' && state.status !== 'needs_reconnect') state.needsReconnect = undefined;
       if (state.details && (state.status === 'enabled' || state.status === 'needs_reconnect')) {
         state.status = missing.length > 0 ? 'needs_reconnect' : 'enabled';
         state.needsReconnect =
@@ -137,12 +147,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       state.statusMessage =
         state.lastError && state.status === 'error' ? state.lastError.message : STATUS_MESSAGES[state.status];
     upsertMemo({ [STATE_MEMO_KEY]: state });
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTES.tenantId, value: state.tenantId },
-      { key: SEARCH_ATTRIBUTES.crm, value: state.crm },
-      { key: SEARCH_ATTRIBUTES.connectionStatus, value: state.status },
-      { key: SEARCH_ATTRIBUTES.operation, value: state.currentOperation?.kind ?? 'none' },
-    ]);
+    upsertSearchAttributes(searchAttributesOf(state));
   };
 
   const findOperation = (operationId: string): OperationRecord | undefined =>
@@ -436,7 +441,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     await condition(
       () =>
         pending !== undefined ||
-        workflowInfo().historyLength > HISTORY_LENGTH_LIMIT ||
+        workflowInfo().historyLength > (input.historyLimit ?? HISTORY_LENGTH_LIMIT) ||
         workflowInfo().continueAsNewSuggested,
     );
     if (pending) {
@@ -446,6 +451,13 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       continue;
     }
     await condition(allHandlersFinished);
-    if (!pending) await continueAsNew<typeof connectionWorkflow>({ tenantId: input.tenantId, crm: input.crm, state });
+    if (!pending) {
+      // The next run starts with the state already in its memo and search attributes: readable at once, even
+      // before a worker runs its first task.
+      await makeContinueAsNewFunc<typeof connectionWorkflow>({
+        memo: { [STATE_MEMO_KEY]: state },
+        typedSearchAttributes: searchAttributesOf(state),
+      })({ ...input, state });
+    }
   }
 }

@@ -187,6 +187,8 @@ export interface ConnectionWorkflowInput {
   tenantId: string;
   crm: Crm;
   state?: ConnectionState;
+  /** History length after which the workflow continues as new (default 2000; tests lower it). */
+  historyLimit?: number;
 }
 
 export interface EnableSagaInput {

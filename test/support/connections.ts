@@ -25,13 +25,14 @@ export class Connections {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    private readonly historyLimit?: number,
   ) {}
 
   private start(tenantId: string, crm: Crm) {
     return new WithStartWorkflowOperation(connectionWorkflow, {
       workflowId: connectionWorkflowId(tenantId, crm),
       taskQueue: this.taskQueue,
-      args: [{ tenantId, crm }],
+      args: [{ tenantId, crm, ...(this.historyLimit ? { historyLimit: this.historyLimit } : {}) }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
   }

@@ -81,7 +81,13 @@ describe('readiness timeout (time-skipping server)', () => {
     const details = cause.details?.[0] as SagaFailureDetails;
     expect(details.error.type).toBe(ErrorType.readinessTimeout);
     expect(details.error.step).toBe('readiness');
-    expect(details.stepsCompensated).toEqual(['client_app', 'user_access', 'integration_user', 'permission_set', 'signing_key']);
+    expect(details.stepsCompensated).toEqual([
+      'client_app',
+      'user_access',
+      'integration_user',
+      'permission_set',
+      'signing_key',
+    ]);
     expect(details.remaining).toEqual([]);
     expect(await leftovers(emulator, org.key)).toEqual([]);
     // Many real token requests were made, spread over the skipped 15 minutes.

@@ -1,0 +1,214 @@
+import { Router } from 'express';
+import type { Response } from 'express';
+import type { AdminCredentials } from '../../activities/salesforce-clients';
+import type { Crm, OperationAccepted, SalesforceTarget, SecretRef } from '../../workflows/definitions';
+import { requireScope } from '../auth';
+import type { OperationRequest } from '../connection-gateway';
+import { HttpProblem, problems } from '../problem';
+import { bodyOf, canonicalJson, operationIdOf, parseInput, sha256Hex } from '../requests';
+import type { AcceptedView, AdminCredentialsInput } from '../schemas';
+import { connectionPathSchema, disableBodySchema, enableBodySchema, reconnectBodySchema } from '../schemas';
+import { connectionPath, connectionView, initialConnectionState, operationPath } from '../views';
+import type { RouteContext } from './context';
+import { tenantPath } from './context';
+import { resource } from './resource';
+
+const CONNECTION = '/tenants/:tenantId/connections/:crm';
+
+interface ResolvedCredentials {
+  ref: SecretRef;
+  /** Stored by this request: removed again if the operation is refused, so that refused requests leave nothing. */
+  storedHere: boolean;
+}
+
+/**
+ * A reference must point into the tenant's own part of the store and exist; tokens are stored under a reference of
+ * the operation and request, so that a retry writes the same secret and a different request cannot overwrite it.
+ */
+async function resolveCredentials(
+  context: RouteContext,
+  tenantId: string,
+  operationId: string,
+  requestHash: string,
+  credentials: AdminCredentialsInput,
+): Promise<ResolvedCredentials> {
+  if (credentials.secretRef) {
+    const field = 'body.adminCredentials.secretRef';
+    if (!credentials.secretRef.startsWith(`tenants/${tenantId}/`)) {
+      throw problems.invalid([{ field, message: `must be a reference under tenants/${tenantId}/` }]);
+    }
+    if ((await context.secrets.get({ secretRef: credentials.secretRef })) === undefined) {
+      throw problems.invalid([{ field, message: 'no secret is stored under this reference' }]);
+    }
+    return { ref: { secretRef: credentials.secretRef }, storedHere: false };
+  }
+  const value: AdminCredentials = {
+    accessToken: credentials.accessToken ?? '',
+    refreshToken: credentials.refreshToken,
+  };
+  const ref = `tenants/${tenantId}/admin/${operationId}-${requestHash.slice(0, 12)}`;
+  return { ref: await context.secrets.put(ref, JSON.stringify(value)), storedHere: true };
+}
+
+function targetOf(
+  body: { loginUrl?: string; instanceUrl?: string },
+  adminCredentials: SecretRef,
+): SalesforceTarget | undefined {
+  const loginUrl = body.loginUrl ?? body.instanceUrl;
+  const instanceUrl = body.instanceUrl ?? body.loginUrl;
+  return loginUrl && instanceUrl ? { loginUrl, instanceUrl, adminCredentials } : undefined;
+}
+
+function sendAccepted(res: Response, tenantId: string, crm: Crm, accepted: OperationAccepted): void {
+  const location = operationPath(tenantId, crm, accepted.operationId);
+  const body: AcceptedView = {
+    operationId: accepted.operationId,
+    kind: accepted.kind,
+    workflowId: accepted.workflowId,
+    links: { operation: location, connection: connectionPath(tenantId, crm) },
+  };
+  res.status(202).location(location).json(body);
+}
+
+/** Sends the operation; a definitive refusal removes the credentials this request stored. */
+async function submit(
+  context: RouteContext,
+  tenantId: string,
+  crm: Crm,
+  operation: OperationRequest,
+  credentials: ResolvedCredentials | undefined,
+): Promise<OperationAccepted> {
+  try {
+    return await context.gateway.submit(tenantId, crm, operation);
+  } catch (err) {
+    // A 503 may still be accepted later (the update is queued); only a refusal is final.
+    if (credentials?.storedHere && err instanceof HttpProblem && (err.status === 409 || err.status === 422)) {
+      await context.secrets.delete(credentials.ref);
+    }
+    throw err;
+  }
+}
+
+const nativeDynamics = (verb: string) =>
+  problems.conflict('operation-rejected', `Dynamics 365 Sales is connected natively; there is nothing to ${verb}.`);
+
+/** `/v1/tenants/{tenantId}/connections/{crm}`: read the connection, and enable, disable or reconnect it. */
+export function connectionsRouter(context: RouteContext): Router {
+  const router = Router();
+
+  resource(router, CONNECTION, {
+    GET: [
+      requireScope('read'),
+      async (req, res) => {
+        const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
+        const state = (await context.gateway.readState(tenantId, crm)) ?? initialConnectionState(tenantId, crm);
+        res.json(connectionView(state));
+      },
+    ],
+  });
+
+  resource(router, `${CONNECTION}/enable`, {
+    POST: [
+      requireScope('admin'),
+      async (req, res) => {
+        const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
+        const { operationId } = operationIdOf(req, tenantId);
+        if (crm === 'dynamics365') {
+          // Nothing to create: the agent runs inside Dynamics. The answer says so, with the connection as it is.
+          const state = (await context.gateway.readState(tenantId, crm)) ?? initialConnectionState(tenantId, crm);
+          res.status(200).json(connectionView(state));
+          return;
+        }
+        const body = parseInput(enableBodySchema, bodyOf(req), 'body');
+        const requestHash = sha256Hex(canonicalJson({ kind: 'enable', ...body }));
+        const credentials = await resolveCredentials(
+          context,
+          tenantId,
+          operationId,
+          requestHash,
+          body.adminCredentials,
+        );
+        const target = targetOf(body, credentials.ref) as SalesforceTarget;
+        const accepted = await submit(
+          context,
+          tenantId,
+          crm,
+          {
+            kind: 'enable',
+            request: {
+              operationId,
+              requestHash,
+              target,
+              appKind: body.appKind,
+              agentName: body.agentName,
+              agentConfiguration: body.agentConfiguration,
+              readinessTimeout: body.readinessTimeout,
+            },
+          },
+          credentials,
+        );
+        sendAccepted(res, tenantId, crm, accepted);
+      },
+    ],
+  });
+
+  resource(router, `${CONNECTION}/disable`, {
+    POST: [
+      requireScope('admin'),
+      async (req, res) => {
+        const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
+        const { operationId } = operationIdOf(req, tenantId);
+        const body = parseInput(disableBodySchema, bodyOf(req), 'body');
+        if (crm === 'dynamics365') throw nativeDynamics('disable');
+        const requestHash = sha256Hex(canonicalJson({ kind: 'disable', ...body }));
+        const credentials = body.adminCredentials
+          ? await resolveCredentials(context, tenantId, operationId, requestHash, body.adminCredentials)
+          : undefined;
+        const accepted = await submit(
+          context,
+          tenantId,
+          crm,
+          { kind: 'disable', request: { operationId, requestHash, adminCredentials: credentials?.ref } },
+          credentials,
+        );
+        sendAccepted(res, tenantId, crm, accepted);
+      },
+    ],
+  });
+
+  resource(router, `${CONNECTION}/reconnect`, {
+    POST: [
+      requireScope('admin'),
+      async (req, res) => {
+        const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
+        const { operationId } = operationIdOf(req, tenantId);
+        const body = parseInput(reconnectBodySchema, bodyOf(req), 'body');
+        if (crm === 'dynamics365') throw nativeDynamics('reconnect');
+        const requestHash = sha256Hex(canonicalJson({ kind: 'reconnect', ...body }));
+        const credentials = body.adminCredentials
+          ? await resolveCredentials(context, tenantId, operationId, requestHash, body.adminCredentials)
+          : undefined;
+        const accepted = await submit(
+          context,
+          tenantId,
+          crm,
+          {
+            kind: 'reconnect',
+            request: {
+              operationId,
+              requestHash,
+              target: credentials ? targetOf(body, credentials.ref) : undefined,
+              appKind: body.appKind,
+              agentConfiguration: body.agentConfiguration,
+              readinessTimeout: body.readinessTimeout,
+            },
+          },
+          credentials,
+        );
+        sendAccepted(res, tenantId, crm, accepted);
+      },
+    ],
+  });
+
+  return router;
+}

@@ -1,0 +1,28 @@
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import type { SecretStore } from '../../activities/secret-store';
+import type { AgentTokenBroker } from '../agent-tokens';
+import { assertTenantVisible, principalOf } from '../auth';
+import type { ConnectionGateway } from '../connection-gateway';
+import { parseInput } from '../requests';
+
+/** What every router gets: the gateway to Temporal, the secret store, the token broker and the tenant list. */
+export interface RouteContext {
+  gateway: ConnectionGateway;
+  secrets: SecretStore;
+  tokens: AgentTokenBroker;
+  knownTenants?: ReadonlySet<string>;
+  now: () => number;
+}
+
+/** The path's parameters, validated (400), for a tenant the caller may see (404 otherwise). */
+export function tenantPath<S extends z.ZodType<{ tenantId: string }>>(
+  context: RouteContext,
+  schema: S,
+  req: Request,
+  res: Response,
+): z.output<S> {
+  const params = parseInput(schema, { ...req.params }, 'path');
+  assertTenantVisible(principalOf(res), params.tenantId, context.knownTenants);
+  return params;
+}

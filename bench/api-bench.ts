@@ -1,0 +1,213 @@
+/**
+ * API benchmark (`npm run bench:api`): latency of `POST /v1/tenants/{t}/connections/salesforce/enable` with 50
+ * concurrent clients, over loopback, on the real stack (an in-memory Temporal dev server, a worker of the service,
+ * the Salesforce emulator, the API on a real socket). Each request is a new tenant, so every one is accepted and its
+ * saga really runs, in an org of its own, while the load goes on. Bounded by request count and wall time. Prints p50/p99 and writes
+ * reports/api-bench.json.
+ *
+ * Env: BENCH_REQUESTS (default 500), BENCH_CONCURRENCY (default 50), BENCH_SECONDS (default 60).
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { SalesforceClients } from '../activities/salesforce-clients';
+import { EncryptedFileSecretStore } from '../activities/secret-store';
+import { createApp } from '../api/app';
+import { generateApiKey, hashApiKey } from '../api/auth';
+import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
+import { SERVICE_OAUTH_CLIENT, startEmulator } from '../emulator';
+import type { CreatedOrg } from '../emulator';
+import { ensureTool } from '../scripts/temporal-tools.cjs';
+import { startDevServer } from '../scripts/temporal-dev-server';
+import { createServiceWorker } from '../workers/service-worker';
+import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+
+const TOTAL = Number(process.env.BENCH_REQUESTS ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const WARMUP = 20;
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'api-bench-'));
+  const devServer = await startDevServer({
+    binary: ensureTool('cli'),
+    port: await freeLoopbackPort(),
+    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+  });
+  const emulator = await startEmulator({ port: 0, controlPort: 0 });
+  const workerConnection = await NativeConnection.connect({ address: devServer.address });
+  const clientConnection = await Connection.connect({ address: devServer.address });
+  const dataConverter = encryptedDataConverter(loadCodecKeys(undefined, work));
+  const secrets = new EncryptedFileSecretStore(path.join(work, 'secrets'), [
+    { id: 'bench', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') },
+  ]);
+  const taskQueue = `bench-${randomUUID()}`;
+  const worker = await createServiceWorker({
+    connection: workerConnection,
+    dataConverter,
+    namespace: 'default',
+    taskQueue,
+    dependencies: {
+      clients: new SalesforceClients(secrets, { apiVersion: '66.0', oauthClient: SERVICE_OAUTH_CLIENT }),
+      secrets,
+      usernameDomain: 'bench.agent-connections.app',
+      contactEmail: 'bench@agent-connections.app',
+      certificateValidityDays: 30,
+    },
+  });
+  const running = worker.run();
+  // One org per tenant: the service refuses to link one org to two tenants.
+  const orgs: CreatedOrg[] = [];
+  for (let i = 0; i < TOTAL + WARMUP; i += 25) {
+    const batch = Array.from({ length: Math.min(25, TOTAL + WARMUP - i) }, () =>
+      emulator.control.createOrg({ apiDailyLimit: 100_000_000 }),
+    );
+    orgs.push(...(await Promise.all(batch)));
+  }
+  const apiKey = generateApiKey();
+  const app = createApp({
+    client: new Client({ connection: clientConnection, dataConverter }),
+    secrets,
+    apiKeys: [{ id: 'bench', sha256: hashApiKey(apiKey), scopes: ['admin'] }],
+    config: {
+      TASK_QUEUE: taskQueue,
+      API_TENANTS: undefined,
+      API_RATE_LIMIT_PER_MINUTE: 1_000_000,
+      API_UPDATE_TIMEOUT_MS: 30_000,
+      API_MAX_BODY_BYTES: 65_536,
+      AGENT_TOKEN_TTL_SECONDS: 900,
+      SALESFORCE_API_VERSION: '66.0',
+    },
+  });
+  const server = await new Promise<http.Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const run = randomUUID().slice(0, 8);
+
+  const enable = (index: number): Promise<{ status: number; ms: number }> => {
+    const org = orgs[index + WARMUP] as CreatedOrg;
+    const body = JSON.stringify({
+      loginUrl: org.loginUrl,
+      instanceUrl: org.instanceUrl,
+      adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
+      agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'Industry'] }] },
+    });
+    const started = process.hrtime.bigint();
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/v1/tenants/bench-${run}-${index}/connections/salesforce/enable`,
+          agent,
+          headers: {
+            Authorization: `Bearer ${apiKey}`,
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(body),
+            'Idempotency-Key': `bench-${index}`,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+
+  for (let i = 0; i < WARMUP; i += 1) await enable(-1 - i);
+
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const deadline = Date.now() + SECONDS * 1000;
+  let next = 0;
+  const startedAt = Date.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < TOTAL && Date.now() < deadline) {
+        const index = next;
+        next += 1;
+        const { status, ms } = await enable(index);
+        latencies.push(ms);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    }),
+  );
+  const elapsedSeconds = (Date.now() - startedAt) / 1000;
+  latencies.sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const report = {
+    endpoint: 'POST /v1/tenants/{tenantId}/connections/salesforce/enable',
+    concurrency: CONCURRENCY,
+    requests: latencies.length,
+    statuses,
+    seconds: round(elapsedSeconds),
+    requestsPerSecond: round(latencies.length / elapsedSeconds),
+    latencyMs: {
+      p50: round(percentile(latencies, 50)),
+      p90: round(percentile(latencies, 90)),
+      p99: round(percentile(latencies, 99)),
+      max: round(latencies[latencies.length - 1] ?? Number.NaN),
+      mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
+    },
+    environment: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.release()}` },
+    at: new Date().toISOString(),
+  };
+  const reportFile = path.resolve(__dirname, '..', 'reports', 'api-bench.json');
+  fs.mkdirSync(path.dirname(reportFile), { recursive: true });
+  fs.writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(
+    `POST .../enable, ${CONCURRENCY} concurrent clients, ${report.requests} requests in ${report.seconds} s ` +
+      `(${report.requestsPerSecond}/s): p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms, ` +
+      `max ${report.latencyMs.max} ms; statuses ${JSON.stringify(statuses)}`,
+  );
+  console.log(`report: ${reportFile}`);
+
+  // The sagas started by the load are still running; stopping does not wait for them beyond a bound.
+  agent.destroy();
+  server.close();
+  worker.shutdown();
+  await Promise.race([running, new Promise((r) => setTimeout(r, 15_000))]);
+  await clientConnection.close();
+  await emulator.close();
+  await devServer.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

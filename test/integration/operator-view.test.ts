@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { Payload } from '@temporalio/common';
+import { EncryptionCodec } from '../../codec/encryption-codec';
+import { connectionWorkflowId } from '../../workflows/definitions';
+import { Connections } from '../support/connections';
+import { TEST_PAYLOAD_KEY } from '../support/harness';
+import { useSagaSuite } from '../support/saga-suite';
+import { DEFAULT_AGENT_CONFIGURATION, createTestOrg } from '../support/salesforce';
+
+/** Every payload anywhere in a history (inputs, results, memos, failures, signals, updates). */
+function collectPayloads(node: unknown, out: Payload[] = []): Payload[] {
+  if (Array.isArray(node)) node.forEach((n) => collectPayloads(n, out));
+  else if (node && typeof node === 'object') {
+    const value = node as Record<string, unknown>;
+    if (value.metadata && typeof value.metadata === 'object' && 'data' in value) out.push(value);
+    else Object.values(value).forEach((v) => collectPayloads(v, out));
+  }
+  return out;
+}
+
+/** What an operator with the codec key would read in the Web UI: every payload decrypted and decoded. */
+async function readableHistory(history: unknown): Promise<string> {
+  const decoded = await new EncryptionCodec([TEST_PAYLOAD_KEY]).decode(collectPayloads(history));
+  return decoded
+    .map((p) => {
+      try {
+        return JSON.stringify(defaultPayloadConverter.fromPayload(p));
+      } catch {
+        return Buffer.from(p.data ?? new Uint8Array()).toString('utf8');
+      }
+    })
+    .join('\n');
+}
+
+describe('what operators see: state across continue-as-new, search attributes, no secrets in histories', () => {
+  const suite = useSagaSuite();
+
+  it('the connection continues as new when its history grows, carrying its state and operations', async () => {
+    const s = suite();
+    const connections = new Connections(s.env.client, s.taskQueue, 40);
+    const { target } = await createTestOrg(s.emulator, s.secrets);
+    const tenantId = `t-${randomUUID()}`;
+    const handle = s.env.client.workflow.getHandle(connectionWorkflowId(tenantId, 'salesforce'));
+    const ops: string[] = [];
+    for (const kind of ['enable', 'disable', 'enable'] as const) {
+      const operationId = randomUUID();
+      ops.push(operationId);
+      if (kind === 'enable') {
+        await connections.enable(tenantId, {
+          operationId,
+          target,
+          appKind: 'external_client_app',
+          agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
+        });
+      } else {
+        await connections.disable(tenantId, { operationId });
+      }
+      await connections.settled(tenantId, operationId);
+    }
+    const runs = [];
+    for await (const run of s.env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
+      runs.push(run);
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.filter((r) => r.status.name === 'RUNNING')).toHaveLength(1);
+    const state = await connections.state(tenantId);
+    expect(state.status).toBe('enabled');
+    expect(state.operations.map((o) => o.id)).toEqual([...ops].reverse());
+  });
+
+  it('operators find a tenant’s runs by search attributes, and no history holds the admin token or the private key', async () => {
+    const s = suite();
+    const { org, target } = await createTestOrg(s.emulator, s.secrets);
+    const tenantId = `t-${randomUUID()}`;
+    const operationId = randomUUID();
+    await s.connections.enable(tenantId, {
+      operationId,
+      target,
+      appKind: 'external_client_app',
+      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
+    });
+    const state = await s.connections.settled(tenantId, operationId);
+    expect(state.status).toBe('enabled');
+
+    const deadline = Date.now() + 20_000;
+    let found: { workflowId: string; type: string; status: string }[] = [];
+    while (Date.now() < deadline) {
+      found = [];
+      for await (const run of s.env.client.workflow.list({ query: `TenantId = '${tenantId}'` })) {
+        found.push({
+          workflowId: run.workflowId,
+          type: run.type,
+          status: String(run.searchAttributes.ConnectionStatus ?? ''),
+        });
+      }
+      if (found.length >= 2 && found.some((f) => f.status === 'enabled')) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(found.map((f) => f.type).sort()).toEqual(['connectionWorkflow', 'enableConnection']);
+    const enabled = [];
+    for await (const run of s.env.client.workflow.list({
+      query: `TenantId = '${tenantId}' AND ConnectionStatus = 'enabled'`,
+    }))
+      enabled.push(run.workflowId);
+    expect(enabled).toEqual([connectionWorkflowId(tenantId, 'salesforce')]);
+
+    const privateKeyPem = (JSON.parse((await s.secrets.get(state.details!.privateKey))!) as { privateKeyPem: string })
+      .privateKeyPem;
+    const keyBody = privateKeyPem.split('\n')[1]!;
+    const readable = [
+      await readableHistory(
+        await s.env.client.workflow.getHandle(connectionWorkflowId(tenantId, 'salesforce')).fetchHistory(),
+      ),
+      await readableHistory(await s.env.client.workflow.getHandle(state.operations[0]!.workflowId).fetchHistory()),
+    ].join('\n');
+    // The decoded histories are real: they carry the references and the public certificate...
+    expect(readable).toContain(state.details!.privateKey.secretRef);
+    expect(readable).toContain('BEGIN CERTIFICATE');
+    // ...and never the secrets themselves.
+    expect(readable).not.toContain(org.accessToken);
+    expect(readable).not.toContain(org.refreshToken);
+    expect(readable).not.toContain(keyBody);
+    expect(readable).not.toContain('PRIVATE KEY');
+  });
+});
