@@ -11,10 +11,14 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY activities ./activities
 COPY api ./api
+COPY codec ./codec
 COPY config ./config
 COPY emulator ./emulator
+COPY observability ./observability
+COPY scripts ./scripts
 COPY workers ./workers
 COPY workflows ./workflows
 USER node
-EXPOSE 3000
+# 3000: the API (and /codec, /metrics); 9464: a worker's /metrics and /healthz.
+EXPOSE 3000 9464
 CMD ["node_modules/.bin/tsx", "api/main.ts"]

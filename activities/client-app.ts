@@ -73,7 +73,17 @@ function sorted(body: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(body).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function appFiles(input: CreateClientAppInput, contactEmail: string): MetadataFile[] {
+/** What the app's metadata is made from; the consumer key of a connected app can be set only when it is created. */
+interface AppSpec {
+  appKind: AppKind;
+  names: Pick<ComponentNames, 'appLabel' | 'appApiName'>;
+  certificatePem: string;
+  permissionSetName?: string;
+  consumerKey?: string;
+  description: string;
+}
+
+function appFiles(input: AppSpec, contactEmail: string): MetadataFile[] {
   const { names } = input;
   if (input.appKind === 'connected_app') {
     return [
@@ -89,7 +99,7 @@ function appFiles(input: CreateClientAppInput, contactEmail: string): MetadataFi
           oauthConfig: sorted({
             callbackUrl: CALLBACK_URL,
             certificate: input.certificatePem,
-            consumerKey: input.consumerKey,
+            ...(input.consumerKey ? { consumerKey: input.consumerKey } : {}),
             isAdminApproved: true,
             scopes: ['Api', 'RefreshToken'],
           }),
@@ -222,7 +232,7 @@ export async function deployAndWait(
 }
 
 /** jsforce's metadata types stop at API 47; newer types (the External Client App parts) are typed here. */
-async function readMetadata<T>(
+export async function readMetadata<T>(
   connection: Connection,
   type: string,
   fullName: string,
@@ -293,6 +303,46 @@ export function createClientAppActivities({
           { checkOnly: true },
           step,
         );
+      });
+    },
+
+    /**
+     * Replaces the app's JWT certificate (certificate rotation). Only the component that carries the certificate is
+     * updated; the consumer key stays as it is.
+     */
+    async updateClientAppCertificate(input: {
+      target: SalesforceTarget;
+      appKind: AppKind;
+      appLabel: string;
+      appApiName: string;
+      permissionSetName: string;
+      certificatePem: string;
+      description: string;
+    }): Promise<void> {
+      const step = 'update_certificate';
+      await asSalesforceStep(step, async () => {
+        const connection = await clients.admin(input.target, step);
+        const files = appFiles(
+          {
+            appKind: input.appKind,
+            names: { appLabel: input.appLabel, appApiName: input.appApiName },
+            certificatePem: input.certificatePem,
+            permissionSetName: input.permissionSetName,
+            description: input.description,
+          },
+          contactEmail,
+        );
+        const carrier =
+          input.appKind === 'connected_app'
+            ? files[0]
+            : files.find((f) => f.type === externalClientAppParts(input.appApiName).globalOauth.type);
+        if (!carrier) throw new Error(`no certificate-carrying component for ${input.appKind}`);
+        const update = connection.metadata.update.bind(connection.metadata) as unknown as (
+          type: string,
+          metadata: Record<string, unknown>,
+        ) => Promise<{ success: boolean | string; errors?: ResultError | ResultError[] }>;
+        const result = await update(carrier.type, { fullName: carrier.fullName, ...carrier.body });
+        if (String(result.success) !== 'true') throw failureFromResultErrors(asArray(result.errors), step);
       });
     },
 

@@ -1,4 +1,7 @@
 import { createClientAppActivities } from './client-app';
+import { createConnectionControlActivities } from './connection-control';
+import type { TemporalAccess } from './connection-control';
+import { createHealthActivities } from './health';
 import { createIntegrationUserActivities } from './integration-user';
 import { createPermissionSetActivities } from './permission-set';
 import { createPreflightActivities } from './preflight';
@@ -15,6 +18,8 @@ export interface ActivityDependencies {
   /** The address Salesforce shows as the apps' and users' contact. */
   contactEmail: string;
   certificateValidityDays: number;
+  /** Temporal itself, for the health-check Schedules and reading connection state. */
+  temporal: TemporalAccess;
 }
 
 /** Every activity of the service, built once per worker over injected clients. */
@@ -26,6 +31,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createIntegrationUserActivities(deps),
     ...createClientAppActivities(deps),
     ...createReadinessActivities(deps),
+    ...createHealthActivities(deps),
+    ...createConnectionControlActivities(deps.temporal),
   };
   return activities;
 }

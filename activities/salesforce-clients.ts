@@ -14,6 +14,8 @@ export interface SalesforceClientOptions {
   apiVersion: string;
   /** The service's own OAuth client, needed to refresh an admin's expired access token. */
   oauthClient?: { clientId: string; clientSecret: string };
+  /** Called on every jsforce Connection and OAuth2 client built here (the worker counts Salesforce calls with it). */
+  instrument?: <T extends object>(client: T) => T;
 }
 
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -65,21 +67,25 @@ export class SalesforceClients {
     const credentials = await this.readAdminCredentials(target.adminCredentials, step);
     const oauthClient = this.options.oauthClient;
     const canRefresh = Boolean(credentials.refreshToken && oauthClient);
-    const connection = new Connection({
-      version: this.options.apiVersion,
-      instanceUrl: target.instanceUrl,
-      accessToken: credentials.accessToken,
-      ...(canRefresh && oauthClient
-        ? {
-            refreshToken: credentials.refreshToken,
-            oauth2: new OAuth2({
-              loginUrl: target.loginUrl,
-              clientId: oauthClient.clientId,
-              clientSecret: oauthClient.clientSecret,
-            }),
-          }
-        : {}),
-    });
+    const connection = this.instrumented(
+      new Connection({
+        version: this.options.apiVersion,
+        instanceUrl: target.instanceUrl,
+        accessToken: credentials.accessToken,
+        ...(canRefresh && oauthClient
+          ? {
+              refreshToken: credentials.refreshToken,
+              oauth2: this.instrumented(
+                new OAuth2({
+                  loginUrl: target.loginUrl,
+                  clientId: oauthClient.clientId,
+                  clientSecret: oauthClient.clientSecret,
+                }),
+              ),
+            }
+          : {}),
+      }),
+    );
     if (canRefresh) {
       connection.on('refresh', (accessToken: string) => {
         void this.secrets.put(
@@ -117,17 +123,23 @@ export class SalesforceClients {
       username: input.username,
       audience: input.loginUrl,
     });
-    const oauth2 = new OAuth2({ loginUrl: input.loginUrl });
+    const oauth2 = this.instrumented(new OAuth2({ loginUrl: input.loginUrl }));
     return await oauth2.requestToken({ grant_type: JWT_BEARER_GRANT, assertion });
   }
 
   /** A connection as the integration user, from a token of `requestAgentToken`. */
   agentConnection(token: AgentTokenResponse): Connection {
-    return new Connection({
-      version: this.options.apiVersion,
-      instanceUrl: token.instance_url,
-      accessToken: token.access_token,
-    });
+    return this.instrumented(
+      new Connection({
+        version: this.options.apiVersion,
+        instanceUrl: token.instance_url,
+        accessToken: token.access_token,
+      }),
+    );
+  }
+
+  private instrumented<T extends object>(client: T): T {
+    return this.options.instrument ? this.options.instrument(client) : client;
   }
 
   private async readAdminCredentials(ref: SecretRef, step: string): Promise<AdminCredentials> {

@@ -118,6 +118,22 @@ export class EncryptedFileSecretStore implements SecretStore {
     return count;
   }
 
+  /** How many secrets each master key seals (rotation is done when only the newest one is left). */
+  async keyUsage(): Promise<Record<string, number>> {
+    const usage: Record<string, number> = {};
+    for (const name of await fs.readdir(this.dir).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const { keyId } = JSON.parse(await fs.readFile(path.join(this.dir, name), 'utf8')) as SealedSecret;
+      usage[keyId] = (usage[keyId] ?? 0) + 1;
+    }
+    return usage;
+  }
+
+  /** The id of the key that seals new secrets. */
+  get currentKeyId(): string {
+    return this.current.id;
+  }
+
   private fileOf(ref: string): string {
     return path.join(this.dir, `${createHash('sha256').update(ref).digest('hex')}.json`);
   }

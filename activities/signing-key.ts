@@ -65,6 +65,12 @@ export function createSigningKeyActivities({ secrets, validityDays }: { secrets:
       return { privateKey: { secretRef: ref }, certificatePem: stored.certificatePem, expiresAt: stored.expiresAt };
     },
 
+    /** The public certificate of a stored key pair (to restore it if a rotation is undone). */
+    async signingCertificateOf(input: { ref: SecretRef }): Promise<string | undefined> {
+      const stored = await secrets.get(input.ref);
+      return stored ? (JSON.parse(stored) as StoredSigningKey).certificatePem : undefined;
+    },
+
     async deleteSecret(input: { ref: SecretRef }): Promise<void> {
       await secrets.delete(input.ref);
     },

@@ -59,13 +59,22 @@ export class AgentTokenBroker {
 
   private async requestToken(details: ConnectionDetails): Promise<AgentToken> {
     const issuedAt = this.options.now();
-    const response: AgentTokenResponse = await this.source.requestAgentToken({
-      loginUrl: details.loginUrl,
-      consumerKey: details.consumerKey,
-      username: details.integrationUsername,
-      privateKey: details.privateKey,
-      step: 'agent_token',
-    });
+    const signIn = (privateKey: ConnectionDetails['privateKey']) =>
+      this.source.requestAgentToken({
+        loginUrl: details.loginUrl,
+        consumerKey: details.consumerKey,
+        username: details.integrationUsername,
+        privateKey,
+        step: 'agent_token',
+      });
+    let response: AgentTokenResponse;
+    try {
+      response = await signIn(details.privateKey);
+    } catch (err) {
+      // Mid-rotation the app may already hold the new certificate: the new key signs in, the old one no longer does.
+      if (!details.nextPrivateKey) throw err;
+      response = await signIn(details.nextPrivateKey);
+    }
     return {
       accessToken: response.access_token,
       instanceUrl: response.instance_url,

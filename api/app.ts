@@ -3,13 +3,16 @@ import express from 'express';
 import type { Request, RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Client } from '@temporalio/client';
+import { codecRouter } from '../codec/codec-server';
+import type { CodecServerOptions } from '../codec/codec-server';
+import type { ApiMetrics } from '../observability/metrics';
 import { SalesforceClients } from '../activities/salesforce-clients';
 import type { SecretStore } from '../activities/secret-store';
 import type { AppConfig } from '../config';
 import type { AgentTokenSource } from './agent-tokens';
 import { AgentTokenBroker } from './agent-tokens';
 import type { ApiKey } from './auth';
-import { authenticate, principalOf } from './auth';
+import { authenticate, principalOf, requireScope } from './auth';
 import { ConnectionGateway, RETRY_AFTER_SECONDS } from './connection-gateway';
 import { openApiDocument } from './openapi';
 import { errorHandler, HttpProblem, notFoundHandler } from './problem';
@@ -47,6 +50,36 @@ export interface AppDependencies {
   isDraining?: () => boolean;
   /** Where agent tokens come from; the default signs in to Salesforce with the connection's key. */
   agentTokenSource?: AgentTokenSource;
+  /** The codec endpoint for the Web UI and the CLI, under `/codec`; not mounted without it. */
+  codec?: Omit<CodecServerOptions, 'apiKeys'>;
+  /** `/metrics`; not mounted without it. `public` serves it without a `metrics`-scoped key. */
+  metrics?: { registry: ApiMetrics; public: boolean };
+}
+
+/** The route template of a request, never its concrete path: tenant ids and operation ids stay out of metrics. */
+function routeLabel(req: Request): string {
+  const route = req.route as { path?: unknown } | undefined;
+  if (route && typeof route.path === 'string') return `${req.baseUrl}${route.path}`;
+  // A route declared for several fixed paths (`/codec/encode` and `/codec/decode`): the path is one of them.
+  if (route && Array.isArray(route.path)) return `${req.baseUrl}${req.path}`;
+  if (req.originalUrl.startsWith('/admin')) return '/admin';
+  return 'unmatched';
+}
+
+function countRequests(metrics: ApiMetrics): RequestHandler {
+  return (req, res, next) => {
+    const stop = metrics.requestDuration.startTimer();
+    res.once('finish', () => {
+      const route = routeLabel(req);
+      stop({ method: req.method, route });
+      metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      const operation = /\/(enable|disable|reconnect)$/.exec(route);
+      if (operation?.[1] && req.method === 'POST' && res.statusCode === 202) {
+        metrics.operationsRequested.inc({ kind: operation[1] });
+      }
+    });
+    next();
+  };
 }
 
 const PUBLIC_DIR = path.join(__dirname, 'public');
@@ -105,6 +138,15 @@ export function createApp(deps: AppDependencies): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(securityHeaders);
+  if (deps.metrics) {
+    const { registry } = deps.metrics;
+    app.use(countRequests(registry));
+    const guard: RequestHandler[] = deps.metrics.public ? [] : [authenticate(deps.apiKeys), requireScope('metrics')];
+    app.get('/metrics', ...guard, async (_req, res) => {
+      res.type(registry.registry.contentType).send(await registry.registry.metrics());
+    });
+  }
+  if (deps.codec) app.use('/codec', codecRouter({ ...deps.codec, apiKeys: deps.apiKeys }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -12,8 +12,10 @@ import { problems } from './problem';
  * - `admin`: operations on connections and the agent configuration, plus everything `read` allows.
  * - `read`: the connection, its operations and the agent configuration.
  * - `agent`: the agent's token broker only, separate from the admin's credentials.
+ * - `codec`: the codec endpoint (`/codec/encode`, `/codec/decode`), for operators' tools; it decrypts payloads.
+ * - `metrics`: `/metrics`, for a Prometheus scraper.
  */
-export const SCOPES = ['admin', 'read', 'agent'] as const;
+export const SCOPES = ['admin', 'read', 'agent', 'codec', 'metrics'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKey {

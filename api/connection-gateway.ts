@@ -11,6 +11,7 @@ import type {
   OperationAccepted,
   OperationRecord,
   ReconnectRequest,
+  RotateCertificateRequest,
 } from '../workflows/definitions';
 import {
   ErrorType,
@@ -22,6 +23,7 @@ import {
   disableUpdate,
   enableUpdate,
   reconnectUpdate,
+  rotateCertificateUpdate,
 } from '../workflows/definitions';
 import { HttpProblem, problems } from './problem';
 
@@ -34,7 +36,8 @@ export const RETRY_AFTER_SECONDS = 5;
 export type OperationRequest =
   | { kind: 'enable'; request: EnableRequest }
   | { kind: 'disable'; request: DisableRequest }
-  | { kind: 'reconnect'; request: ReconnectRequest };
+  | { kind: 'reconnect'; request: ReconnectRequest }
+  | { kind: 'rotate_certificate'; request: RotateCertificateRequest };
 
 interface FailureLike {
   name?: string;
@@ -106,6 +109,8 @@ export class ConnectionGateway {
           return await this.updateWithStart(tenantId, crm, disableUpdate, operation.request, updateId);
         case 'reconnect':
           return await this.updateWithStart(tenantId, crm, reconnectUpdate, operation.request, updateId);
+        case 'rotate_certificate':
+          return await this.updateWithStart(tenantId, crm, rotateCertificateUpdate, operation.request, updateId);
       }
     } catch (err) {
       throw await this.nameRunningOperation(err, tenantId, crm);

@@ -1,16 +1,20 @@
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
 import { openSecretStore } from '../activities/secret-store';
+import { isLoopbackHost } from '../codec/codec-server';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
+import { EncryptionCodec } from '../codec/encryption-codec';
 import { loadConfig } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
+import { createLogger } from '../observability/logger';
+import { ApiMetrics } from '../observability/metrics';
+import { createTracing } from '../observability/tracing';
 import { createApp } from './app';
 import { loadApiKeys } from './auth';
 
 /** The API process: parse config, connect lazily to Temporal, listen, and drain gracefully on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = pino({ level: config.LOG_LEVEL, base: { service: 'api' } });
+  const log = createLogger({ level: config.LOG_LEVEL, service: 'api' });
   const apiKeys = loadApiKeys({
     spec: config.API_KEYS,
     file: config.API_KEYS_FILE,
@@ -27,10 +31,40 @@ async function main(): Promise<void> {
   const temporal = loadTemporalSettings();
   const connection = Connection.lazy(temporal.connectionOptions);
   // The same codec as the worker: operation requests and the connection's memo are encrypted in Temporal.
-  const dataConverter = encryptedDataConverter(loadCodecKeys(config.PAYLOAD_CODEC_KEYS, config.DATA_DIR));
-  const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
+  const codecKeys = loadCodecKeys(config.PAYLOAD_CODEC_KEYS, config.DATA_DIR);
+  const dataConverter = encryptedDataConverter(codecKeys);
+  const tracing = createTracing(config, 'api');
+  const client = new Client({
+    connection,
+    namespace: temporal.namespace,
+    dataConverter,
+    ...(tracing ? { plugins: [tracing.plugin] } : {}),
+  });
+  const apiOnLoopback = isLoopbackHost(config.API_HOST);
+  if (config.CODEC_AUTH === 'key-or-local-ui' && !apiOnLoopback) {
+    log.info('the API listens beyond loopback: /codec needs a key with the "codec" scope (CODEC_AUTH=key-or-local-ui)');
+  }
+  if (config.CODEC_AUTH === 'none') log.warn('CODEC_AUTH=none: /codec decodes for anyone who reaches it');
   let draining = false;
-  const app = createApp({ client, secrets, config, apiKeys, log, isDraining: () => draining });
+  const app = createApp({
+    client,
+    secrets,
+    config,
+    apiKeys,
+    log,
+    isDraining: () => draining,
+    codec: {
+      codec: new EncryptionCodec(codecKeys),
+      namespace: temporal.namespace,
+      allowedOrigins: config.CODEC_CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      auth: config.CODEC_AUTH,
+      apiOnLoopback,
+      maxBodyBytes: config.CODEC_MAX_BODY_BYTES,
+    },
+    metrics: { registry: new ApiMetrics(), public: config.API_METRICS_PUBLIC },
+  });
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     log.info(`API listening on http://${config.API_HOST}:${config.API_PORT} (admin page: /admin/, docs: /docs)`);
   });
@@ -40,7 +74,7 @@ async function main(): Promise<void> {
     log.info(`${signal}: finishing in-flight requests`);
     // New connections are refused and idle keep-alive sockets closed; requests under way finish, within the grace.
     server.close(() => {
-      void connection.close().finally(() => process.exit(0));
+      void Promise.allSettled([tracing?.shutdown(), connection.close()]).finally(() => process.exit(0));
     });
     server.closeIdleConnections();
     setTimeout(() => {

@@ -15,6 +15,7 @@ import {
   operationViewSchema,
   operationsQuerySchema,
   reconnectBodySchema,
+  rotateCertificateBodySchema,
   tenantIdSchema,
 } from './schemas';
 
@@ -75,6 +76,23 @@ const operations: Operation[] = [
     description: 'Removes what enable created (the integration user is deactivated: Salesforce cannot delete users).',
     scope: 'admin',
     body: disableBodySchema,
+    idempotent: true,
+    success: {
+      status: 202,
+      description: 'Accepted; the operation runs',
+      schema: operationAcceptedSchema,
+      location: true,
+    },
+    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+  },
+  {
+    method: 'post',
+    path: `${CONNECTION}/rotate-certificate`,
+    summary: 'Rotate the JWT certificate',
+    description:
+      'Replaces the app’s key pair and certificate without downtime: the old key is discarded only once the new one signs in.',
+    scope: 'admin',
+    body: rotateCertificateBodySchema,
     idempotent: true,
     success: {
       status: 202,

@@ -237,6 +237,9 @@ export const operationsQuerySchema = z.strictObject({
 });
 
 export type EnableBody = z.infer<typeof enableBodySchema>;
+/** Rotation takes no parameters: the body, if any, must be an empty object. */
+export const rotateCertificateBodySchema = z.strictObject({});
+
 export type ReconnectBody = z.infer<typeof reconnectBodySchema>;
 export type DisableBody = z.infer<typeof disableBodySchema>;
 export type AdminCredentialsInput = z.infer<typeof adminCredentialsSchema>;
@@ -279,7 +282,7 @@ const operationStatusSchema = z.enum([
 export const operationViewSchema = z
   .object({
     id: z.string(),
-    kind: z.enum(['enable', 'disable', 'reconnect'] satisfies OperationKind[]),
+    kind: z.enum(['enable', 'disable', 'reconnect', 'rotate_certificate'] satisfies OperationKind[]),
     status: operationStatusSchema,
     workflowId: z.string().describe('The saga’s workflow, for operators in the Temporal Web UI.'),
     startedAt: z.string(),
@@ -299,7 +302,7 @@ export const operationViewSchema = z
 export const operationAcceptedSchema = z
   .object({
     operationId: z.string(),
-    kind: z.enum(['enable', 'disable', 'reconnect'] satisfies OperationKind[]),
+    kind: z.enum(['enable', 'disable', 'reconnect', 'rotate_certificate'] satisfies OperationKind[]),
     workflowId: z.string(),
     links: z.object({ operation: z.string(), connection: z.string() }),
   })
@@ -347,6 +350,14 @@ export const connectionViewSchema = z
     needsReconnectReason: z.string().optional(),
     missingFields: z.array(z.string()).describe('Fields the agent reads that the connection does not grant.'),
     leftovers: z.array(componentRefSchema),
+    health: z
+      .object({
+        checkedAt: z.string(),
+        ok: z.boolean(),
+        problems: z.array(z.object({ kind: z.string(), message: z.string(), fix: z.string(), drift: z.boolean() })),
+      })
+      .optional()
+      .describe('The last scheduled health check: failures put the connection in error; drift is reported only.'),
     updatedAt: z.string().optional(),
     links: z.object({
       self: z.string(),
@@ -354,6 +365,7 @@ export const connectionViewSchema = z
       enable: z.string(),
       disable: z.string(),
       reconnect: z.string(),
+      rotateCertificate: z.string(),
       currentOperation: z.string().optional(),
     }),
   })

@@ -84,6 +84,11 @@ export function connectionView(state: ConnectionState): ConnectionView {
     needsReconnectReason: needsReconnect?.reason,
     missingFields: needsReconnect?.missingFields ?? [],
     leftovers: state.leftovers.map(({ kind, name, id }) => ({ kind, name, id })),
+    health: state.health && {
+      checkedAt: state.health.checkedAt,
+      ok: state.health.ok,
+      problems: state.health.problems.map(({ kind, message, fix, drift }) => ({ kind, message, fix, drift })),
+    },
     updatedAt: state.updatedAt,
     links: {
       self: base,
@@ -91,6 +96,7 @@ export function connectionView(state: ConnectionState): ConnectionView {
       enable: `${base}/enable`,
       disable: `${base}/disable`,
       reconnect: `${base}/reconnect`,
+      rotateCertificate: `${base}/rotate-certificate`,
       currentOperation: state.currentOperation ? operationPath(tenantId, crm, state.currentOperation.id) : undefined,
     },
   };

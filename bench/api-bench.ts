@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     { id: 'bench', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') },
   ]);
   const taskQueue = `bench-${randomUUID()}`;
+  const client = new Client({ connection: clientConnection, dataConverter });
   const worker = await createServiceWorker({
     connection: workerConnection,
     dataConverter,
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
       usernameDomain: 'bench.agent-connections.app',
       contactEmail: 'bench@agent-connections.app',
       certificateValidityDays: 30,
+      temporal: { client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: 30 },
     },
   });
   const running = worker.run();
@@ -91,7 +93,7 @@ async function main(): Promise<void> {
   }
   const apiKey = generateApiKey();
   const app = createApp({
-    client: new Client({ connection: clientConnection, dataConverter }),
+    client,
     secrets,
     apiKeys: [{ id: 'bench', sha256: hashApiKey(apiKey), scopes: ['admin'] }],
     config: {

@@ -142,6 +142,7 @@ async function main() {
       usernameDomain: 'bench.agent-connections.app',
       contactEmail: 'bench@agent-connections.app',
       certificateValidityDays: 30,
+      temporal: { client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: 30 },
     },
     workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') }),
   });

@@ -7,6 +7,11 @@ import { z } from 'zod';
  * TEMPORAL_* variables and profile file (see temporal-connection.ts).
  */
 const durationPattern = /^\d+\s*(ms|milliseconds?|s|seconds?|m|minutes?|h|hours?)$/;
+const hostPort = /^[A-Za-z0-9.:[\]-]+:\d{1,5}$/;
+/** "true"/"1"/"yes" and "false"/"0"/"no"/"": unlike z.coerce.boolean, "false" is false. */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const schema = z.object({
   DATA_DIR: z.string().default('.data'),
@@ -32,6 +37,10 @@ const schema = z.object({
     .default('agent-connections.app'),
   CONTACT_EMAIL: z.string().email().default('salesforce-admin@agent-connections.app'),
   CERTIFICATE_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  /** The JWT certificate is rotated this many days before it expires. */
+  CERTIFICATE_ROTATE_BEFORE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** How often each enabled connection is checked end to end, by a Temporal Schedule. */
+  HEALTH_CHECK_INTERVAL: z.string().regex(durationPattern, 'must be a duration such as "1 hour"').default('1 hour'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * API keys, hashed: `id:scope[+scope]:sha256hex[:tenantId]` entries separated by commas (scopes: admin, read,
@@ -54,6 +63,40 @@ const schema = z.object({
    * flow; it is the org's session timeout, 15 minutes at the shortest). The broker renews a minute before.
    */
   AGENT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(120).max(86_400).default(900),
+  /**
+   * Web UI origins allowed to call the codec endpoint (CORS, with credentials), comma-separated. The dev server's UI
+   * by default; the docker UI is http://localhost:8080.
+   */
+  CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://127.0.0.1:8233'),
+  /**
+   * Who may decode payloads through `/codec`: `key` needs a bearer API key with the `codec` scope; `key-or-local-ui`
+   * (default) also lets the loopback Web UI in without a key, only while the API itself listens on loopback (the UI
+   * sends no Authorization header to an http endpoint); `none` trusts the network (behind an authenticating proxy).
+   */
+  CODEC_AUTH: z.enum(['key', 'key-or-local-ui', 'none']).default('key-or-local-ui'),
+  CODEC_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(4_194_304),
+  /** `/metrics` on the API needs a bearer key with the `metrics` scope unless this is true (a private network). */
+  API_METRICS_PUBLIC: booleanFlag.default(false),
+  /** `host:port` of the worker's `/metrics` and `/healthz`; empty turns it off. */
+  WORKER_METRICS_ADDRESS: z.string().regex(hostPort, 'must be host:port').or(z.literal('')).default(''),
+  /**
+   * Where the SDK's own Prometheus exporter (Rust core) binds; the worker's `/metrics` appends its series. Defaults
+   * to the loopback port after WORKER_METRICS_ADDRESS's.
+   */
+  TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(hostPort, 'must be host:port').optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  /** How long in-flight activities get to finish on SIGTERM before they are cancelled. */
+  WORKER_SHUTDOWN_GRACE_TIME: z
+    .string()
+    .regex(durationPattern, 'must be a duration such as "30 seconds"')
+    .default('30 seconds'),
+  /** OpenTelemetry tracing through the SDK's interceptors (client, workflows, activities). */
+  OTEL_ENABLED: booleanFlag.default(false),
+  /** OTLP/HTTP traces endpoint; the exporter's standard OTEL_EXPORTER_OTLP_* variables apply when unset. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('agent-connections'),
 });
 
 export type AppConfig = z.infer<typeof schema> & { secretsDir: string };

@@ -25,6 +25,8 @@ const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const emulatorPort = Number(process.env.EMULATOR_PORT ?? 4410);
 const emulatorControlPort = Number(process.env.EMULATOR_CONTROL_PORT ?? 4411);
 const useEmulator = !process.env.SALESFORCE_LOGIN_URL;
+/** The API's codec endpoint: the dev server's Web UI decodes payloads through it; `temporal workflow show` does not. */
+const codecEndpoint = `http://${config.API_HOST}:${config.API_PORT}/codec`;
 
 interface Child {
   name: string;
@@ -136,6 +138,7 @@ async function main() {
       uiPort,
       dbFile: path.join(dataDir, 'temporal.db'),
       searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+      codecEndpoint,
       log: (line) => process.stdout.write(`[temporal] ${line}\n`),
     });
     await waitFor('Temporal Web UI', () => httpOk(`http://127.0.0.1:${uiPort}/`));
@@ -152,13 +155,16 @@ async function main() {
     await waitFor('Salesforce emulator', () => portOpen(emulatorPort));
   }
   startChild('worker', 'workers/main.ts', shared);
-  startChild('api', 'api/main.ts', shared);
+  startChild('api', 'api/main.ts', {
+    ...shared,
+    CODEC_CORS_ORIGINS: process.env.CODEC_CORS_ORIGINS ?? `http://localhost:${uiPort},http://127.0.0.1:${uiPort}`,
+  });
   const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
   await waitFor('API', () => httpOk(`${apiUrl}/healthz`));
 
   say('agent-connections is up:');
   say(`  API                 ${apiUrl}  (health: ${apiUrl}/healthz)`);
-  say(`  Temporal Web UI     http://127.0.0.1:${uiPort}`);
+  say(`  Temporal Web UI     http://127.0.0.1:${uiPort}  (payloads decoded through ${codecEndpoint})`);
   say(`  Temporal frontend   ${temporalAddress}`);
   if (useEmulator) {
     say(`  Salesforce emulator http://127.0.0.1:${emulatorPort}  (control: http://127.0.0.1:${emulatorControlPort})`);

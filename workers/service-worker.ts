@@ -1,15 +1,26 @@
 import { Worker } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
-import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
+import type { InjectedSinks, NativeConnection, WorkerOptions, WorkerPlugin } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { ActivityDependencies } from '../activities';
+import type { TemporalAccess } from '../activities/connection-control';
 import { SalesforceClients } from '../activities/salesforce-clients';
 import { openSecretStore } from '../activities/secret-store';
 import type { AppConfig } from '../config';
+import { activityObservability } from '../observability/activity-interceptor';
+import type { WorkerMetrics } from '../observability/metrics';
+import { instrumentSalesforceClient } from '../observability/salesforce-calls';
+import type { OperationSinks } from '../observability/workflow-interceptors';
+
+/** Workflow interceptor modules of the service; a prebuilt bundle must be built with them to get operation metrics. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../observability/workflow-interceptors')];
 
 export async function buildActivityDependencies(
   config: AppConfig,
+  temporal: TemporalAccess,
   warn?: (m: string) => void,
+  metrics?: WorkerMetrics,
 ): Promise<ActivityDependencies> {
   const secrets = await openSecretStore({
     dir: config.secretsDir,
@@ -22,11 +33,16 @@ export async function buildActivityDependencies(
       ? { clientId: config.SALESFORCE_CLIENT_ID, clientSecret: config.SALESFORCE_CLIENT_SECRET }
       : undefined;
   return {
-    clients: new SalesforceClients(secrets, { apiVersion: config.SALESFORCE_API_VERSION, oauthClient }),
+    clients: new SalesforceClients(secrets, {
+      apiVersion: config.SALESFORCE_API_VERSION,
+      oauthClient,
+      ...(metrics ? { instrument: (client) => instrumentSalesforceClient(client, metrics) } : {}),
+    }),
     secrets,
     usernameDomain: config.INTEGRATION_USERNAME_DOMAIN,
     contactEmail: config.CONTACT_EMAIL,
     certificateValidityDays: config.CERTIFICATE_VALIDITY_DAYS,
+    temporal,
   };
 }
 
@@ -41,9 +57,44 @@ export interface ServiceWorkerOptions {
   tuning?: Partial<
     Pick<
       WorkerOptions,
-      'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxCachedWorkflows'
+      | 'shutdownGraceTime'
     >
   >;
+  /** Metrics and the log of operations; without them the worker runs unobserved (most tests). */
+  observability?: { metrics?: WorkerMetrics; log?: Logger };
+  /** OpenTelemetry tracing (observability/tracing.ts), when OTEL_ENABLED. */
+  plugins?: WorkerPlugin[];
+}
+
+/** Where the workflow interceptor's sink calls land: operation counters, durations, and one log line per outcome. */
+function operationSinks(metrics?: WorkerMetrics, log?: Logger): InjectedSinks<OperationSinks> {
+  const idsOf = (info: { workflowId: string; runId: string; workflowType: string }) => ({
+    workflowId: info.workflowId,
+    runId: info.runId,
+    workflowType: info.workflowType,
+    tenantId: info.workflowId.split(':')[1],
+  });
+  return {
+    operations: {
+      started: {
+        fn: (info, kind) => {
+          metrics?.operationsStarted.inc({ kind });
+          log?.info({ ...idsOf(info), kind }, 'operation started');
+        },
+      },
+      finished: {
+        fn: (info, kind, outcome, durationMs, errorType) => {
+          metrics?.operationsFinished.inc({ kind, outcome });
+          metrics?.operationDuration.observe({ kind, outcome }, durationMs / 1000);
+          const level = outcome === 'succeeded' ? 'info' : outcome === 'rollback_incomplete' ? 'error' : 'warn';
+          log?.[level]({ ...idsOf(info), kind, outcome, durationMs, errorType }, 'operation finished');
+        },
+      },
+    },
+  };
 }
 
 /** The one worker of the service: every workflow and activity on one task queue. */
@@ -57,6 +108,17 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
+    ...(options.observability
+      ? {
+          interceptors: {
+            activity: [activityObservability(options.observability.metrics)],
+            // A prebuilt bundle already holds its interceptor modules (the SDK ignores these then, with a warning).
+            ...(options.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+          },
+          sinks: operationSinks(options.observability.metrics, options.observability.log),
+        }
+      : {}),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
     ...options.tuning,
   });
 }

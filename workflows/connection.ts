@@ -10,13 +10,20 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  log,
+  patched,
+  proxyActivities,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import type {
   AgentConfiguration,
   CancelRequest,
   DisableRequest,
   EnableRequest,
+  HealthProblem,
+  RotateCertificateRequest,
   ReconnectRequest,
   ConnectionDetails,
   ConnectionState,
@@ -38,7 +45,9 @@ import {
   disableUpdate,
   enableUpdate,
   operationWorkflowId,
+  healthReportSignal,
   reconnectUpdate,
+  rotateCertificateUpdate,
   stateQuery,
   stepProgressSignal,
 } from './definitions';
@@ -46,6 +55,8 @@ import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
 import { sagaDetailsOf, toConnectionError } from './failures';
 import { reconnectConnection } from './reconnect-connection';
+import { signingKeyRef } from './naming';
+import { rotateCertificate } from './rotate-certificate';
 
 const OPERATION_HISTORY_LIMIT = 20;
 /** Continue-as-new well before Temporal's history limits; the state travels in the input. */
@@ -66,7 +77,21 @@ const STATUS_MESSAGES: Record<ConnectionState['status'], string> = {
 interface PendingOperation {
   record: OperationRecord;
   run: () => Promise<ConnectionDetails | void>;
+  /** A rotation leaves the connection as it was when it fails; other operations change its status. */
+  statusBefore: ConnectionState['status'];
 }
+
+/** Schedules are bookkeeping around an operation: a few quick attempts, and a failure never fails the operation. */
+const control = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+});
+
+const STATUS_WHILE_RUNNING: Partial<Record<OperationKind, ConnectionState['status']>> = {
+  enable: 'enabling',
+  disable: 'disabling',
+  reconnect: 'reconnecting',
+};
 
 function reject(message: string, type: string = ErrorType.operationRejected, details?: unknown): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
@@ -203,9 +228,14 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       stepsDone: [],
       stepsCompensated: [],
     };
-    pending = { record, run };
+    pending = { record, run, statusBefore: state.status };
+    if (kind === 'rotate_certificate' && state.details) {
+      // While the rotation runs, the app may accept only the new key at any moment: the token broker tries it when
+      // the current one is refused. Published now, before the app can change, so there is no window.
+      state.details.nextPrivateKey = { secretRef: signingKeyRef(state.tenantId, operationId) };
+    }
     state.currentOperation = record;
-    state.status = kind === 'enable' ? 'enabling' : kind === 'disable' ? 'disabling' : 'reconnecting';
+    state.status = STATUS_WHILE_RUNNING[kind] ?? state.status;
     publish();
     return { operationId, kind, workflowId: record.workflowId };
   };
@@ -388,6 +418,82 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     if (event.event === 'started') record.currentStep = event.progress;
     else if (event.event === 'done') record.stepsDone.push(event.progress.step);
     else if (event.event === 'compensated') record.stepsCompensated.push(event.progress.step);
+
+    publish();
+  });
+
+  const updateHealthSchedule = async (action: 'ensure' | 'delete') => {
+    // Connections that were running before health checks existed replay without these activity calls.
+    if (!patched('health-check-schedule')) return;
+    try {
+      if (action === 'ensure') await control.ensureHealthSchedule({ tenantId: state.tenantId, crm: state.crm });
+      else await control.deleteHealthSchedule({ tenantId: state.tenantId, crm: state.crm });
+    } catch (err) {
+      log.warn('could not update the health-check schedule', { action, error: String(err) });
+    }
+  };
+
+  const startRotation = (request: RotateCertificateRequest): OperationAccepted =>
+    accept('rotate_certificate', request, () => {
+      const details = state.details as ConnectionDetails;
+      const record = state.currentOperation as OperationRecord;
+      return executeChild(rotateCertificate, {
+        ...childOptions('rotate_certificate', record, `Rotate the JWT certificate of tenant ${state.tenantId}`),
+        args: [
+          {
+            tenantId: state.tenantId,
+            operationId: request.operationId,
+            parentWorkflowId: workflowInfo().workflowId,
+            target: state.target as SalesforceTarget,
+            details,
+            probeObject: details.probeObject ?? details.grantedObjects[0]?.object ?? 'Account',
+          },
+        ],
+      });
+    });
+
+  setHandler(rotateCertificateUpdate, (request) => startRotation(request), {
+    validator: (request: RotateCertificateRequest) => {
+      if (replayed('rotate_certificate', request)) return;
+      assertIdle();
+      if (state.crm === 'dynamics365') reject('Dynamics 365 Sales has no certificate to rotate.');
+      if (!state.details || !state.target)
+        reject('The connection is not established: there is no certificate to rotate.');
+    },
+  });
+
+  setHandler(healthReportSignal, (report) => {
+    state.health = report;
+    const failures = report.problems.filter((p) => !p.drift);
+    const busy = state.currentOperation !== undefined || pending !== undefined;
+    if (
+      !busy &&
+      state.details &&
+      (state.status === 'enabled' || state.status === 'needs_reconnect') &&
+      failures.length > 0
+    ) {
+      const first = failures[0] as HealthProblem;
+      state.status = 'error';
+      state.lastError = {
+        type: ErrorType.healthCheckFailed,
+        message: failures.map((p) => p.message).join(' '),
+        fix: first.fix,
+        step: 'health_check',
+        at: report.checkedAt,
+      };
+    } else if (
+      !busy &&
+      failures.length === 0 &&
+      state.status === 'error' &&
+      state.lastError?.type === ErrorType.healthCheckFailed
+    ) {
+      state.status = 'enabled';
+      state.lastError = undefined;
+    }
+    if (!busy && state.details && report.problems.some((p) => p.kind === 'certificate_expiring')) {
+      startRotation({ operationId: uuid4() });
+      return;
+    }
     publish();
   });
 
@@ -403,11 +509,14 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         state.details = undefined;
         state.leftovers = [];
         state.lastError = undefined;
+        state.health = undefined;
+        if (state.crm === 'salesforce') await updateHealthSchedule('delete');
       } else {
-        if (result) state.details = result;
+        if (result) state.details = { ...result, nextPrivateKey: undefined };
         state.status = 'enabled';
-        state.leftovers = [];
+        if (record.kind !== 'rotate_certificate') state.leftovers = [];
         state.lastError = undefined;
+        if (state.crm === 'salesforce' && record.kind !== 'rotate_certificate') await updateHealthSchedule('ensure');
       }
     } catch (err) {
       const saga = sagaDetailsOf(err);
@@ -418,14 +527,20 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       const remaining = saga?.remaining ?? [];
       const cancelled = isCancellation(err) || error.type === ErrorType.cancelled;
       record.status = remaining.length > 0 ? 'rollback_incomplete' : cancelled ? 'cancelled' : 'failed';
-      if (record.kind !== 'enable') state.details = undefined;
+      if (record.kind === 'disable' || record.kind === 'reconnect') state.details = undefined;
       state.leftovers = [
         ...state.leftovers.filter((l) => !remaining.some((r) => r.kind === l.kind && r.name === l.name)),
         ...remaining,
       ];
       if (record.kind === 'disable') state.leftovers = remaining;
       state.lastError = cancelled && remaining.length === 0 ? undefined : error;
-      state.status = remaining.length > 0 ? 'rollback_incomplete' : cancelled ? 'disabled' : 'error';
+      if (record.kind === 'rotate_certificate') {
+        // The old certificate and key are back in place: the connection works as before the rotation.
+        if (state.details) state.details.nextPrivateKey = undefined;
+        state.status = remaining.length > 0 ? 'rollback_incomplete' : operation.statusBefore;
+      } else {
+        state.status = remaining.length > 0 ? 'rollback_incomplete' : cancelled ? 'disabled' : 'error';
+      }
     } finally {
       runningScope = undefined;
       record.endedAt = now();

@@ -20,7 +20,7 @@ export type ConnectionStatus =
   | 'reconnecting'
   | 'rollback_incomplete';
 
-export type OperationKind = 'enable' | 'disable' | 'reconnect';
+export type OperationKind = 'enable' | 'disable' | 'reconnect' | 'rotate_certificate';
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'rollback_incomplete' | 'cancelled';
 
 /** External Client App (the default since Spring '26) or a legacy Connected App where the org still allows it. */
@@ -83,6 +83,8 @@ export interface CancelRequest {
   operationId: string;
 }
 
+export type RotateCertificateRequest = OperationRequest;
+
 /** Names of everything one connection creates, derived from the agent's name, the org and the operation. */
 export interface ComponentNames {
   appLabel: string;
@@ -105,10 +107,19 @@ export interface ConnectionDetails {
   permissionSetId: string;
   permissionSetName: string;
   grantedObjects: ObjectFieldSelection[];
+  /** The FieldPermissions rows the permission set holds (`Object.Field`), for the drift check. */
+  grantedFieldPermissions?: string[];
+  /** A granted object the checks query as the integration user. */
+  probeObject?: string;
   orgId: string;
   loginUrl: string;
   instanceUrl: string;
   privateKey: SecretRef;
+  /**
+   * During a certificate rotation, once the app holds the new certificate: the new key, which signs in while the
+   * old one no longer does. Cleared when the rotation ends.
+   */
+  nextPrivateKey?: SecretRef;
   certificateExpiresAt: string;
   createdAt: string;
 }
@@ -156,6 +167,32 @@ export interface OperationRecord {
   remaining?: ComponentRef[];
 }
 
+/** One finding of the periodic health check. */
+export interface HealthProblem {
+  kind:
+    | 'login_failed'
+    | 'query_failed'
+    | 'user_inactive'
+    | 'user_missing'
+    | 'app_missing'
+    | 'app_policy_changed'
+    | 'permission_missing'
+    | 'assignment_missing'
+    | 'extra_permission'
+    | 'certificate_expiring';
+  message: string;
+  fix: string;
+  /** Drift: Salesforce differs from what the service created, but the connection still works. */
+  drift: boolean;
+}
+
+export interface HealthReport {
+  checkedAt: string;
+  ok: boolean;
+  problems: HealthProblem[];
+  certificateExpiresAt?: string;
+}
+
 export interface ConnectionState {
   tenantId: string;
   crm: Crm;
@@ -173,6 +210,8 @@ export interface ConnectionState {
   operations: OperationRecord[];
   /** Components known to remain in the org from an incomplete rollback; disable and reconnect remove them. */
   leftovers: ComponentRef[];
+  /** The last periodic check of the connection, end to end (absent until the first one). */
+  health?: HealthReport;
   updatedAt: string;
 }
 
@@ -213,6 +252,23 @@ export interface DisableSagaInput {
   leftovers: ComponentRef[];
 }
 
+export interface RotateCertificateSagaInput {
+  tenantId: string;
+  operationId: string;
+  parentWorkflowId: string;
+  target: SalesforceTarget;
+  details: ConnectionDetails;
+  probeObject: string;
+  readinessTimeout?: string;
+}
+
+export interface HealthCheckInput {
+  tenantId: string;
+  crm: Crm;
+  /** Rotate the JWT certificate when it expires within this many days. */
+  rotateBeforeDays: number;
+}
+
 export interface DisableResult {
   removed: ComponentRef[];
 }
@@ -231,6 +287,9 @@ export const disableUpdate = defineUpdate<OperationAccepted, [DisableRequest]>('
 export const reconnectUpdate = defineUpdate<OperationAccepted, [ReconnectRequest]>('reconnect');
 export const cancelOperationUpdate = defineUpdate<OperationRecord, [CancelRequest]>('cancelOperation');
 export const configureAgentUpdate = defineUpdate<ConnectionState, [AgentConfiguration]>('configureAgent');
+export const rotateCertificateUpdate = defineUpdate<OperationAccepted, [RotateCertificateRequest]>('rotateCertificate');
+/** Sent by the scheduled health check with what it found. */
+export const healthReportSignal = defineSignal<[HealthReport]>('healthReport');
 export const stateQuery = defineQuery<ConnectionState>('state');
 export type StepEvent = 'started' | 'done' | 'compensated' | 'compensation_failed';
 
@@ -262,6 +321,10 @@ export function connectionWorkflowId(tenantId: string, crm: Crm): string {
   return `connection:${tenantId}:${crm}`;
 }
 
+export function healthScheduleId(tenantId: string, crm: Crm): string {
+  return `health:${tenantId}:${crm}`;
+}
+
 export function operationWorkflowId(kind: OperationKind, tenantId: string, crm: Crm, operationId: string): string {
   return `${kind}:${tenantId}:${crm}:${operationId}`;
 }
@@ -284,4 +347,5 @@ export const ErrorType = {
   idempotencyKeyReused: 'IdempotencyKeyReused',
   /** Another operation is running on the connection. */
   operationInProgress: 'OperationInProgress',
+  healthCheckFailed: 'HealthCheckFailed',
 } as const;

@@ -1,9 +1,8 @@
-import { isCancellation, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { COMPENSATION_STEP, DEPLOY_STEP, FORWARD_STEP, readinessCheck } from './activity-options';
 import type { ConnectionDetails, EnableSagaInput } from './definitions';
-import { sagaFailure, toConnectionError } from './failures';
 import { signingKeyRef } from './naming';
 import { OperationProgress } from './progress';
 import { Saga } from './saga';
@@ -42,24 +41,14 @@ const DEFAULT_READINESS_TIMEOUT = '15 minutes';
  */
 export async function enableConnection(input: EnableSagaInput): Promise<ConnectionDetails> {
   const progress = new OperationProgress(input.parentWorkflowId, input.operationId, ENABLE_STEPS);
-  const saga = new Saga((step, ok) => progress.compensated(step, ok));
-  const stepsDone: string[] = [];
-  let currentStep: string | undefined;
-  const step = async <T>(id: string, body: () => Promise<T>): Promise<T> => {
-    currentStep = id;
-    await progress.started(id);
-    const result = await body();
-    stepsDone.push(id);
-    await progress.done(id);
-    return result;
-  };
+  const saga = new Saga(progress);
   const { target, appKind } = input;
   // Chosen here, recorded in history: a retried deploy of a connected app keeps the same consumer key.
   const consumerKey = `AC${uuid4().replace(/-/g, '')}${uuid4().replace(/-/g, '').slice(0, 16)}`;
   const description = `Created by agent-connections for ${input.agentName} (tenant ${input.tenantId}, operation ${input.operationId}).`;
 
   try {
-    const preflight = await step('preflight', () =>
+    const preflight = await saga.step('preflight', () =>
       forward.preflight({
         tenantId: input.tenantId,
         operationId: input.operationId,
@@ -75,7 +64,7 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
     saga.register('signing_key', { kind: 'signing_key', name: keyRef.secretRef }, () =>
       undo.deleteSecret({ ref: keyRef }),
     );
-    const signingKey = await step('signing_key', () =>
+    const signingKey = await saga.step('signing_key', () =>
       forward.prepareSigningKey({
         tenantId: input.tenantId,
         operationId: input.operationId,
@@ -97,7 +86,7 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
     saga.register('permission_set', { kind: 'permission_set', name: names.permissionSetName }, () =>
       undo.deletePermissionSet({ target, permissionSetName: names.permissionSetName }),
     );
-    const permissionSet = await step('permission_set', () =>
+    const permissionSet = await saga.step('permission_set', () =>
       forward.createPermissionSet({ target, names, grants: preflight.grants, description }),
     );
 
@@ -105,14 +94,14 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
     saga.register('integration_user', { kind: 'integration_user', name: names.username }, () =>
       undo.deactivateIntegrationUser({ target, username: names.username, retirementStamp }),
     );
-    const user = await step('integration_user', () =>
+    const user = await saga.step('integration_user', () =>
       forward.createIntegrationUser({ target, names, integrationProfileId: preflight.integrationProfileId }),
     );
 
     saga.register('user_access', { kind: 'user_access', name: names.username }, () =>
       undo.removeUserAccess({ target, username: names.username, permissionSetName: names.permissionSetName }),
     );
-    await step('user_access', () =>
+    await saga.step('user_access', () =>
       forward.grantUserAccess({
         target,
         userId: user.id,
@@ -124,7 +113,7 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
     saga.register('client_app', { kind: 'client_app', name: names.appApiName, appKind }, () =>
       undo.deleteClientApp({ target, appKind, apiName: names.appApiName }),
     );
-    const app = await step('client_app', () =>
+    const app = await saga.step('client_app', () =>
       deploy.createClientApp({
         target,
         appKind,
@@ -139,7 +128,7 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
     const readiness = proxyActivities<Activities>(
       readinessCheck((input.readinessTimeout ?? DEFAULT_READINESS_TIMEOUT) as Duration),
     );
-    const ready = await step('readiness', () =>
+    const ready = await saga.step('readiness', () =>
       readiness.checkReadiness({
         loginUrl: target.loginUrl,
         consumerKey: app.consumerKey,
@@ -160,6 +149,8 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
       permissionSetId: permissionSet.id,
       permissionSetName: permissionSet.name,
       grantedObjects: preflight.grants.map((g) => ({ object: g.object, fields: g.fields })),
+      grantedFieldPermissions: preflight.grants.flatMap((g) => g.fieldPermissions),
+      probeObject: preflight.probeObject,
       orgId: preflight.orgId,
       loginUrl: target.loginUrl,
       instanceUrl: ready.instanceUrl,
@@ -168,9 +159,6 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
       createdAt: new Date().toISOString(),
     };
   } catch (err) {
-    const error = toConnectionError(err, currentStep, new Date().toISOString());
-    const { compensated, remaining } = await saga.compensate();
-    if (isCancellation(err) && remaining.length === 0) throw err;
-    throw sagaFailure(error, stepsDone, compensated, remaining);
+    return saga.fail(err);
   }
 }

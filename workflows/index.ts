@@ -2,3 +2,5 @@ export { connectionWorkflow } from './connection';
 export { enableConnection } from './enable-connection';
 export { disableConnection } from './disable-connection';
 export { reconnectConnection } from './reconnect-connection';
+export { rotateCertificate } from './rotate-certificate';
+export { connectionHealthCheck } from './health-check';

@@ -151,6 +151,16 @@ function renderDetails(details, granted) {
   );
 }
 
+function renderHealth(health) {
+  $('detail-health').textContent = health
+    ? `${new Date(health.checkedAt).toLocaleString()} · ${health.ok ? 'working' : 'failing'}`
+    : 'Not run yet';
+  fillList(
+    'health-problems',
+    (health?.problems ?? []).map((p) => `${p.drift ? 'Drift' : 'Problem'}: ${p.message} ${p.fix}`),
+  );
+}
+
 function render(view) {
   connection = view;
   const running = RUNNING.has(view.status) || Boolean(view.currentOperation);
@@ -187,7 +197,10 @@ function render(view) {
   }
 
   show('details', Boolean(view.details) && !running);
-  if (view.details) renderDetails(view.details, view.grantedObjects);
+  if (view.details) {
+    renderDetails(view.details, view.grantedObjects);
+    renderHealth(view.health);
+  }
 }
 
 function reportError(id, error) {
@@ -296,6 +309,15 @@ async function reconnect() {
   }
 }
 
+async function rotateCertificate() {
+  reportError('form-error');
+  try {
+    await runOperation('rotate-certificate', {});
+  } catch (error) {
+    reportError('form-error', error);
+  }
+}
+
 async function cancelOperation() {
   const operation = connection?.currentOperation;
   if (!operation) return;
@@ -332,6 +354,7 @@ function init() {
   $('reconnect').addEventListener('click', reconnect);
   $('recreate').addEventListener('click', reconnect);
   $('cancel-operation').addEventListener('click', cancelOperation);
+  $('rotate-certificate').addEventListener('click', rotateCertificate);
   void refresh();
 }
 

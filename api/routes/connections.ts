@@ -7,7 +7,13 @@ import type { OperationRequest } from '../connection-gateway';
 import { HttpProblem, problems } from '../problem';
 import { bodyOf, canonicalJson, operationIdOf, parseInput, sha256Hex } from '../requests';
 import type { AcceptedView, AdminCredentialsInput } from '../schemas';
-import { connectionPathSchema, disableBodySchema, enableBodySchema, reconnectBodySchema } from '../schemas';
+import {
+  connectionPathSchema,
+  disableBodySchema,
+  enableBodySchema,
+  reconnectBodySchema,
+  rotateCertificateBodySchema,
+} from '../schemas';
 import { connectionPath, connectionView, initialConnectionState, operationPath } from '../views';
 import type { RouteContext } from './context';
 import { tenantPath } from './context';
@@ -170,6 +176,27 @@ export function connectionsRouter(context: RouteContext): Router {
           crm,
           { kind: 'disable', request: { operationId, requestHash, adminCredentials: credentials?.ref } },
           credentials,
+        );
+        sendAccepted(res, tenantId, crm, accepted);
+      },
+    ],
+  });
+
+  resource(router, `${CONNECTION}/rotate-certificate`, {
+    POST: [
+      requireScope('admin'),
+      async (req, res) => {
+        const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
+        const { operationId } = operationIdOf(req, tenantId);
+        parseInput(rotateCertificateBodySchema, bodyOf(req), 'body');
+        if (crm === 'dynamics365') throw nativeDynamics('rotate-certificate');
+        const requestHash = sha256Hex(canonicalJson({ kind: 'rotate_certificate' }));
+        const accepted = await submit(
+          context,
+          tenantId,
+          crm,
+          { kind: 'rotate_certificate', request: { operationId, requestHash } },
+          undefined,
         );
         sendAccepted(res, tenantId, crm, accepted);
       },

@@ -112,6 +112,34 @@ describe('a Salesforce connection through the API', () => {
     await request(stack.app).post(`${base}/agent-token`).set('Authorization', `Bearer ${stack.keys.admin}`).expect(403);
   });
 
+  it('rotates the JWT certificate through the API; the agent still gets working tokens afterwards', async () => {
+    const rotation = await request(stack.app)
+      .post(`${base}/rotate-certificate`)
+      .set('Authorization', `Bearer ${stack.keys.admin}`)
+      .set('Idempotency-Key', 'rotate-1')
+      .send({})
+      .expect(202);
+    expect(rotation.body).toMatchObject({ kind: 'rotate_certificate' });
+    expect(rotation.headers.location).toBe(`${base}/operations/${rotation.body.operationId}`);
+    const deadline = Date.now() + 30_000;
+    let operation;
+    do {
+      operation = (
+        await request(stack.app)
+          .get(String(rotation.headers.location))
+          .set('Authorization', `Bearer ${stack.keys.admin}`)
+      ).body;
+      if (operation.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 200));
+    } while (Date.now() < deadline);
+    expect(operation).toMatchObject({ kind: 'rotate_certificate', status: 'succeeded' });
+    await request(stack.app)
+      .post(`${base}/rotate-certificate`)
+      .set('Authorization', `Bearer ${stack.keys.admin}`)
+      .send({ unexpected: true })
+      .expect(400);
+  });
+
   it('says a reconnect is needed, naming the fields, when the agent configuration asks for more', async () => {
     const wider = {
       objects: [...AGENT_CONFIGURATION.objects, { object: 'Opportunity', fields: ['StageName', 'Amount'] }],
@@ -170,6 +198,7 @@ describe('a Salesforce connection through the API', () => {
     expect(operations.body.operations.map((o: { kind: string }) => o.kind)).toEqual([
       'reconnect',
       'reconnect',
+      'rotate_certificate',
       'enable',
     ]);
     const failedOnly = await request(stack.app)

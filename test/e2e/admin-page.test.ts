@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import request from 'supertest';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { CreatedOrg } from '../../emulator';
@@ -113,6 +114,21 @@ describeWithBrowser('the Connectors admin page', () => {
     expect(await page.locator('#granted-fields').textContent()).toContain('Account: Name, Industry');
     expect(await page.content()).not.toContain(org.accessToken);
     await screenshot('02-connected');
+
+    // Rotate the JWT certificate from the page: the connection stays connected with a new certificate.
+    const certificateBefore = await page.locator('#detail-certificate').textContent();
+    expect(certificateBefore).toBeTruthy();
+    await page.getByRole('button', { name: 'Rotate certificate now' }).click();
+    const operationsUrl = `/v1/tenants/${encodeURIComponent(tenant)}/connections/salesforce/operations`;
+    const deadline = Date.now() + 60_000;
+    let latest: { kind?: string; status?: string } | undefined;
+    do {
+      await new Promise((r) => setTimeout(r, 250));
+      const response = await request(stack.app).get(operationsUrl).set('Authorization', `Bearer ${stack.keys.admin}`);
+      latest = (response.body as { operations: { kind: string; status: string }[] }).operations[0];
+    } while (!(latest?.kind === 'rotate_certificate' && latest.status !== 'running') && Date.now() < deadline);
+    expect(latest).toMatchObject({ kind: 'rotate_certificate', status: 'succeeded' });
+    await page.locator('#status-badge', { hasText: 'Connected' }).waitFor();
   });
 
   it('says the agent needs more access when the fields grow, and offers to recreate the connection', async () => {

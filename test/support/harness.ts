@@ -78,20 +78,22 @@ export interface TestDependenciesOptions {
   oauthClient?: { clientId: string; clientSecret: string };
 }
 
-export function testDependencies(options: TestDependenciesOptions): ActivityDependencies {
+/** Activity dependencies without Temporal access; `startServiceWorker` adds it (it knows the task queue). */
+export function testDependencies(options: TestDependenciesOptions): Omit<ActivityDependencies, 'temporal'> {
   return {
     clients: new SalesforceClients(options.secrets, { apiVersion: '66.0', oauthClient: options.oauthClient }),
     secrets: options.secrets,
     usernameDomain: 'test.agent-connections.app',
     contactEmail: 'admin@agent-connections.app',
-    certificateValidityDays: 30,
+    certificateValidityDays: 365,
   };
 }
 
 /** A worker of the real service (real workflows, real activities) on a task queue of its own. */
 export async function startServiceWorker(
   env: TestWorkflowEnvironment,
-  dependencies: ActivityDependencies,
+  dependencies: Omit<ActivityDependencies, 'temporal'>,
+  options: { healthCheckInterval?: string; rotateBeforeDays?: number } = {},
 ): Promise<{ worker: Worker; taskQueue: string; running: Promise<void> }> {
   const taskQueue = `test-${randomUUID()}`;
   const worker = await createServiceWorker({
@@ -99,7 +101,15 @@ export async function startServiceWorker(
     dataConverter: testDataConverter,
     namespace: 'default',
     taskQueue,
-    dependencies,
+    dependencies: {
+      ...dependencies,
+      temporal: {
+        client: env.client,
+        taskQueue,
+        healthCheckInterval: options.healthCheckInterval ?? '1 hour',
+        rotateBeforeDays: options.rotateBeforeDays ?? 30,
+      },
+    },
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();

@@ -17,14 +17,18 @@ export interface SagaSuite {
  * One real dev-server connection, one emulator and one service worker per test file; `suite()` returns them once
  * beforeAll has run. Everything is stopped in afterAll.
  */
-export function useSagaSuite(): () => SagaSuite {
+export function useSagaSuite(workerOptions: { rotateBeforeDays?: number } = {}): () => SagaSuite {
   let suite: SagaSuite | undefined;
   let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const env = await devServerEnvironment();
     const emulator = await startTestEmulator();
     const secrets = (await temporarySecretStore()).store;
-    const started = await startServiceWorker(env, testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }));
+    const started = await startServiceWorker(
+      env,
+      testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }),
+      workerOptions,
+    );
     suite = {
       env,
       emulator,

@@ -50,7 +50,10 @@ describe('readiness timeout (time-skipping server)', () => {
       dataConverter: testDataConverter,
       namespace: 'default',
       taskQueue,
-      dependencies: testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }),
+      dependencies: {
+        ...testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }),
+        temporal: { client: env.client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: 30 },
+      },
       workflowBundle: await workflowBundle(),
     });
     const operationId = randomUUID();

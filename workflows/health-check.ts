@@ -1,0 +1,38 @@
+import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { HealthCheckInput, HealthReport } from './definitions';
+import { connectionWorkflowId, healthReportSignal } from './definitions';
+
+/**
+ * Reads are cheap and safe to repeat: short timeouts, a few attempts. A check that cannot run is retried by the
+ * next scheduled run anyway.
+ */
+const checks = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3 },
+});
+
+const CHECKED_STATUSES = new Set(['enabled', 'needs_reconnect', 'error']);
+
+/**
+ * The periodic health check, started by the connection's Schedule (hourly by default).
+ *
+ * Steps: 1. read the connection's state (its memo); nothing to check unless it is established and idle.
+ * 2. check end to end — JWT login as the integration user, a query on a granted object — and compare what
+ * Salesforce holds with what was created. 3. send the report to the connection, which turns failures into an error
+ * with its fix, drift into a report, and an expiring certificate into a rotation.
+ */
+export async function connectionHealthCheck(input: HealthCheckInput): Promise<HealthReport | undefined> {
+  const state = await checks.readConnectionState({ tenantId: input.tenantId, crm: input.crm });
+  if (!state?.details || !state.target || state.currentOperation || !CHECKED_STATUSES.has(state.status)) {
+    return undefined;
+  }
+  const report = await checks.checkConnectionHealth({
+    target: state.target,
+    details: state.details,
+    probeObject: state.details.probeObject ?? state.details.grantedObjects[0]?.object ?? 'Account',
+    rotateBeforeDays: input.rotateBeforeDays,
+  });
+  await getExternalWorkflowHandle(connectionWorkflowId(input.tenantId, input.crm)).signal(healthReportSignal, report);
+  return report;
+}
