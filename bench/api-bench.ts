@@ -26,27 +26,12 @@ import { ensureTool } from '../scripts/temporal-tools.cjs';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import { createServiceWorker } from '../workers/service-worker';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+import { freePort, percentile } from './support';
 
 const TOTAL = Number(process.env.BENCH_REQUESTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const WARMUP = 20;
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = http.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 async function main(): Promise<void> {
   Runtime.install({
@@ -56,7 +41,7 @@ async function main(): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'api-bench-'));
   const devServer = await startDevServer({
     binary: ensureTool('cli'),
-    port: await freeLoopbackPort(),
+    port: await freePort(),
     searchAttributes: SEARCH_ATTRIBUTE_TYPES,
   });
   const emulator = await startEmulator({ port: 0, controlPort: 0 });

@@ -19,35 +19,14 @@ import { ensureTool } from '../scripts/temporal-tools.cjs';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import { createServiceWorker } from '../workers/service-worker';
 import { enableConnection } from '../workflows';
-import type { AgentConfiguration } from '../workflows/definitions';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+import { benchConfiguration, benchOrgInput, percentile } from './support';
 
 const N = Number(process.env.BENCH_N ?? 50);
 const DEADLINE_MS = 10 * 60_000;
 const OBJECTS = ['Account', 'Contact', 'Opportunity'];
 
-function configuration(fieldsPerObject: number): AgentConfiguration {
-  return {
-    objects: OBJECTS.map((object) => ({
-      object,
-      fields: Array.from({ length: fieldsPerObject }, (_, i) => `Bench_${i + 1}__c`),
-    })),
-  };
-}
-
-function customFields(fieldsPerObject: number) {
-  return Object.fromEntries(
-    OBJECTS.map((object) => [
-      object,
-      Array.from({ length: fieldsPerObject }, (_, i) => ({ name: `Bench_${i + 1}__c`, type: 'string' })),
-    ]),
-  );
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+const configuration = (fieldsPerObject: number) => benchConfiguration(OBJECTS.length, fieldsPerObject);
 
 interface Setup {
   client: Client;
@@ -59,7 +38,7 @@ interface Setup {
 async function runEnables(setup: Setup, count: number, fieldsPerObject: number) {
   const orgs = await Promise.all(
     Array.from({ length: count }, async () => {
-      const org = await setup.emulator.control.createOrg({ customFields: customFields(fieldsPerObject) });
+      const org = await setup.emulator.control.createOrg(benchOrgInput(OBJECTS.length, fieldsPerObject));
       const ref = await setup.secrets.put(
         `bench/admin/${randomUUID()}`,
         JSON.stringify({ accessToken: org.accessToken, refreshToken: org.refreshToken }),

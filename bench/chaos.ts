@@ -1,0 +1,671 @@
+/**
+ * `npm run chaos`: the fault drill. Over loopback, on this machine:
+ *
+ * - a Temporal dev server started here with its SQLite file in a temporary folder, stopped and restarted on the same
+ *   port CHAOS_SERVER_RESTARTS times (default 1) with the file kept;
+ * - the Salesforce emulator, injecting on every write (POST, PATCH, DELETE: REST, composite, SOAP and OAuth) 10%
+ *   transient failures (503 SERVER_UNAVAILABLE) and 2% commit-then-drop-the-response, seeded;
+ * - the real worker (`workers/main.ts`) as a child process, SIGKILLed CHAOS_WORKER_KILLS times (default 3) at random
+ *   moments and restarted; the real API (`api/main.ts`) as a child process;
+ * - CHAOS_OPERATIONS operations (default 300: enable, disable, reconnect mixed) across CHAOS_TENANTS tenants
+ *   (default 50), one org each, sent through the API like a client would: retried with the same Idempotency-Key
+ *   while the API answers 503 or cannot be reached, each tenant's operations one after the other.
+ *
+ * Then the audit compares every org with its connection's final state (0 orphaned components, 0 duplicates, 0
+ * operations stuck or lost, a token for every enabled connection, a cause for every failed operation), and the
+ * bad-input drill sends CHAOS_BAD_REQUESTS (default 5000) malformed requests (0 answered 5xx, 0 workflows started,
+ * 0 components created). Prints the tables, writes reports/chaos.{md,json} (CHAOS_REPORT_DIR), exits 1 on any
+ * violation. Bounded by CHAOS_DEADLINE_SECONDS (default 1800). CHAOS_SEED (default 7) seeds every random choice.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startEmulator } from '../emulator';
+import type { Component, CreatedOrg, RunningEmulator } from '../emulator';
+import { ensureTool } from '../scripts/temporal-tools.cjs';
+import { startDevServer } from '../scripts/temporal-dev-server';
+import type { RunningDevServer } from '../scripts/temporal-dev-server';
+import { fuzzedBadRequests } from '../test/support/bad-requests';
+import { leftovers } from '../test/support/salesforce';
+import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
+import type { ServiceProcess } from './support';
+import {
+  ROOT,
+  benchConfiguration,
+  benchOrgInput,
+  freePort,
+  globalDeadline,
+  httpRequest,
+  jsonRequest,
+  killAllServices,
+  machineFacts,
+  markdownTable,
+  round,
+  seededRandom,
+  serviceEnvironment,
+  serviceKeys,
+  sleep,
+  startApi,
+  startWorker,
+} from './support';
+import type { HttpResponse } from './support';
+
+const env = process.env;
+const OPERATIONS = Number(env.CHAOS_OPERATIONS ?? 300);
+const TENANTS = Number(env.CHAOS_TENANTS ?? 50);
+const KILLS = Number(env.CHAOS_WORKER_KILLS ?? 3);
+const RESTARTS = Number(env.CHAOS_SERVER_RESTARTS ?? 1);
+const BAD_REQUESTS = Number(env.CHAOS_BAD_REQUESTS ?? 5000);
+const SEED = Number(env.CHAOS_SEED ?? 7);
+const DEADLINE_MS = Number(env.CHAOS_DEADLINE_SECONDS ?? 1800) * 1000;
+/** How long one operation may take to be accepted and to end before it counts as stuck. */
+const OPERATION_TIMEOUT_MS = Number(env.CHAOS_OPERATION_TIMEOUT_SECONDS ?? 600) * 1000;
+const REPORT_DIR = path.resolve(ROOT, env.CHAOS_REPORT_DIR ?? 'reports');
+const TRANSIENT_RATE = 0.1;
+const DROP_RATE = 0.02;
+const CONFIGURATION = benchConfiguration(3, 5);
+
+type Kind = 'enable' | 'disable' | 'reconnect';
+
+interface OperationOutcome {
+  tenant: string;
+  kind: Kind;
+  operationId?: string;
+  /** accepted: 202; rejected: a definitive 4xx; unaccepted: never got an answer other than 503/5xx/network. */
+  submission: 'accepted' | 'rejected' | 'unaccepted';
+  rejection?: string;
+  /** The operation's final status, or running/lost when it never ended or disappeared. */
+  status?: string;
+  failure?: { type?: string; message?: string };
+  submitAttempts: number;
+  seconds?: number;
+}
+
+interface Event {
+  at: string;
+  what: string;
+}
+
+class Stack {
+  worker!: ServiceProcess;
+  api!: ServiceProcess;
+  baseUrl!: string;
+  devServer!: RunningDevServer;
+  readonly events: Event[] = [];
+  private readonly started = Date.now();
+
+  constructor(
+    readonly serviceEnv: NodeJS.ProcessEnv,
+    readonly keys: ReturnType<typeof serviceKeys>,
+    readonly cli: string,
+    readonly port: number,
+    readonly dbFile: string,
+  ) {}
+
+  log(what: string) {
+    const at = `${round((Date.now() - this.started) / 1000, 1)} s`;
+    this.events.push({ at, what });
+    console.log(`[chaos ${at}] ${what}`);
+  }
+
+  async startServer() {
+    this.devServer = await startDevServer({
+      binary: this.cli,
+      port: this.port,
+      dbFile: this.dbFile,
+      searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+    });
+  }
+}
+
+const sleepJitter = (rng: () => number, min: number, max: number) => sleep(min + rng() * (max - min));
+
+/** Sends one operation as a client would, until accepted or refused; then waits for it to end. */
+async function runOperation(
+  stack: Stack,
+  agent: http.Agent,
+  tenant: string,
+  kind: Kind,
+  org: CreatedOrg,
+): Promise<OperationOutcome> {
+  const operationId = randomUUID();
+  const connection = `/v1/tenants/${tenant}/connections/salesforce`;
+  const body =
+    kind === 'enable'
+      ? {
+          loginUrl: org.loginUrl,
+          instanceUrl: org.instanceUrl,
+          adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
+          agentConfiguration: CONFIGURATION,
+        }
+      : {};
+  const outcome: OperationOutcome = { tenant, kind, submission: 'unaccepted', submitAttempts: 0 };
+  const begin = Date.now();
+  const deadline = begin + OPERATION_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    outcome.submitAttempts += 1;
+    const response = await jsonRequest(stack.baseUrl, 'POST', `${connection}/${kind}`, stack.keys.admin, body, {
+      agent,
+      headers: { 'Idempotency-Key': operationId },
+    }).catch(() => undefined);
+    if (response?.status === 202) {
+      outcome.submission = 'accepted';
+      outcome.operationId = response.json<{ operationId: string }>().operationId;
+      break;
+    }
+    if (response && response.status < 500 && response.status !== 429) {
+      outcome.submission = 'rejected';
+      outcome.rejection = `${response.status} ${(response.json<{ title?: string; detail?: string }>().detail ?? '').slice(0, 120)}`;
+      return outcome;
+    }
+    await sleep(1000);
+  }
+  if (outcome.submission !== 'accepted') return outcome;
+  // Wait for it to end, reading the operation as a client would; the API may be unable to answer for a while.
+  let last: HttpResponse | undefined;
+  while (Date.now() < deadline) {
+    last = await jsonRequest(
+      stack.baseUrl,
+      'GET',
+      `${connection}/operations/${outcome.operationId}`,
+      stack.keys.read,
+      undefined,
+      { agent },
+    ).catch(() => undefined);
+    if (last?.status === 200) {
+      const view = last.json<{ status: string; failure?: { type?: string; message?: string } }>();
+      outcome.status = view.status;
+      if (view.status !== 'running') {
+        outcome.failure = view.failure;
+        outcome.seconds = round((Date.now() - begin) / 1000, 1);
+        return outcome;
+      }
+    } else if (last?.status === 404) {
+      outcome.status = 'lost';
+    }
+    await sleep(1000);
+  }
+  outcome.status ??= 'running';
+  return outcome;
+}
+
+function nextKind(status: string | undefined, rng: () => number): Kind {
+  switch (status) {
+    case undefined:
+    case 'disabled':
+      return 'enable';
+    case 'enabled':
+    case 'needs_reconnect':
+      return rng() < 0.5 ? 'disable' : 'reconnect';
+    default:
+      // error, rollback_incomplete: what an admin would do
+      return rng() < 0.5 ? 'reconnect' : 'disable';
+  }
+}
+
+async function connectionStatus(stack: Stack, tenant: string, agent: http.Agent): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 120; attempt += 1) {
+    const response = await jsonRequest(
+      stack.baseUrl,
+      'GET',
+      `/v1/tenants/${tenant}/connections/salesforce`,
+      stack.keys.read,
+      undefined,
+      { agent },
+    ).catch(() => undefined);
+    if (response?.status === 200) return response.json<{ status: string }>().status;
+    await sleep(1000);
+  }
+  return undefined;
+}
+
+/** The faults: on every write, first a 2% commit-then-drop, else a 10% transient failure. */
+async function injectFaults(emulator: RunningEmulator) {
+  let seed = SEED * 1000;
+  for (const method of ['POST', 'PATCH', 'DELETE'] as const) {
+    await emulator.control.addFault({
+      match: { method },
+      action: { kind: 'commitThenDrop' },
+      probability: DROP_RATE,
+      seed: (seed += 1),
+      times: 0,
+    });
+    await emulator.control.addFault({
+      match: { method },
+      action: { kind: 'error', status: 503, errorCode: 'SERVER_UNAVAILABLE', message: 'chaos: transient failure' },
+      probability: TRANSIENT_RATE / (1 - DROP_RATE),
+      seed: (seed += 1),
+      times: 0,
+    });
+  }
+}
+
+/** Kills and restarts the worker, and stops and restarts the server, at random moments of the drill. */
+async function chaosMonkey(stack: Stack, rng: () => number, progress: () => number): Promise<void> {
+  const events = [
+    ...Array.from({ length: KILLS }, () => ({ kind: 'kill' as const, at: 0.05 + rng() * 0.75 })),
+    ...Array.from({ length: RESTARTS }, () => ({ kind: 'restart' as const, at: 0.1 + rng() * 0.6 })),
+  ].sort((a, b) => a.at - b.at);
+  for (const event of events) {
+    while (progress() < event.at) await sleep(200);
+    await sleepJitter(rng, 0, 3000);
+    if (event.kind === 'kill') {
+      stack.log(`SIGKILL worker (pid ${stack.worker.child.pid}) at ${Math.round(progress() * 100)}% of operations`);
+      await stack.worker.kill();
+      await sleepJitter(rng, 500, 3000);
+      stack.worker = await startWorker(stack.serviceEnv);
+      stack.log(`worker restarted (pid ${stack.worker.child.pid})`);
+    } else {
+      stack.log(`stopping the Temporal server at ${Math.round(progress() * 100)}% of operations`);
+      await stack.devServer.stop();
+      await sleepJitter(rng, 1000, 4000);
+      await stack.startServer();
+      stack.log(`Temporal server restarted on port ${stack.port} with the same SQLite file`);
+    }
+  }
+}
+
+interface TenantAudit {
+  tenant: string;
+  status: string;
+  operations: number;
+  orphans: string[];
+  duplicates: string[];
+  /** ok, n/a (not enabled), or why it failed. */
+  token: string;
+  stuck: number;
+  failedWithoutCause: number;
+}
+
+/** Does a component belong to the connection whose details are these? */
+function belongs(c: Component, details: { permissionSetId: string; integrationUserId: string; appApiName: string }) {
+  const ids = new Set([details.permissionSetId, details.integrationUserId]);
+  if (c.id && ids.has(c.id)) return true;
+  if (c.parentId && ids.has(c.parentId)) return true;
+  // The app and its settings (ExtlClntAppOauthSettings etc. are named <app>_oauth, <app>_glbloauth, <app>_oauthPlcy).
+  if (META_KINDS.has(c.kind)) return c.name === details.appApiName || c.name.startsWith(`${details.appApiName}_`);
+  return false;
+}
+
+const META_KINDS = new Set<string>([
+  'ExternalClientApplication',
+  'ExtlClntAppOauthSettings',
+  'ExtlClntAppGlobalOauthSettings',
+  'ExtlClntAppOauthConfigurablePolicies',
+  'ConnectedApp',
+]);
+
+const TOP_LEVEL = new Set([
+  'PermissionSet',
+  'User',
+  'PermissionSetAssignment',
+  'PermissionSetLicenseAssign',
+  'ExternalClientApplication',
+  'ExtlClntAppOauthSettings',
+  'ExtlClntAppGlobalOauthSettings',
+  'ExtlClntAppOauthConfigurablePolicies',
+  'ConnectedApp',
+]);
+
+async function auditTenant(
+  stack: Stack,
+  emulator: RunningEmulator,
+  tenant: string,
+  org: CreatedOrg,
+  outcomes: OperationOutcome[],
+): Promise<TenantAudit> {
+  const response = await jsonRequest(
+    stack.baseUrl,
+    'GET',
+    `/v1/tenants/${tenant}/connections/salesforce`,
+    stack.keys.read,
+  );
+  const view = response.json<{
+    status: string;
+    currentOperation?: unknown;
+    details?: { permissionSetId: string; integrationUserId: string; appApiName: string };
+  }>();
+  const enabled = view.status === 'enabled' || view.status === 'needs_reconnect';
+  const remaining = await leftovers(emulator, org.key);
+  const mine = enabled && view.details ? remaining.filter((c) => belongs(c, view.details!)) : [];
+  const orphans = remaining.filter((c) => !mine.includes(c)).map((c) => `${c.kind} ${c.name}`);
+  const counts = new Map<string, number>();
+  for (const c of remaining.filter((r) => TOP_LEVEL.has(r.kind))) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
+  const duplicates = [...counts.entries()].filter(([, n]) => n > 1).map(([kind, n]) => `${n} × ${kind}`);
+  let token = 'n/a';
+  if (enabled) {
+    const answer = await jsonRequest(
+      stack.baseUrl,
+      'POST',
+      `/v1/tenants/${tenant}/connections/salesforce/agent-token`,
+      stack.keys.agent,
+      {},
+    );
+    token =
+      answer.status === 200 && typeof answer.json<{ accessToken?: string }>().accessToken === 'string'
+        ? 'ok'
+        : `failed: ${answer.status} ${answer.text.slice(0, 120)}`;
+  }
+  const accepted = outcomes.filter((o) => o.submission === 'accepted');
+  return {
+    tenant,
+    status: view.status + (view.currentOperation ? ' (operation running)' : ''),
+    operations: accepted.length,
+    orphans,
+    duplicates,
+    token,
+    stuck:
+      accepted.filter((o) => o.status === 'running' || o.status === 'lost').length + (view.currentOperation ? 1 : 0),
+    failedWithoutCause: accepted.filter(
+      (o) =>
+        o.status && !['succeeded', 'running', 'lost'].includes(o.status) && !(o.failure?.type && o.failure.message),
+    ).length,
+  };
+}
+
+/** The bad-input drill: malformed requests against the running API; nothing may start or be created. */
+async function badInputDrill(stack: Stack, client: Client, emulator: RunningEmulator) {
+  const org = await emulator.control.createOrg({ key: `bad-${SEED}` });
+  const componentsBefore = JSON.stringify(await emulator.control.components(org.key));
+  const workflowsBefore = (await client.workflow.count()).count;
+  await emulator.control.resetCounters();
+  const tenant = `bad-input-${randomUUID().slice(0, 8)}`;
+  const secret = 'SECRET-TOKEN-THAT-MUST-NOT-ECHO';
+  const requests = fuzzedBadRequests(
+    {
+      keys: stack.keys,
+      tenant,
+      loginUrl: org.loginUrl,
+      instanceUrl: org.instanceUrl,
+      secret,
+      agentConfiguration: CONFIGURATION,
+    },
+    BAD_REQUESTS,
+    SEED,
+  );
+  const statuses: Record<string, number> = {};
+  const serverErrors: string[] = [];
+  const echoes: string[] = [];
+  let next = 0;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < requests.length) {
+        const c = requests[next]!;
+        next += 1;
+        const response = await httpRequest(stack.baseUrl, { ...c, agent, timeoutMs: 30_000 }).catch(
+          (err: Error) => ({ status: 0, text: err.message }) as const,
+        );
+        const key = response.status === 0 ? 'no answer' : String(response.status);
+        statuses[key] = (statuses[key] ?? 0) + 1;
+        if (response.status >= 500) serverErrors.push(`${c.name}: ${response.status} ${response.text.slice(0, 160)}`);
+        if (response.text.includes(secret)) echoes.push(c.name);
+      }
+    }),
+  );
+  agent.destroy();
+  await sleep(2000); // visibility is eventually consistent
+  const workflowsStarted = (await client.workflow.count()).count - workflowsBefore;
+  const calls = (await emulator.control.counters()).byOperation;
+  const writes = Object.entries(calls).filter(([operation]) => /create|update|delete|deploy|upsert/.test(operation));
+  const componentsChanged = JSON.stringify(await emulator.control.components(org.key)) !== componentsBefore;
+  return {
+    requests: requests.length,
+    statuses,
+    serverErrors,
+    echoes,
+    noAnswer: statuses['no answer'] ?? 0,
+    workflowsStarted,
+    salesforceWrites: writes.reduce((n, [, count]) => n + count, 0),
+    componentsCreated: componentsChanged || writes.length > 0 ? 'yes' : 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const rng = seededRandom(SEED);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-'));
+  const cli = ensureTool('cli');
+  const keys = serviceKeys();
+  const port = await freePort();
+  const taskQueue = `chaos-${randomUUID()}`;
+  const stack = new Stack(
+    serviceEnvironment({ temporalAddress: `127.0.0.1:${port}`, taskQueue, dataDir: work, keys }),
+    keys,
+    cli,
+    port,
+    path.join(work, 'temporal.db'),
+  );
+  globalDeadline(DEADLINE_MS, 'npm run chaos', () => {
+    void stack.devServer?.stop();
+  });
+  await stack.startServer();
+  const emulator = await startEmulator({ port: 0, controlPort: 0 });
+  const connection = await Connection.connect({ address: stack.devServer.address });
+  const client = new Client({ connection });
+  try {
+    const [worker, api] = await Promise.all([startWorker(stack.serviceEnv), startApi(stack.serviceEnv)]);
+    stack.worker = worker;
+    stack.api = api.process;
+    stack.baseUrl = api.baseUrl;
+    const orgs: CreatedOrg[] = [];
+    for (let i = 0; i < TENANTS; i += 1) orgs.push(await emulator.control.createOrg(benchOrgInput(3, 5)));
+    const run = randomUUID().slice(0, 6);
+    const tenants = orgs.map((_, i) => `chaos-${run}-${i}`);
+    await injectFaults(emulator);
+    stack.log(
+      `${OPERATIONS} operations across ${TENANTS} tenants; faults on every write: ${TRANSIENT_RATE * 100}% transient, ` +
+        `${DROP_RATE * 100}% commit-then-drop (seed ${SEED}); ${KILLS} worker kill(s), ${RESTARTS} server restart(s)`,
+    );
+
+    const outcomes: OperationOutcome[] = [];
+    let done = 0;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: TENANTS * 2 });
+    const monkey = chaosMonkey(stack, rng, () => done / OPERATIONS);
+    const perTenant = tenants.map((_, i) => Math.floor(OPERATIONS / TENANTS) + (i < OPERATIONS % TENANTS ? 1 : 0));
+    const tenantRngs = tenants.map((_, i) => seededRandom(SEED * 7919 + i));
+    await Promise.all(
+      tenants.map(async (tenant, i) => {
+        let status: string | undefined;
+        for (let j = 0; j < perTenant[i]!; j += 1) {
+          const kind = nextKind(status, tenantRngs[i]!);
+          const outcome = await runOperation(stack, agent, tenant, kind, orgs[i]!);
+          outcomes.push(outcome);
+          done += 1;
+          if (done % 25 === 0) stack.log(`${done}/${OPERATIONS} operations done`);
+          status = await connectionStatus(stack, tenant, agent);
+        }
+      }),
+    );
+    // Every event must have happened, even if the operations ended first.
+    done = OPERATIONS;
+    await monkey;
+    agent.destroy();
+    stack.log('operations done; clearing faults for the audit');
+    await emulator.control.clearFaults();
+
+    const audits: TenantAudit[] = [];
+    for (let i = 0; i < TENANTS; i += 1) {
+      audits.push(
+        await auditTenant(
+          stack,
+          emulator,
+          tenants[i]!,
+          orgs[i]!,
+          outcomes.filter((o) => o.tenant === tenants[i]),
+        ),
+      );
+    }
+    stack.log('audit done; bad-input drill');
+    const bad = await badInputDrill(stack, client, emulator);
+    stack.log('bad-input drill done');
+
+    const count = (pred: (o: OperationOutcome) => boolean) => outcomes.filter(pred).length;
+    const byKind = (['enable', 'disable', 'reconnect'] as const).map((kind) => {
+      const of = outcomes.filter((o) => o.kind === kind);
+      const accepted = of.filter((o) => o.submission === 'accepted');
+      return [
+        kind,
+        of.length,
+        accepted.length,
+        of.filter((o) => o.submission === 'rejected').length,
+        accepted.filter((o) => o.status === 'succeeded').length,
+        accepted.filter((o) => o.status && !['succeeded', 'running', 'lost'].includes(o.status)).length,
+        accepted.filter((o) => o.status === 'running' || o.status === 'lost').length,
+      ];
+    });
+    const totals = {
+      orphans: audits.reduce((n, a) => n + a.orphans.length, 0),
+      duplicates: audits.reduce((n, a) => n + a.duplicates.length, 0),
+      stuckOrLost: audits.reduce((n, a) => n + a.stuck, 0),
+      unaccepted: count((o) => o.submission === 'unaccepted'),
+      tokensFailed: audits.filter((a) => a.token !== 'ok' && a.token !== 'n/a').length,
+      failedWithoutCause: audits.reduce((n, a) => n + a.failedWithoutCause, 0),
+    };
+    const auditRows: Array<[string, number, string]> = [
+      ['orphaned components', totals.orphans, '0'],
+      ['duplicate components', totals.duplicates, '0'],
+      ['operations stuck or lost', totals.stuckOrLost, '0'],
+      ['operations never accepted (API unavailable throughout)', totals.unaccepted, '0'],
+      ['enabled connections without a token', totals.tokensFailed, '0'],
+      ['failed operations without a cause', totals.failedWithoutCause, '0'],
+      ['bad input: responses 5xx', bad.serverErrors.length, '0'],
+      ['bad input: requests without an answer', bad.noAnswer, '0'],
+      ['bad input: secrets echoed', bad.echoes.length, '0'],
+      ['bad input: workflows started', bad.workflowsStarted, '0'],
+      ['bad input: Salesforce writes / components created', bad.salesforceWrites, '0'],
+    ];
+    const violations = auditRows.filter(([, value, expected]) => String(value) !== expected);
+    const statusCounts = new Map<string, number>();
+    for (const a of audits) statusCounts.set(a.status, (statusCounts.get(a.status) ?? 0) + 1);
+    const failureCauses = new Map<string, number>();
+    for (const o of outcomes.filter((x) => x.failure?.type))
+      failureCauses.set(o.failure!.type!, (failureCauses.get(o.failure!.type!) ?? 0) + 1);
+    const rejections = new Map<string, number>();
+    for (const o of outcomes.filter((x) => x.rejection))
+      rejections.set(o.rejection!, (rejections.get(o.rejection!) ?? 0) + 1);
+    const durations = outcomes
+      .filter((o) => o.seconds !== undefined)
+      .map((o) => o.seconds!)
+      .sort((a, b) => a - b);
+    const machine = machineFacts(cli);
+    const seconds = Math.round((Date.now() - startedAt) / 1000);
+    const md = [
+      '# Chaos drill: agent-connections',
+      '',
+      `${new Date().toISOString()} · seed ${SEED} · ${seconds} s in all · ${machine.cpus} cores, ${machine.memoryGiB} GiB, ` +
+        `Node ${machine.node}, Temporal SDK ${machine.temporalSdk}, Temporal CLI ${machine.temporalCli} (SQLite file)`,
+      '',
+      `${OPERATIONS} operations across ${TENANTS} tenants (one org each, 3 objects × 5 fields), through the API. ` +
+        `Emulator faults on every write (POST, PATCH, DELETE): ${TRANSIENT_RATE * 100}% transient 503, ` +
+        `${DROP_RATE * 100}% commit-then-drop. ${KILLS} worker SIGKILL(s), ${RESTARTS} Temporal server restart(s).`,
+      '',
+      '## Audit',
+      '',
+      markdownTable(
+        ['check', 'found', 'expected', 'verdict'],
+        auditRows.map(([check, value, expected]) => [
+          check,
+          value,
+          expected,
+          String(value) === expected ? 'ok' : '**VIOLATION**',
+        ]),
+      ),
+      '',
+      '## Operations',
+      '',
+      markdownTable(['kind', 'sent', 'accepted', 'refused (4xx)', 'succeeded', 'failed (with cause)', 'stuck'], byKind),
+      '',
+      `Operation duration (request → end): p50 ${durations[Math.floor(durations.length / 2)] ?? '-'} s, ` +
+        `max ${durations[durations.length - 1] ?? '-'} s. Submissions retried while the API answered 503 or was ` +
+        `unreachable: ${outcomes.reduce((n, o) => n + o.submitAttempts - 1, 0)}.`,
+      '',
+      markdownTable(
+        ['final connection status', 'tenants'],
+        [...statusCounts.entries()].map(([status, n]) => [status, n]),
+      ),
+      '',
+      ...(failureCauses.size > 0
+        ? [markdownTable(['failure cause', 'operations'], [...failureCauses.entries()]), '']
+        : []),
+      ...(rejections.size > 0 ? [markdownTable(['refusal', 'requests'], [...rejections.entries()]), ''] : []),
+      '## Events',
+      '',
+      markdownTable(
+        ['at', 'event'],
+        stack.events.map((e) => [e.at, e.what]),
+      ),
+      '',
+      '## Bad-input drill',
+      '',
+      `${bad.requests} malformed requests; statuses: ${Object.entries(bad.statuses)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([s, n]) => `${s} × ${n}`)
+        .join(', ')}.`,
+      '',
+      ...(violations.length > 0
+        ? [
+            '## Violations',
+            '',
+            ...audits
+              .filter(
+                (a) =>
+                  a.orphans.length + a.duplicates.length + a.stuck + a.failedWithoutCause > 0 || /failed/.test(a.token),
+              )
+              .map(
+                (a) =>
+                  `- ${a.tenant} (${a.status}): orphans [${a.orphans.join('; ')}], duplicates [${a.duplicates.join('; ')}], ` +
+                  `stuck ${a.stuck}, without cause ${a.failedWithoutCause}, token ${a.token}`,
+              ),
+            ...bad.serverErrors.slice(0, 20).map((e) => `- bad input: ${e}`),
+            '',
+          ]
+        : []),
+      `Verdict: **${violations.length === 0 ? 'PASS' : `FAIL (${violations.length} violated checks)`}**`,
+      '',
+    ].join('\n');
+    fs.mkdirSync(REPORT_DIR, { recursive: true });
+    fs.writeFileSync(path.join(REPORT_DIR, 'chaos.md'), md);
+    fs.writeFileSync(
+      path.join(REPORT_DIR, 'chaos.json'),
+      `${JSON.stringify(
+        {
+          drill: 'npm run chaos',
+          date: new Date().toISOString(),
+          settings: { OPERATIONS, TENANTS, KILLS, RESTARTS, BAD_REQUESTS, SEED, TRANSIENT_RATE, DROP_RATE },
+          machine,
+          seconds,
+          passed: violations.length === 0,
+          audit: Object.fromEntries(auditRows.map(([check, value]) => [check, value])),
+          events: stack.events,
+          tenants: audits,
+          operations: outcomes,
+          badInput: { ...bad, serverErrors: bad.serverErrors.slice(0, 100) },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    console.log(`\n${md}`);
+    console.log(`report: ${path.join(REPORT_DIR, 'chaos.md')} (+ chaos.json)`);
+    process.exitCode = violations.length === 0 ? 0 : 1;
+  } finally {
+    killAllServices();
+    await connection.close().catch(() => undefined);
+    await emulator.close();
+    await stack.devServer.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    console.error(err);
+    killAllServices();
+    process.exit(1);
+  },
+);

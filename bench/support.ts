@@ -1,0 +1,436 @@
+/**
+ * Shared parts of the benchmarks and drills: statistics, free ports, agent configurations of a given size, the
+ * service's processes (API, worker) as children whose memory and CPU can be read from /proc, a small HTTP client,
+ * machine and version facts. Loopback only.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { hashApiKey, generateApiKey } from '../api/auth';
+import { SERVICE_OAUTH_CLIENT } from '../emulator';
+import type { CreateOrgInput } from '../emulator';
+import type { AgentConfiguration } from '../workflows/definitions';
+
+export const ROOT = path.resolve(__dirname, '..');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Statistics
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+export function median(values: number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = Math.floor(finite.length / 2);
+  return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** mulberry32: a small seeded PRNG, so that a drill's random choices replay for a given seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ports and agent configurations
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('no port assigned'));
+      });
+    });
+  });
+}
+
+const STANDARD_OBJECTS = ['Account', 'Contact', 'Opportunity'];
+
+/** Object names for a configuration of `objects` objects: the 3 standard ones, then custom objects. */
+export function benchObjects(objects: number): string[] {
+  return Array.from({ length: objects }, (_, i) => STANDARD_OBJECTS[i] ?? `Bench_Object_${i + 1}__c`);
+}
+
+const fieldName = (i: number) => `Bench_${i + 1}__c`;
+
+/** The agent reads `fieldsPerObject` custom fields on each of `objects` objects. */
+export function benchConfiguration(objects: number, fieldsPerObject: number): AgentConfiguration {
+  return {
+    objects: benchObjects(objects).map((object) => ({
+      object,
+      fields: Array.from({ length: fieldsPerObject }, (_, i) => fieldName(i)),
+    })),
+  };
+}
+
+/** An org whose schema has every object and field of `benchConfiguration(objects, fieldsPerObject)`. */
+export function benchOrgInput(objects: number, fieldsPerObject: number): CreateOrgInput {
+  const fields = Array.from({ length: fieldsPerObject }, (_, i) => ({ name: fieldName(i), type: 'string' }));
+  const names = benchObjects(objects);
+  return {
+    apiDailyLimit: 100_000_000,
+    customFields: Object.fromEntries(names.filter((n) => STANDARD_OBJECTS.includes(n)).map((n) => [n, fields])),
+    customObjects: names.filter((n) => !STANDARD_OBJECTS.includes(n)).map((name) => ({ name, fields })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The service's processes
+
+export interface ServiceKeys {
+  admin: string;
+  read: string;
+  agent: string;
+  /** An admin key bound to tenant "acme". */
+  acmeAdmin: string;
+  /** The API_KEYS value for these keys. */
+  spec: string;
+}
+
+export function serviceKeys(): ServiceKeys {
+  const admin = generateApiKey();
+  const read = generateApiKey();
+  const agent = generateApiKey();
+  const acmeAdmin = generateApiKey();
+  const spec = [
+    `backend:admin+read:${hashApiKey(admin)}`,
+    `dashboard:read:${hashApiKey(read)}`,
+    `agent:agent:${hashApiKey(agent)}`,
+    `acme-backend:admin:${hashApiKey(acmeAdmin)}:acme`,
+  ].join(',');
+  return { admin, read, agent, acmeAdmin, spec };
+}
+
+/** The environment shared by the API and the worker: one Temporal, one task queue, one secret store, one codec. */
+export function serviceEnvironment(options: {
+  temporalAddress: string;
+  taskQueue: string;
+  dataDir: string;
+  keys: ServiceKeys;
+}): NodeJS.ProcessEnv {
+  const key = () => `k1:${randomBytes(32).toString('base64')}`;
+  return {
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    TASK_QUEUE: options.taskQueue,
+    DATA_DIR: options.dataDir,
+    SECRETS_DIR: path.join(options.dataDir, 'secrets'),
+    SECRETS_MASTER_KEYS: key(),
+    PAYLOAD_CODEC_KEYS: key(),
+    SALESFORCE_CLIENT_ID: SERVICE_OAUTH_CLIENT.clientId,
+    SALESFORCE_CLIENT_SECRET: SERVICE_OAUTH_CLIENT.clientSecret,
+    INTEGRATION_USERNAME_DOMAIN: 'bench.agent-connections.app',
+    API_HOST: '127.0.0.1',
+    API_KEYS: options.keys.spec,
+    API_RATE_LIMIT_PER_MINUTE: '1000000',
+    LOG_LEVEL: 'warn',
+  };
+}
+
+export interface ProcessUsage {
+  /** Resident set size now, MB. */
+  rssMB: number;
+  /** Peak resident set size over the process's life (VmHWM), MB. */
+  peakRssMB: number;
+  /** User + system CPU seconds so far. */
+  cpuSeconds: number;
+}
+
+const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+/** Reads /proc/<pid>/status and /proc/<pid>/stat; undefined when the process is gone or /proc is absent. */
+export function processUsage(pid: number | undefined): ProcessUsage | undefined {
+  if (!pid) return undefined;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of stat)
+    return { rssMB: kb('VmRSS') / 1024, peakRssMB: kb('VmHWM') / 1024, cpuSeconds: ticks / CLOCK_TICKS };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  /** The last lines it wrote to stderr/stdout, for error messages. */
+  output(): string;
+  usage(): ProcessUsage | undefined;
+  exited(): boolean;
+  /** SIGKILL to the whole process group. */
+  kill(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const running = new Set<ServiceProcess>();
+
+/**
+ * Runs a TypeScript entry point of this repository as `node --import tsx <entry>` in its own process group: one
+ * process (no tsx launcher in between), so that /proc/<pid> measures exactly it and SIGKILL takes all of it.
+ */
+export function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let tail: string[] = [];
+  const collect = (chunk: Buffer) => {
+    tail = [...tail, ...chunk.toString('utf8').split('\n')].slice(-40);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  let hasExited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      hasExited = true;
+      resolve();
+    }),
+  );
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // already gone
+    }
+  };
+  const service: ServiceProcess = {
+    name,
+    child,
+    output: () => tail.join('\n'),
+    usage: () => processUsage(child.pid),
+    exited: () => hasExited,
+    kill: async () => {
+      if (!hasExited) signal('SIGKILL');
+      await exit;
+      running.delete(service);
+    },
+    stop: async (graceMs = 10_000) => {
+      if (!hasExited) signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+      await exit;
+      clearTimeout(timer);
+      running.delete(service);
+    },
+  };
+  running.add(service);
+  return service;
+}
+
+/** Kills every service process still running (on exit, on a deadline, on a failure). */
+export function killAllServices(): void {
+  for (const service of running) {
+    try {
+      process.kill(-service.child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  running.clear();
+}
+
+/** Starts the real API (`api/main.ts`) on a free port and waits until /readyz answers 200. */
+export async function startApi(env: NodeJS.ProcessEnv): Promise<{ process: ServiceProcess; baseUrl: string }> {
+  const port = await freePort();
+  const api = spawnService('api', 'api/main.ts', { ...env, API_PORT: String(port) });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (api.exited()) throw new Error(`the API exited during start-up:\n${api.output()}`);
+    const ready = await httpRequest(baseUrl, { method: 'GET', path: '/readyz' }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) return { process: api, baseUrl };
+    if (Date.now() > deadline) throw new Error(`the API did not become ready:\n${api.output()}`);
+    await sleep(250);
+  }
+}
+
+/**
+ * Starts a worker process (`workers/main.ts` by default) and waits until the server lists it among the pollers of
+ * its task queue (its identity starts with its pid), so that readiness does not depend on its log level.
+ */
+export async function startWorker(env: NodeJS.ProcessEnv, entry = 'workers/main.ts'): Promise<ServiceProcess> {
+  const worker = spawnService('worker', entry, env);
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+  try {
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      if (worker.exited()) throw new Error(`the worker exited during start-up:\n${worker.output()}`);
+      if (Date.now() > deadline) throw new Error(`the worker did not start polling:\n${worker.output()}`);
+      const described = await connection.workflowService
+        .describeTaskQueue({
+          namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+          taskQueue: { name: env.TASK_QUEUE! },
+          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        })
+        .catch(() => undefined);
+      if (described?.pollers?.some((p) => p.identity?.startsWith(`${worker.child.pid}@`))) return worker;
+      await sleep(300);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTP
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json<T = unknown>(): T;
+}
+
+export interface HttpRequestOptions {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  agent?: http.Agent;
+  timeoutMs?: number;
+}
+
+/** One request over loopback; rejects on a network error or after `timeoutMs` (default 60 s). */
+export function httpRequest(baseUrl: string, options: HttpRequestOptions): Promise<HttpResponse> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: options.method,
+        path: options.path,
+        agent: options.agent,
+        headers: {
+          ...(options.body !== undefined ? { 'Content-Length': String(Buffer.byteLength(options.body)) } : {}),
+          ...options.headers,
+        },
+        timeout: options.timeoutMs ?? 60_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json: <T>() => JSON.parse(text) as T,
+          });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${options.timeoutMs ?? 60_000} ms`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+export function jsonRequest(
+  baseUrl: string,
+  method: string,
+  requestPath: string,
+  key: string,
+  body?: unknown,
+  extra: { agent?: http.Agent; headers?: Record<string, string> } = {},
+): Promise<HttpResponse> {
+  return httpRequest(baseUrl, {
+    method,
+    path: requestPath,
+    agent: extra.agent,
+    headers: {
+      Authorization: `Bearer ${key}`,
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...extra.headers,
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Machine and versions
+
+function packageVersion(name: string): string {
+  try {
+    const file = path.join(ROOT, 'node_modules', name, 'package.json');
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function machineFacts(temporalCli?: string) {
+  let cli = 'unknown';
+  if (temporalCli) {
+    const match = /temporal-cli\/([\d.]+)/.exec(temporalCli) ?? /\/([\d.]+)\/temporal/.exec(temporalCli);
+    cli = match?.[1] ?? path.basename(temporalCli);
+  }
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    temporalSdk: packageVersion('@temporalio/worker'),
+    temporalCli: cli,
+    jsforce: packageVersion('jsforce'),
+    express: packageVersion('express'),
+  };
+}
+
+/** Exits the process (killing every child) if it is still running after `ms`. */
+export function globalDeadline(ms: number, what: string, cleanup: () => void = () => undefined): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    console.error(`${what} exceeded its ${Math.round(ms / 1000)} s deadline; stopping everything`);
+    cleanup();
+    killAllServices();
+    process.exit(2);
+  }, ms);
+  timer.unref();
+  return timer;
+}
+
+export function markdownTable(header: string[], rows: Array<Array<string | number>>): string {
+  const line = (cells: Array<string | number>) => `| ${cells.map((c) => String(c)).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}

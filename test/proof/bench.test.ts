@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runTool } from './run-tool';
+
+/**
+ * The short version of `npm run bench`: the same program with N = 10 and one run. It checks that the benchmark
+ * works and writes a sane report; speed and memory are what the benchmark measures, never asserted here.
+ */
+describe('npm run bench, short', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proof-bench-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the enables and the baseline, counts Salesforce calls, and writes the report', async () => {
+    const { code, output } = await runTool('bench/bench.ts', {
+      BENCH_N: '10',
+      BENCH_RUNS: '1',
+      BENCH_CALLS_N: '2',
+      BENCH_REPORT_DIR: dir,
+      BENCH_DEADLINE_SECONDS: '420',
+    });
+    expect({ code, tail: code === 0 ? '' : output.slice(-3000) }).toEqual({ code: 0, tail: '' });
+    for (const file of ['bench.md', 'bench.json', 'bench.svg']) expect(fs.existsSync(path.join(dir, file))).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'bench.json'), 'utf8'));
+    const s = report.summary;
+    expect(s.throughput.failed).toBe(0);
+    expect(s.baseline.failed).toBe(0);
+    expect(s.throughput.enablesPerSecond).toBeGreaterThan(0);
+    expect(s.baseline.workflowsPerSecond).toBeGreaterThan(0);
+    expect(s.ratio).toBeGreaterThan(0);
+    const { p50, p95, p99 } = s.throughput.latencySeconds;
+    expect(p50).toBeGreaterThan(0);
+    expect(p50).toBeLessThanOrEqual(p95);
+    expect(p95).toBeLessThanOrEqual(p99);
+    expect(s.salesforceCalls.map((c: { size: string }) => c.size)).toEqual(['3 × 10', '3 × 60', '10 × 100']);
+    for (const c of s.salesforceCalls) expect(c.callsPerEnable).toBeGreaterThan(0);
+    expect(s.resources.workerPeakRssMB).toBeGreaterThan(0);
+    expect(s.resources.apiPeakRssMB).toBeGreaterThan(0);
+    expect(s.resources.workerCpuSecondsPerEnable).toBeGreaterThan(0);
+    expect(s.api.postEnableMs.p50).toBeGreaterThan(0);
+    expect(report.machine.cpus).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(dir, 'bench.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<path d="M/);
+    expect(fs.readFileSync(path.join(dir, 'bench.md'), 'utf8')).toMatch(/Ratio ours \/ baseline/);
+  }, 480_000);
+});
