@@ -35,6 +35,14 @@ interface Operation {
   errors: number[];
 }
 
+/** Every operation answers the same way: 202, the operation, and its Location. */
+const OPERATION_ACCEPTED = {
+  status: 202,
+  description: 'Accepted; the operation runs',
+  schema: operationAcceptedSchema,
+  location: true,
+} as const;
+
 const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
 const COMMON_ERRORS = [400, 401, 403, 404, 405, 429, 503];
 
@@ -61,12 +69,7 @@ const operations: Operation[] = [
     body: enableBodySchema,
     bodyRequired: true,
     idempotent: true,
-    success: {
-      status: 202,
-      description: 'Accepted; the operation runs',
-      schema: operationAcceptedSchema,
-      location: true,
-    },
+    success: OPERATION_ACCEPTED,
     errors: [...COMMON_ERRORS, 409, 413, 415, 422],
   },
   {
@@ -77,12 +80,7 @@ const operations: Operation[] = [
     scope: 'admin',
     body: disableBodySchema,
     idempotent: true,
-    success: {
-      status: 202,
-      description: 'Accepted; the operation runs',
-      schema: operationAcceptedSchema,
-      location: true,
-    },
+    success: OPERATION_ACCEPTED,
     errors: [...COMMON_ERRORS, 409, 413, 415, 422],
   },
   {
@@ -94,12 +92,7 @@ const operations: Operation[] = [
     scope: 'admin',
     body: rotateCertificateBodySchema,
     idempotent: true,
-    success: {
-      status: 202,
-      description: 'Accepted; the operation runs',
-      schema: operationAcceptedSchema,
-      location: true,
-    },
+    success: OPERATION_ACCEPTED,
     errors: [...COMMON_ERRORS, 409, 413, 415, 422],
   },
   {
@@ -110,12 +103,7 @@ const operations: Operation[] = [
     scope: 'admin',
     body: reconnectBodySchema,
     idempotent: true,
-    success: {
-      status: 202,
-      description: 'Accepted; the operation runs',
-      schema: operationAcceptedSchema,
-      location: true,
-    },
+    success: OPERATION_ACCEPTED,
     errors: [...COMMON_ERRORS, 409, 413, 415, 422],
   },
   {

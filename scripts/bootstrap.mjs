@@ -50,12 +50,16 @@ try {
   if (command === 'start') {
     ensureTool('cli');
     run(bin('tsx'), ['scripts/dev-stack.ts', ...args]);
+  } else if (command === 'setup') {
+    // Everything `npm start` and `npm test` need, installed ahead (CI): dependencies and both Temporal servers.
+    ensureTool('cli');
+    ensureTool('testServer');
   } else if (command === 'test') {
     ensureTool('cli');
     ensureTool('testServer');
     run(bin('jest'), args);
   } else {
-    process.stderr.write('usage: node scripts/bootstrap.mjs start|test [args...]\n');
+    process.stderr.write('usage: node scripts/bootstrap.mjs start|test|setup [args...]\n');
     process.exit(2);
   }
 } catch (err) {
