@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
 import type { AdminCredentials } from '../../activities/salesforce-clients';
 import type { Crm, OperationAccepted, SalesforceTarget, SecretRef } from '../../workflows/definitions';
 import { requireScope } from '../auth';
@@ -63,6 +64,28 @@ function targetOf(
   const loginUrl = body.loginUrl ?? body.instanceUrl;
   const instanceUrl = body.instanceUrl ?? body.loginUrl;
   return loginUrl && instanceUrl ? { loginUrl, instanceUrl, adminCredentials } : undefined;
+}
+
+/**
+ * What every Salesforce operation route does first: the path, the operation id from the Idempotency-Key, the body,
+ * the refusal for Dynamics (nothing to operate), the request hash, and any admin credentials the body brings.
+ */
+async function operationRequest<S extends z.ZodType<{ adminCredentials?: AdminCredentialsInput }>>(
+  context: RouteContext,
+  req: Request,
+  res: Response,
+  kind: OperationRequest['kind'],
+  schema: S,
+) {
+  const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
+  const { operationId } = operationIdOf(req, tenantId);
+  const body: z.infer<S> = parseInput(schema, bodyOf(req), 'body');
+  if (crm === 'dynamics365') throw nativeDynamics(kind.replace('_', '-'));
+  const requestHash = sha256Hex(canonicalJson({ kind, ...body }));
+  const credentials = body.adminCredentials
+    ? await resolveCredentials(context, tenantId, operationId, requestHash, body.adminCredentials)
+    : undefined;
+  return { tenantId, crm, operationId, body, requestHash, credentials };
 }
 
 function sendAccepted(res: Response, tenantId: string, crm: Crm, accepted: OperationAccepted): void {
@@ -162,14 +185,13 @@ export function connectionsRouter(context: RouteContext): Router {
     POST: [
       requireScope('admin'),
       async (req, res) => {
-        const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
-        const { operationId } = operationIdOf(req, tenantId);
-        const body = parseInput(disableBodySchema, bodyOf(req), 'body');
-        if (crm === 'dynamics365') throw nativeDynamics('disable');
-        const requestHash = sha256Hex(canonicalJson({ kind: 'disable', ...body }));
-        const credentials = body.adminCredentials
-          ? await resolveCredentials(context, tenantId, operationId, requestHash, body.adminCredentials)
-          : undefined;
+        const { tenantId, crm, operationId, requestHash, credentials } = await operationRequest(
+          context,
+          req,
+          res,
+          'disable',
+          disableBodySchema,
+        );
         const accepted = await submit(
           context,
           tenantId,
@@ -186,11 +208,13 @@ export function connectionsRouter(context: RouteContext): Router {
     POST: [
       requireScope('admin'),
       async (req, res) => {
-        const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
-        const { operationId } = operationIdOf(req, tenantId);
-        parseInput(rotateCertificateBodySchema, bodyOf(req), 'body');
-        if (crm === 'dynamics365') throw nativeDynamics('rotate-certificate');
-        const requestHash = sha256Hex(canonicalJson({ kind: 'rotate_certificate' }));
+        const { tenantId, crm, operationId, requestHash } = await operationRequest(
+          context,
+          req,
+          res,
+          'rotate_certificate',
+          rotateCertificateBodySchema,
+        );
         const accepted = await submit(
           context,
           tenantId,
@@ -207,14 +231,13 @@ export function connectionsRouter(context: RouteContext): Router {
     POST: [
       requireScope('admin'),
       async (req, res) => {
-        const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
-        const { operationId } = operationIdOf(req, tenantId);
-        const body = parseInput(reconnectBodySchema, bodyOf(req), 'body');
-        if (crm === 'dynamics365') throw nativeDynamics('reconnect');
-        const requestHash = sha256Hex(canonicalJson({ kind: 'reconnect', ...body }));
-        const credentials = body.adminCredentials
-          ? await resolveCredentials(context, tenantId, operationId, requestHash, body.adminCredentials)
-          : undefined;
+        const { tenantId, crm, operationId, body, requestHash, credentials } = await operationRequest(
+          context,
+          req,
+          res,
+          'reconnect',
+          reconnectBodySchema,
+        );
         const accepted = await submit(
           context,
           tenantId,
