@@ -25,6 +25,7 @@ import {
   reconnectUpdate,
   rotateCertificateUpdate,
 } from '../workflows/definitions';
+import { withLiveProgress } from './live-progress';
 import { HttpProblem, problems } from './problem';
 
 /** The workflow type, by name: the API imports workflow code for its types only. */
@@ -83,13 +84,21 @@ export class ConnectionGateway {
     private readonly options: { taskQueue: string; timeoutMs: number },
   ) {}
 
-  /** The connection's state, or undefined when its workflow was never started. Needs no worker. */
-  async readState(tenantId: string, crm: Crm): Promise<ConnectionState | undefined> {
+  /**
+   * The connection's state, or undefined when its workflow was never started. Needs no worker. `withProgress` also
+   * reads the running operation's progress from its saga (what an admin watching it needs; the token broker doesn't).
+   */
+  async readState(
+    tenantId: string,
+    crm: Crm,
+    options: { withProgress?: boolean } = {},
+  ): Promise<ConnectionState | undefined> {
     try {
       const description = await this.bounded(() =>
         this.client.workflow.getHandle(connectionWorkflowId(tenantId, crm)).describe(),
       );
-      return description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined;
+      const state = description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined;
+      return state && options.withProgress ? await withLiveProgress(this.client, state, (c) => this.bounded(c)) : state;
     } catch (err) {
       if (isNotFound(err as FailureLike)) return undefined;
       throw this.translate(err);

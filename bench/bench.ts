@@ -51,6 +51,7 @@ import {
   sleep,
   startApi,
   startWorker,
+  stopAllServices,
 } from './support';
 
 const env = process.env;
@@ -602,7 +603,7 @@ async function main(): Promise<void> {
     console.log(`report: ${path.join(REPORT_DIR, 'bench.md')} (+ bench.json, bench.svg)`);
     if (summary.throughput.failed > 0 || summary.baseline.failed > 0) process.exitCode = 1;
   } finally {
-    killAllServices();
+    await stopAllServices();
     await connection.close();
     await emulator.close();
     await devServer.stop();

@@ -203,7 +203,9 @@ const running = new Set<ServiceProcess>();
  * process (no tsx launcher in between), so that /proc/<pid> measures exactly it and SIGKILL takes all of it.
  */
 export function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // BENCH_NODE_ARGS adds Node flags to every service (e.g. `--cpu-prof --cpu-prof-dir=reports/profiles` to profile).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -250,6 +252,11 @@ export function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv
   };
   running.add(service);
   return service;
+}
+
+/** Stops every service still running, gracefully (a profiled service writes its profile on the way out). */
+export async function stopAllServices(): Promise<void> {
+  await Promise.all([...running].map((service) => service.stop()));
 }
 
 /** Kills every service process still running (on exit, on a deadline, on a failure). */

@@ -51,12 +51,24 @@ import {
   stateQuery,
   stepProgressSignal,
 } from './definitions';
-import { disableConnection } from './disable-connection';
-import { enableConnection } from './enable-connection';
+import { DISABLE_STEPS, disableConnection } from './disable-connection';
+import { ENABLE_STEPS, enableConnection } from './enable-connection';
 import { sagaDetailsOf, toConnectionError } from './failures';
 import { reconnectConnection } from './reconnect-connection';
 import { signingKeyRef } from './naming';
-import { rotateCertificate } from './rotate-certificate';
+import { ROTATION_STEPS, rotateCertificate } from './rotate-certificate';
+
+/** Every step of an operation's saga(s): what a succeeded operation has done. */
+const STEPS_OF: Record<OperationKind, string[]> = {
+  enable: ENABLE_STEPS.map((s) => s.id),
+  disable: DISABLE_STEPS.map((s) => s.id),
+  reconnect: [...DISABLE_STEPS, ...ENABLE_STEPS].map((s) => s.id),
+  rotate_certificate: ROTATION_STEPS.map((s) => s.id),
+};
+
+function union(first: string[], second: string[]): string[] {
+  return [...new Set([...first, ...second])];
+}
 
 const OPERATION_HISTORY_LIMIT = 20;
 /** Continue-as-new well before Temporal's history limits; the state travels in the input. */
@@ -504,6 +516,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       runningScope = new CancellationScope();
       const result = await runningScope.run(operation.run);
       record.status = 'succeeded';
+      if (state.crm === 'salesforce') record.stepsDone = union(record.stepsDone, STEPS_OF[record.kind]);
       if (record.kind === 'disable') {
         state.status = state.crm === 'dynamics365' ? 'enabled' : 'disabled';
         state.details = undefined;
@@ -523,7 +536,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       const error = toConnectionError(err, record.currentStep?.step, now());
       record.failure = error;
       record.remaining = saga?.remaining;
-      if (saga) record.stepsCompensated = saga.stepsCompensated;
+      if (saga) {
+        record.stepsDone = union(record.stepsDone, saga.stepsDone);
+        record.stepsCompensated = saga.stepsCompensated;
+      }
       const remaining = saga?.remaining ?? [];
       const cancelled = isCancellation(err) || error.type === ErrorType.cancelled;
       record.status = remaining.length > 0 ? 'rollback_incomplete' : cancelled ? 'cancelled' : 'failed';

@@ -299,8 +299,23 @@ export interface StepProgressEvent {
   progress: StepProgress;
 }
 
-/** Sent by a running saga to its connection so that status shows the current step. */
+/**
+ * Sent by a running saga to its connection so that status shows the current step. Sagas started before the
+ * `progress-in-memo` patch still send it; newer ones publish their progress in their own memo instead
+ * (PROGRESS_MEMO_KEY), which costs no workflow task on either side.
+ */
 export const stepProgressSignal = defineSignal<[StepProgressEvent]>('stepProgress');
+
+/** The memo key under which a running saga publishes its progress (read by the API next to the connection's state). */
+export const PROGRESS_MEMO_KEY = 'progress';
+
+/** A saga's progress as published in its memo. */
+export interface SagaProgress {
+  operationId: string;
+  currentStep?: StepProgress;
+  stepsDone: string[];
+  stepsCompensated: string[];
+}
 
 /** The memo key under which the connection workflow publishes its state (readable with no worker running). */
 export const STATE_MEMO_KEY = 'state';
@@ -327,6 +342,18 @@ export function healthScheduleId(tenantId: string, crm: Crm): string {
 
 export function operationWorkflowId(kind: OperationKind, tenantId: string, crm: Crm, operationId: string): string {
   return `${kind}:${tenantId}:${crm}:${operationId}`;
+}
+
+/** A reconnect runs a disable saga, then an enable saga, as its children under these ids. */
+export function reconnectPhaseWorkflowId(reconnectWorkflowId: string, phase: 'disable' | 'enable'): string {
+  return `${reconnectWorkflowId}:${phase}`;
+}
+
+/** The workflows whose memo holds an operation's progress, in the order they run. */
+export function progressWorkflowIds(record: Pick<OperationRecord, 'kind' | 'workflowId'>): string[] {
+  return record.kind === 'reconnect'
+    ? [reconnectPhaseWorkflowId(record.workflowId, 'disable'), reconnectPhaseWorkflowId(record.workflowId, 'enable')]
+    : [record.workflowId];
 }
 
 /** ApplicationFailure types raised by activities and workflows. */

@@ -1,5 +1,6 @@
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ConnectionDetails, DisableSagaInput, EnableSagaInput } from './definitions';
+import { reconnectPhaseWorkflowId } from './definitions';
 import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
 
@@ -17,13 +18,13 @@ export interface ReconnectSagaInput {
 export async function reconnectConnection(input: ReconnectSagaInput): Promise<ConnectionDetails> {
   const { workflowId, typedSearchAttributes } = workflowInfo();
   await executeChild(disableConnection, {
-    workflowId: `${workflowId}:disable`,
+    workflowId: reconnectPhaseWorkflowId(workflowId, 'disable'),
     args: [input.disable],
     typedSearchAttributes,
     staticSummary: `Reconnect, step 1: disable (tenant ${input.disable.tenantId})`,
   });
   return executeChild(enableConnection, {
-    workflowId: `${workflowId}:enable`,
+    workflowId: reconnectPhaseWorkflowId(workflowId, 'enable'),
     args: [input.enable],
     typedSearchAttributes,
     staticSummary: `Reconnect, step 2: enable (tenant ${input.enable.tenantId})`,

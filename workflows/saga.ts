@@ -1,6 +1,7 @@
-import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import type { ComponentRef } from './definitions';
 import { sagaFailure, toConnectionError } from './failures';
+import { PROGRESS_IN_MEMO_PATCH } from './progress';
 import type { OperationProgress } from './progress';
 
 interface Compensation {
@@ -41,12 +42,13 @@ export class Saga {
 
   /**
    * Undoes what was done and ends the saga with the original cause (or, if an undo could not finish,
-   * RollbackIncomplete listing what remains). A cancellation that was fully undone stays a cancellation.
+   * RollbackIncomplete listing what remains). A cancellation that was fully undone ends as OperationCancelled with
+   * what was undone: the connection no longer hears of each step, and a workflow cancellation carries no details.
    */
   async fail(err: unknown): Promise<never> {
     const error = toConnectionError(err, this.currentStep, new Date().toISOString());
     const { compensated, remaining } = await this.compensate();
-    if (isCancellation(err) && remaining.length === 0) throw err;
+    if (isCancellation(err) && remaining.length === 0 && !patched(PROGRESS_IN_MEMO_PATCH)) throw err;
     throw sagaFailure(error, this.stepsDone, compensated, remaining);
   }
 

@@ -130,7 +130,9 @@ export function connectionsRouter(context: RouteContext): Router {
       requireScope('read'),
       async (req, res) => {
         const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
-        const state = (await context.gateway.readState(tenantId, crm)) ?? initialConnectionState(tenantId, crm);
+        const state =
+          (await context.gateway.readState(tenantId, crm, { withProgress: true })) ??
+          initialConnectionState(tenantId, crm);
         res.json(connectionView(state));
       },
     ],

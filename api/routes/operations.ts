@@ -28,7 +28,9 @@ export function operationsRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
         const query = parseInput(operationsQuerySchema, queryOf(req), 'query');
-        const operations: OperationView[] = operationsOf(await context.gateway.readState(tenantId, crm))
+        const operations: OperationView[] = operationsOf(
+          await context.gateway.readState(tenantId, crm, { withProgress: true }),
+        )
           .filter((record) => !query.status || record.status === query.status)
           .slice(0, query.limit ?? 50)
           .map((record) => operationView(tenantId, crm, record));
@@ -42,7 +44,9 @@ export function operationsRouter(context: RouteContext): Router {
       requireScope('read'),
       async (req, res) => {
         const { tenantId, crm, operationId } = tenantPath(context, operationPathSchema, req, res);
-        const record = operationsOf(await context.gateway.readState(tenantId, crm)).find((o) => o.id === operationId);
+        const record = operationsOf(await context.gateway.readState(tenantId, crm, { withProgress: true })).find(
+          (o) => o.id === operationId,
+        );
         if (!record) throw problems.notFound(`No operation ${operationId} on this connection.`);
         res.json(operationView(tenantId, crm, record));
       },

@@ -5,7 +5,13 @@ import { Worker } from '@temporalio/worker';
 import { testDataConverter, workflowBundle } from '../support/harness';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'histories');
-const files = fs.existsSync(fixtures) ? fs.readdirSync(fixtures).filter((f) => f.endsWith('.json')) : [];
+/** Current histories at the top; those recorded before a patch in a folder named after it, kept while such runs may exist. */
+const files = fs.existsSync(fixtures)
+  ? fs
+      .readdirSync(fixtures, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
 
 /**
  * Replays histories recorded from real runs (RECORD_HISTORIES=1 npm test -- test/integration) with the current

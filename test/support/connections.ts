@@ -1,5 +1,6 @@
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
+import { withLiveProgress } from '../../api/live-progress';
 import { connectionWorkflow } from '../../workflows';
 import type {
   AgentConfiguration,
@@ -71,10 +72,10 @@ export class Connections {
       .executeUpdate(cancelOperationUpdate, { args: [{ operationId }] });
   }
 
-  /** The state as the API reads it: from the memo, which needs no worker. */
+  /** The state as the API shows it: from the memo, which needs no worker, with the running saga's progress. */
   async state(tenantId: string, crm: Crm = 'salesforce'): Promise<ConnectionState> {
     const description = await this.client.workflow.getHandle(connectionWorkflowId(tenantId, crm)).describe();
-    return description.memo?.[STATE_MEMO_KEY] as ConnectionState;
+    return withLiveProgress(this.client, description.memo?.[STATE_MEMO_KEY] as ConnectionState);
   }
 
   /** Polls the memo until the operation has ended; returns the final state. */
