@@ -2,6 +2,7 @@ import { activityInfo } from '@temporalio/activity';
 import type { Connection } from 'jsforce';
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
 import type { FieldGrant } from './preflight';
+import { insertInComposites } from './composite';
 import type { SalesforceClients } from './salesforce-clients';
 import { asSalesforceStep, failureFromResultErrors, isDuplicate, isNotFound } from './salesforce-errors';
 import type { ResultError } from './salesforce-errors';
@@ -23,17 +24,6 @@ interface SaveResultLike {
   id?: string;
   success: boolean;
   errors: ResultError[];
-}
-
-/** sObject Collections: up to 200 rows per call, all or none, so a failure leaves no half-written batch. */
-async function createAll(connection: Connection, type: string, records: Record<string, unknown>[], step: string) {
-  if (records.length === 0) return;
-  const results = (await connection.create(type, records, {
-    allOrNone: true,
-    allowRecursive: true,
-  })) as SaveResultLike[];
-  const failed = results.find((r) => !r.success);
-  if (failed) throw failureFromResultErrors(failed.errors, step);
 }
 
 async function destroyAll(connection: Connection, type: string, ids: string[], step: string) {
@@ -104,37 +94,41 @@ export function createPermissionSetActivities({ clients }: { clients: Salesforce
           ))
             existingFields.add(row.Field.toLowerCase());
         }
-        await createAll(
+        // Every missing row in one Composite call (one more per 1,000 rows), all or none, in order: the object
+        // permissions before the field permissions (a field is readable only with read access to its object).
+        await insertInComposites(
           connection,
-          'ObjectPermissions',
-          input.grants
-            .filter((g) => !existingObjects.has(g.object.toLowerCase()))
-            .map((g) => ({
-              ParentId: parentId,
-              SobjectType: g.object,
-              PermissionsRead: true,
-              PermissionsCreate: false,
-              PermissionsEdit: false,
-              PermissionsDelete: false,
-              PermissionsViewAllRecords: false,
-              PermissionsModifyAllRecords: false,
-            })),
-          step,
-        );
-        await createAll(
-          connection,
-          'FieldPermissions',
-          input.grants.flatMap((g) =>
-            g.fieldPermissions
-              .filter((field) => !existingFields.has(field.toLowerCase()))
-              .map((field) => ({
-                ParentId: parentId,
-                SobjectType: g.object,
-                Field: field,
-                PermissionsRead: true,
-                PermissionsEdit: false,
-              })),
-          ),
+          [
+            {
+              type: 'ObjectPermissions',
+              records: input.grants
+                .filter((g) => !existingObjects.has(g.object.toLowerCase()))
+                .map((g) => ({
+                  ParentId: parentId,
+                  SobjectType: g.object,
+                  PermissionsRead: true,
+                  PermissionsCreate: false,
+                  PermissionsEdit: false,
+                  PermissionsDelete: false,
+                  PermissionsViewAllRecords: false,
+                  PermissionsModifyAllRecords: false,
+                })),
+            },
+            {
+              type: 'FieldPermissions',
+              records: input.grants.flatMap((g) =>
+                g.fieldPermissions
+                  .filter((field) => !existingFields.has(field.toLowerCase()))
+                  .map((field) => ({
+                    ParentId: parentId,
+                    SobjectType: g.object,
+                    Field: field,
+                    PermissionsRead: true,
+                    PermissionsEdit: false,
+                  })),
+              ),
+            },
+          ],
           step,
         );
         return created;
@@ -169,4 +163,4 @@ export function createPermissionSetActivities({ clients }: { clients: Salesforce
   };
 }
 
-export { createAll, destroyAll };
+export { destroyAll };

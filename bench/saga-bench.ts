@@ -1,8 +1,9 @@
 /**
  * `npm run bench:saga`: N enables (default 50) on a real Temporal dev server against the Salesforce emulator (no
  * latency, no propagation delay), with the real worker in this process. Reports enables per second, p50/p95 seconds
- * from start to enabled, and Salesforce calls per enable by endpoint for two sizes of agent configuration.
- * Loopback only; bounded by N and by a 10-minute deadline. Writes reports/saga-bench.json.
+ * from start to enabled, and Salesforce calls per enable by endpoint for three sizes of agent configuration
+ * (3 × 10, 3 × 60 and 10 × 100 fields, as `npm run bench`). Loopback only; bounded by N and by a 10-minute deadline.
+ * Writes reports/saga-bench.json.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -24,9 +25,12 @@ import { benchConfiguration, benchOrgInput, percentile } from './support';
 
 const N = Number(process.env.BENCH_N ?? 50);
 const DEADLINE_MS = 10 * 60_000;
-const OBJECTS = ['Account', 'Contact', 'Opportunity'];
-
-const configuration = (fieldsPerObject: number) => benchConfiguration(OBJECTS.length, fieldsPerObject);
+/** Objects × fields per object of the agent configurations measured. */
+const SIZES: [number, number][] = [
+  [3, 10],
+  [3, 60],
+  [10, 100],
+];
 
 interface Setup {
   client: Client;
@@ -35,10 +39,10 @@ interface Setup {
   secrets: EncryptedFileSecretStore;
 }
 
-async function runEnables(setup: Setup, count: number, fieldsPerObject: number) {
+async function runEnables(setup: Setup, count: number, objects: number, fieldsPerObject: number) {
   const orgs = await Promise.all(
     Array.from({ length: count }, async () => {
-      const org = await setup.emulator.control.createOrg(benchOrgInput(OBJECTS.length, fieldsPerObject));
+      const org = await setup.emulator.control.createOrg(benchOrgInput(objects, fieldsPerObject));
       const ref = await setup.secrets.put(
         `bench/admin/${randomUUID()}`,
         JSON.stringify({ accessToken: org.accessToken, refreshToken: org.refreshToken }),
@@ -63,7 +67,7 @@ async function runEnables(setup: Setup, count: number, fieldsPerObject: number) 
             target,
             appKind: 'external_client_app',
             agentName: 'Copilot for Sales',
-            agentConfiguration: configuration(fieldsPerObject),
+            agentConfiguration: benchConfiguration(objects, fieldsPerObject),
           },
         ],
       });
@@ -81,7 +85,7 @@ async function runEnables(setup: Setup, count: number, fieldsPerObject: number) 
   return {
     enables: count,
     fieldsPerObject,
-    objects: OBJECTS.length,
+    objects,
     elapsedSeconds: Math.round(elapsed * 100) / 100,
     enablesPerSecond: Math.round((count / elapsed) * 100) / 100,
     p50Seconds: Math.round(percentile(sorted, 50) * 1000) / 1000,
@@ -127,8 +131,10 @@ async function main() {
   });
   const setup = { client, taskQueue, emulator, secrets };
   const results = await worker.runUntil(async () => {
-    await runEnables(setup, 2, 10); // warm-up: JIT, connection pools, workflow cache
-    return [await runEnables(setup, N, 10), await runEnables(setup, N, 60)];
+    await runEnables(setup, 2, 3, 10); // warm-up: JIT, connection pools, workflow cache
+    const results = [];
+    for (const [objects, fields] of SIZES) results.push(await runEnables(setup, N, objects, fields));
+    return results;
   });
   const report = {
     benchmark: 'bench:saga',

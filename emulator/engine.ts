@@ -21,6 +21,8 @@ export interface Ctx {
   userId: string;
   version: string;
   opts: EngineOptions;
+  /** An injected error for a subrequest of a composite or batch call (see faults.ts), if a fault names it. */
+  subrequestFault?: (call: { method: string; operation: string; objects: string[] }) => SfError | undefined;
 }
 
 const INSUFFICIENT = (): SfError =>

@@ -84,13 +84,25 @@ export class Faults {
     this.list = [];
   }
 
+  /**
+   * The error fault that fires for a subrequest of a composite or composite/batch call, if any: only faults whose
+   * `match.operation` names the subrequest's own operation (e.g. `rest.collections.create`) and whose action is an
+   * error. The call itself is matched (and counted) by its own operation; latency, timeouts and drops apply to
+   * whole HTTP calls only.
+   */
+  takeSubrequest(call: CallInfo): Extract<FaultAction, { kind: 'error' }> | undefined {
+    const action = this.take(call, (f) => f.action.kind === 'error' && f.match.operation !== undefined);
+    return action?.kind === 'error' ? action : undefined;
+  }
+
   all(): unknown[] {
     return this.list.map(({ rng: _r, ...f }) => f);
   }
 
   /** First matching fault that fires for this call (consumes one of its `times`). */
-  take(call: CallInfo): FaultAction | undefined {
+  take(call: CallInfo, eligible: (f: FaultSpec) => boolean = () => true): FaultAction | undefined {
     for (const f of this.list) {
+      if (!eligible(f)) continue;
       if (f.org !== undefined && f.org !== call.org) continue;
       const m = f.match;
       if (m.method && m.method !== call.method) continue;

@@ -1,7 +1,8 @@
 /**
  * Stable operation names used by fault matching (`match.operation`) and by counters (`byOperation`).
  * `object` in a fault matches the sObject (REST) or metadata type (SOAP); for composite, composite/batch and
- * collections it matches when any subrequest/record targets that object.
+ * collections it matches when any subrequest/record targets that object. An error fault naming a subrequest's own
+ * operation (e.g. `rest.collections.create`) also fails that subrequest inside a composite or batch call.
  */
 export const FAULT_OPERATIONS = {
   'oauth.token': 'POST /services/oauth2/token (refresh_token and JWT bearer grants)',

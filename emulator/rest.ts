@@ -249,7 +249,17 @@ function queryMore(ctx: Ctx, locator: string): SfResponse {
 
 const SUB_URL = /^\/services\/data\/v(\d+\.0)\/([^?]*)(?:\?(.*))?$/;
 
-function subRequest(ctx: Ctx, method: string, url: string, body: unknown, depth: number): SfResponse {
+/** True for an sObject Collections create, update or delete (`composite/sobjects`, no type). */
+const isCollectionsWrite = (sub: string[]): boolean => sub[0] === 'composite' && sub[1] === 'sobjects' && !sub[2];
+
+function subRequest(
+  ctx: Ctx,
+  method: string,
+  url: string,
+  body: unknown,
+  depth: number,
+  allOrNone = false,
+): SfResponse {
   const m = SUB_URL.exec(url);
   if (!m) throw notFound();
   const ver = Number(m[1]);
@@ -258,7 +268,26 @@ function subRequest(ctx: Ctx, method: string, url: string, body: unknown, depth:
   if (sub[0] === 'composite' && sub[1] !== 'sobjects') {
     throw new SfError('INVALID_API_INPUT', 'A composite subrequest can not be a composite or batch request.');
   }
-  return dispatch({ ...ctx, version: m[1]! }, method, sub, new URLSearchParams(m[3] ?? ''), body, depth + 1);
+  const query = new URLSearchParams(m[3] ?? '');
+  let input = body;
+  if (allOrNone && isCollectionsWrite(sub)) {
+    // Docs (allOrNone in Composite and Collections requests): a composite's allOrNone=true applies to each of its
+    // sObject Collections subrequests, overriding their own allOrNone.
+    if (method === 'DELETE') query.set('allOrNone', 'true');
+    else if (input && typeof input === 'object' && !Array.isArray(input))
+      input = { ...(input as Rec), allOrNone: true };
+  }
+  const cls = classifyRest(method, sub, input, query);
+  const fault = ctx.subrequestFault?.({ method, operation: cls.op, objects: cls.objects });
+  if (fault) throw fault;
+  return dispatch({ ...ctx, version: m[1]! }, method, sub, query, input, depth + 1);
+}
+
+/** An sObject Collections answer in which a record failed (the subrequest itself answers 200). */
+function hasFailedRecord(res: SfResponse): boolean {
+  return (
+    Array.isArray(res.body) && res.body.some((r) => r !== null && typeof r === 'object' && (r as Rec).success === false)
+  );
 }
 
 const REF = /@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}/g;
@@ -349,7 +378,7 @@ function composite(ctx: Ctx, body: unknown, depth: number): SfResponse {
     try {
       const url = substitute(r.url, refs) as string;
       const sbody = substitute(r.body, refs);
-      res = subRequest(ctx, String(r.method).toUpperCase(), url, sbody, depth);
+      res = subRequest(ctx, String(r.method).toUpperCase(), url, sbody, depth, allOrNone);
     } catch (e) {
       if (e instanceof RefError) res = { status: 400, body: [{ errorCode: 'PROCESSING_HALTED', message: e.message }] };
       else res = errorResponse(e);
@@ -361,7 +390,9 @@ function composite(ctx: Ctx, body: unknown, depth: number): SfResponse {
       httpStatusCode: res.status,
       referenceId: refId,
     });
-    if (res.status >= 400 && allOrNone) {
+    // With allOrNone, a collection in which a record failed fails the whole composite too (docs: both requests are
+    // rolled back); that subresponse keeps its 200 and SaveResults, the others get PROCESSING_HALTED.
+    if (allOrNone && (res.status >= 400 || hasFailedRecord(res))) {
       failed = i;
       break;
     }

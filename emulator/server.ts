@@ -313,6 +313,16 @@ export class EmulatorCore {
         propagationDelayMs: this.opts.propagationDelayMs,
         sessionTimeoutMs: this.opts.sessionTimeoutMs,
       },
+      subrequestFault: (call) => {
+        const f = this.faults.takeSubrequest({ org: org.key, ...call });
+        if (!f) return undefined;
+        return new SfError(
+          f.errorCode,
+          f.message ?? defaultMessage(f.errorCode),
+          [],
+          f.status ?? statusForCode(f.errorCode),
+        );
+      },
     };
   }
 

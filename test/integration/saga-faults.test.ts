@@ -7,9 +7,14 @@ import { DEFAULT_AGENT_CONFIGURATION, componentCounts, createTestOrg, leftovers 
 
 type Match = FaultInput['match'];
 
-/** Where each step writes to Salesforce (the call a fault there hits first). */
+/**
+ * Where each step writes to Salesforce (the call a fault there hits first). The permission set's rows go in one
+ * Composite call: a fault on it fails the whole call; a fault on its FieldPermissions collections subrequest comes
+ * back inside the composite's answer, after which Salesforce rolls back the object permissions too.
+ */
 const STEP_CALLS: { step: string; match: Match }[] = [
   { step: 'preflight', match: { operation: 'rest.compositeBatch' } },
+  { step: 'permission_set', match: { operation: 'rest.composite', object: 'FieldPermissions' } },
   { step: 'permission_set', match: { operation: 'rest.collections.create', object: 'FieldPermissions' } },
   { step: 'integration_user', match: { operation: 'rest.create', object: 'User' } },
   { step: 'user_access', match: { operation: 'rest.create', object: 'PermissionSetAssignment' } },
@@ -80,7 +85,7 @@ describe('enable saga under Salesforce faults (real dev server, real jsforce, em
   });
 
   it.each(STEP_CALLS)(
-    'a permanent failure at $step fails the operation with that cause and leaves zero components in the org',
+    'a permanent failure at $step ($match.operation) fails the operation with that cause and leaves zero components in the org',
     async ({ step, match }) => {
       const s = suite();
       const { org, target, tenantId } = await enableOnce(s);
@@ -104,7 +109,7 @@ describe('enable saga under Salesforce faults (real dev server, real jsforce, em
   );
 
   it.each(STEP_CALLS)(
-    'transient failures at $step (2, then success) are retried: exactly one of each component',
+    'transient failures at $step ($match.operation) (2, then success) are retried: exactly one of each component',
     async ({ step, match }) => {
       const s = suite();
       const { org, target, tenantId } = await enableOnce(s);
@@ -126,8 +131,7 @@ describe('enable saga under Salesforce faults (real dev server, real jsforce, em
     const { org, target, tenantId } = await enableOnce(s);
     const creates: Match[] = [
       { operation: 'rest.create', object: 'PermissionSet' },
-      { operation: 'rest.collections.create', object: 'ObjectPermissions' },
-      { operation: 'rest.collections.create', object: 'FieldPermissions' },
+      { operation: 'rest.composite', object: 'FieldPermissions' },
       { operation: 'rest.create', object: 'User' },
       { operation: 'rest.create', object: 'PermissionSetLicenseAssign' },
       { operation: 'rest.create', object: 'PermissionSetAssignment' },

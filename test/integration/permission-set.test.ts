@@ -1,0 +1,211 @@
+/**
+ * The permission set step against the emulator with real jsforce, its attempt number set as Temporal would: every
+ * grant row in one Composite call per 1,000 rows, retries that create only what is missing, and failures inside
+ * the composite typed by their real cause.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import type { CreateOrgInput, RunningEmulator } from '../../emulator';
+import { createPermissionSetActivities } from '../../activities/permission-set';
+import type { CreatePermissionSetInput, PermissionSetRef } from '../../activities/permission-set';
+import type { FieldGrant } from '../../activities/preflight';
+import { SalesforceClients } from '../../activities/salesforce-clients';
+import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import { ErrorType } from '../../workflows/definitions';
+import { componentNames } from '../../workflows/naming';
+import { temporarySecretStore } from '../support/harness';
+import { SERVICE_OAUTH_CLIENT, createTestOrg, startTestEmulator } from '../support/salesforce';
+import type { TestOrg } from '../support/salesforce';
+
+let emulator: RunningEmulator;
+let secrets: EncryptedFileSecretStore;
+let activities: ReturnType<typeof createPermissionSetActivities>;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  secrets = (await temporarySecretStore()).store;
+  activities = createPermissionSetActivities({
+    clients: new SalesforceClients(secrets, { apiVersion: '66.0', oauthClient: SERVICE_OAUTH_CLIENT }),
+  });
+});
+
+afterAll(async () => {
+  await emulator?.close();
+});
+
+const STANDARD = ['Account', 'Contact', 'Opportunity'];
+const objectNames = (n: number) => Array.from({ length: n }, (_, i) => STANDARD[i] ?? `Grant_Object_${i + 1}__c`);
+const fieldNames = (n: number) => Array.from({ length: n }, (_, i) => `Grant_${i + 1}__c`);
+
+/** An org whose `objects` objects each have `fields` custom text fields. */
+function orgInput(objects: number, fields: number): CreateOrgInput {
+  const defs = fieldNames(fields).map((name) => ({ name, type: 'string' }));
+  const names = objectNames(objects);
+  return {
+    customFields: Object.fromEntries(names.filter((n) => STANDARD.includes(n)).map((n) => [n, defs])),
+    customObjects: names.filter((n) => !STANDARD.includes(n)).map((name) => ({ name, fields: defs })),
+  };
+}
+
+function grantsFor(objects: number, fields: number): FieldGrant[] {
+  return objectNames(objects).map((object) => {
+    const names = fieldNames(fields);
+    return { object, fields: names, fieldPermissions: names.map((f) => `${object}.${f}`) };
+  });
+}
+
+function inputFor({ target }: TestOrg, grants: FieldGrant[]): CreatePermissionSetInput {
+  return {
+    target,
+    names: componentNames({
+      agentName: 'Copilot for Sales',
+      tenantId: `t-${randomUUID()}`,
+      operationId: randomUUID(),
+      orgId: '00D000000000001',
+      usernameDomain: 'test.agent-connections.app',
+    }),
+    grants,
+    description: 'test',
+  };
+}
+
+function attempt(n: number, input: CreatePermissionSetInput): Promise<PermissionSetRef> {
+  // The failures are asserted here; the environment's warning for each would only be noise.
+  const logger = new DefaultLogger('ERROR');
+  return new MockActivityEnvironment({ attempt: n }, { logger }).run(activities.createPermissionSet, input);
+}
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+const detailsOf = (f: ApplicationFailure) => f.details?.[0] as { salesforceCode: string; step: string };
+
+/** The grant rows of a permission set, as `Object` and `Object.Field` names. */
+async function rowsOf(orgKey: string, parentId: string): Promise<{ objects: string[]; fields: string[] }> {
+  const objects = (await emulator.control.records(orgKey, 'ObjectPermissions'))
+    .filter((r) => r.ParentId === parentId)
+    .map((r) => String(r.SobjectType));
+  const fields = (await emulator.control.records(orgKey, 'FieldPermissions'))
+    .filter((r) => r.ParentId === parentId)
+    .map((r) => String(r.Field));
+  return { objects: objects.sort(), fields: fields.sort() };
+}
+
+const expected = (grants: FieldGrant[]) => ({
+  objects: grants.map((g) => g.object).sort(),
+  fields: grants.flatMap((g) => g.fieldPermissions).sort(),
+});
+
+async function permissionSetsNamed(orgKey: string, name: string) {
+  return (await emulator.control.records(orgKey, 'PermissionSet')).filter((p) => p.Name === name);
+}
+
+describe('createPermissionSet (emulator, real jsforce)', () => {
+  it('a first attempt writes every grant row in one Composite call', async () => {
+    const org = await createTestOrg(emulator, secrets, orgInput(3, 20));
+    const grants = grantsFor(3, 20);
+    await emulator.control.resetCounters(org.org.key);
+    const ps = await attempt(1, inputFor(org, grants));
+    expect(await rowsOf(org.org.key, ps.id)).toEqual(expected(grants));
+    const counters = await emulator.control.counters(org.org.key);
+    expect(counters.byOperation).toEqual({ 'rest.create': 1, 'rest.composite': 1 });
+  });
+
+  it('10 objects × 100 fields (1,010 rows): two Composite calls, 5 collections of 200 rows at most in each', async () => {
+    const org = await createTestOrg(emulator, secrets, orgInput(10, 100));
+    const grants = grantsFor(10, 100);
+    await emulator.control.resetCounters(org.org.key);
+    const ps = await attempt(1, inputFor(org, grants));
+    expect(await rowsOf(org.org.key, ps.id)).toEqual(expected(grants));
+    const counters = await emulator.control.counters(org.org.key);
+    expect(counters.byOperation).toEqual({ 'rest.create': 1, 'rest.composite': 2 });
+  });
+
+  it('a retry adopts the permission set and creates only the rows an earlier attempt did not', async () => {
+    const org = await createTestOrg(emulator, secrets);
+    const grants: FieldGrant[] = [
+      { object: 'Account', fields: ['Industry', 'Phone'], fieldPermissions: ['Account.Industry', 'Account.Phone'] },
+      { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
+    ];
+    const input = inputFor(org, grants);
+    // What a first attempt left when its response was lost: the set, one object and one field permission.
+    const first = await attempt(1, { ...input, grants: [{ ...grants[0]!, fieldPermissions: ['Account.Industry'] }] });
+    await emulator.control.resetCounters(org.org.key);
+    const retried = await attempt(2, input);
+    expect(retried).toEqual(first);
+    expect(await rowsOf(org.org.key, first.id)).toEqual(expected(grants));
+    expect(await permissionSetsNamed(org.org.key, input.names.permissionSetName)).toHaveLength(1);
+    expect((await emulator.control.counters(org.org.key)).byOperation).toEqual({
+      'rest.query': 3,
+      'rest.composite': 1,
+    });
+    // A retry that finds every row makes no write at all.
+    await emulator.control.resetCounters(org.org.key);
+    await attempt(3, input);
+    expect((await emulator.control.counters(org.org.key)).byOperation).toEqual({ 'rest.query': 3 });
+    expect(await rowsOf(org.org.key, first.id)).toEqual(expected(grants));
+  });
+
+  it('a record failing in a later collection fails the step with its own code, and no row of the call stays', async () => {
+    const org = await createTestOrg(emulator, secrets, orgInput(1, 250));
+    const [grant] = grantsFor(1, 250);
+    // The bad field is the 231st row: second collection, after 30 good rows (which Salesforce reports rolled back).
+    grant!.fieldPermissions.splice(230, 0, 'Account.No_Such_Field__c');
+    const input = inputFor(org, [grant!]);
+    const failure = await failureOf(attempt(1, input));
+    expect(failure.type).toBe(ErrorType.salesforcePermanent);
+    expect(failure.nonRetryable).toBe(true);
+    expect(detailsOf(failure)).toMatchObject({
+      salesforceCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+      step: 'permission_set',
+    });
+    const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
+    expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
+  });
+
+  it('a subrequest refused with a lock error is transient (not PROCESSING_HALTED); the retry completes', async () => {
+    const org = await createTestOrg(emulator, secrets);
+    const grants: FieldGrant[] = [
+      { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
+      { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
+    ];
+    const input = inputFor(org, grants);
+    await emulator.control.addFault({
+      org: org.org.key,
+      match: { operation: 'rest.collections.create', object: 'FieldPermissions' },
+      action: { kind: 'error', errorCode: 'UNABLE_TO_LOCK_ROW' },
+    });
+    const failure = await failureOf(attempt(1, input));
+    expect(failure.type).toBe(ErrorType.salesforceTransient);
+    expect(failure.nonRetryable).toBe(false);
+    expect(detailsOf(failure).salesforceCode).toBe('UNABLE_TO_LOCK_ROW');
+    const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
+    // The object permissions written before the failed subrequest were rolled back with it.
+    expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
+    const retried = await attempt(2, input);
+    expect(retried.id).toBe(ps!.Id);
+    expect(await rowsOf(org.org.key, retried.id)).toEqual(expected(grants));
+  });
+
+  it('a failure of the whole Composite call keeps its code and type', async () => {
+    const org = await createTestOrg(emulator, secrets);
+    await emulator.control.addFault({
+      org: org.org.key,
+      match: { operation: 'rest.composite', object: 'ObjectPermissions' },
+      action: { kind: 'error', errorCode: 'INSUFFICIENT_ACCESS_OR_READONLY' },
+    });
+    const failure = await failureOf(
+      attempt(1, inputFor(org, [{ object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] }])),
+    );
+    expect(failure.type).toBe(ErrorType.salesforcePermanent);
+    expect(detailsOf(failure).salesforceCode).toBe('INSUFFICIENT_ACCESS_OR_READONLY');
+  });
+});
