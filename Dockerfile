@@ -18,6 +18,9 @@ COPY observability ./observability
 COPY scripts ./scripts
 COPY workers ./workers
 COPY workflows ./workflows
+# The workflow bundle is built once here: workers start without webpack (WORKFLOW_BUNDLE_PATH).
+RUN node_modules/.bin/tsx workers/workflow-bundle.ts dist/workflow-bundle.js
+ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 USER node
 # 3000: the API (and /codec, /metrics); 9464: a worker's /metrics and /healthz.
 EXPOSE 3000 9464

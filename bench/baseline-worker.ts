@@ -1,11 +1,12 @@
 /**
- * The baseline's worker process: the same connection, payload codec and worker options as workers/main.ts (the
- * defaults of createServiceWorker), but the no-op baseline workflow and activities on a task queue of their own.
+ * The baseline's worker process: the same connection, payload codec and worker tuning as workers/main.ts, but the
+ * no-op baseline workflow and activities on a task queue of their own.
  */
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
+import { workerTuning } from '../workers/service-worker';
 import { createBaselineActivities } from './baseline-activities';
 
 async function main(): Promise<void> {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
       activities: createBaselineActivities(),
       dataConverter: encryptedDataConverter(loadCodecKeys(config.PAYLOAD_CODEC_KEYS, config.DATA_DIR)),
       workflowsPath: require.resolve('./baseline-workflow'),
+      ...workerTuning(config),
     });
     console.log(`worker polling task queue "${config.TASK_QUEUE}" (baseline)`);
     await worker.run();

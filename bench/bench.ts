@@ -52,6 +52,7 @@ import {
   startApi,
   startWorker,
   stopAllServices,
+  WORKER_SETTINGS,
 } from './support';
 
 const env = process.env;
@@ -408,7 +409,10 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
     '',
     `Set-up: the real API and worker as child processes, the emulator with no latency or propagation delay, ` +
       `loopback only. ${N} enables, one tenant and one org each (a tenant runs one operation at a time), ` +
-      `${s.throughput.configuration}, POSTed by ${CLIENTS} concurrent clients as fast as the API accepts them.`,
+      `${s.throughput.configuration}, POSTed by ${CLIENTS} concurrent clients as fast as the API accepts them. ` +
+      `Both workers (ours and the baseline's) run with NODE_OPTIONS="${WORKER_SETTINGS.NODE_OPTIONS}", ` +
+      `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_SETTINGS.WORKER_MAX_CACHED_WORKFLOWS}, ` +
+      `WORKER_MAX_CONCURRENT_ACTIVITIES=${WORKER_SETTINGS.WORKER_MAX_CONCURRENT_ACTIVITIES}.`,
     '',
     '## Throughput and latency',
     '',

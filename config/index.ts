@@ -84,6 +84,8 @@ const schema = z.object({
    * to the loopback port after WORKER_METRICS_ADDRESS's.
    */
   TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(hostPort, 'must be host:port').optional(),
+  /** A workflow bundle built ahead (`npm run build:workflows`); unset, the worker bundles its sources at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),

@@ -1,27 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import type { Duration } from '@temporalio/common';
-import type { WorkerOptions } from '@temporalio/worker';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
-import type { AppConfig } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
 import { PinoTemporalLogger, createLogger } from '../observability/logger';
 import { WorkerMetrics, defaultSdkMetricsAddress, startMetricsServer } from '../observability/metrics';
 import type { MetricsServer } from '../observability/metrics';
 import { createTracing } from '../observability/tracing';
-import { buildActivityDependencies, createServiceWorker } from './service-worker';
-
-/** Worker tuning from the configuration; unset options keep the SDK's defaults. */
-function tuningOf(config: AppConfig): NonNullable<Parameters<typeof createServiceWorker>[0]['tuning']> {
-  const tuning: Partial<WorkerOptions> = {
-    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
-    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-    shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_TIME as Duration,
-  };
-  return Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined));
-}
+import { buildActivityDependencies, createServiceWorker, workerTuning } from './service-worker';
+import { workflowBundleOf } from './workflow-bundle';
 
 /**
  * The worker process: parse config, connect, build dependencies, run until SIGINT/SIGTERM, then drain: the worker
@@ -74,7 +61,8 @@ async function main(): Promise<void> {
       namespace: temporal.namespace,
       taskQueue: config.TASK_QUEUE,
       dependencies,
-      tuning: tuningOf(config),
+      workflowBundle: await workflowBundleOf({ prebuiltPath: config.WORKFLOW_BUNDLE_PATH, tracing: Boolean(tracing) }),
+      tuning: workerTuning(config),
       observability: { metrics, log },
       ...(tracing ? { plugins: [tracing.plugin] } : {}),
     });

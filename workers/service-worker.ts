@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, Duration } from '@temporalio/common';
 import type { InjectedSinks, NativeConnection, WorkerOptions, WorkerPlugin } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -12,9 +12,7 @@ import { activityObservability } from '../observability/activity-interceptor';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
 import type { OperationSinks } from '../observability/workflow-interceptors';
-
-/** Workflow interceptor modules of the service; a prebuilt bundle must be built with them to get operation metrics. */
-export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../observability/workflow-interceptors')];
+import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
 export async function buildActivityDependencies(
   config: AppConfig,
@@ -46,6 +44,27 @@ export async function buildActivityDependencies(
   };
 }
 
+export type WorkerTuning = Partial<
+  Pick<
+    WorkerOptions,
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxCachedWorkflows'
+    | 'shutdownGraceTime'
+  >
+>;
+
+/** Worker tuning from the configuration; unset options keep the SDK's defaults. */
+export function workerTuning(config: AppConfig): WorkerTuning {
+  const tuning: WorkerTuning = {
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_TIME as Duration,
+  };
+  return Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined));
+}
+
 export interface ServiceWorkerOptions {
   connection: NativeConnection;
   dataConverter: DataConverter;
@@ -54,15 +73,7 @@ export interface ServiceWorkerOptions {
   dependencies: ActivityDependencies;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  tuning?: Partial<
-    Pick<
-      WorkerOptions,
-      | 'maxConcurrentActivityTaskExecutions'
-      | 'maxConcurrentWorkflowTaskExecutions'
-      | 'maxCachedWorkflows'
-      | 'shutdownGraceTime'
-    >
-  >;
+  tuning?: WorkerTuning;
   /** Metrics and the log of operations; without them the worker runs unobserved (most tests). */
   observability?: { metrics?: WorkerMetrics; log?: Logger };
   /** OpenTelemetry tracing (observability/tracing.ts), when OTEL_ENABLED. */
