@@ -3,6 +3,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import JSZip from 'jszip';
 import type { Connection } from 'jsforce';
 import type { AppKind, ComponentNames, SalesforceTarget } from '../workflows/definitions';
+import { retryUnanswered } from './call-retry';
 import type { SalesforceClients } from './salesforce-clients';
 import { asSalesforceStep, failureFromResultErrors, salesforceFailure } from './salesforce-errors';
 import type { ResultError } from './salesforce-errors';
@@ -194,24 +195,31 @@ function asArray<T>(value: T | T[] | undefined | null): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-/** Deploys a package and waits for it, heartbeating so that a stuck deploy is noticed and cancellable. */
+/**
+ * Deploys a package and waits for it, heartbeating so that a stuck deploy is noticed and cancellable. A status check
+ * that gets no answer is asked again, not the deploy restarted; a deploy that gets no answer is sent again (it
+ * creates or updates, so two converge on the same components).
+ */
 export async function deployAndWait(
   connection: Connection,
   zip: Buffer,
   options: { checkOnly: boolean },
   step: string,
 ): Promise<DeployMessage[]> {
-  const started = await connection.metadata.deploy(zip, {
-    singlePackage: true,
-    rollbackOnError: true,
-    checkOnly: options.checkOnly,
-  });
+  // jsforce answers a deploy with a locator, a thenable: awaiting it sends the call.
+  const started = await retryUnanswered(async () =>
+    connection.metadata.deploy(zip, {
+      singlePackage: true,
+      rollbackOnError: true,
+      checkOnly: options.checkOnly,
+    }),
+  );
   const deadline = Date.now() + DEPLOY_TIMEOUT_MS;
   for (;;) {
     // Deploys are asynchronous: give this one a moment before asking, rather than polling a queued job.
     heartbeat({ deployId: started.id });
     await sleep(DEPLOY_POLL_MS);
-    const result = await connection.metadata.checkDeployStatus(started.id, true);
+    const result = await retryUnanswered(() => connection.metadata.checkDeployStatus(started.id, true));
     if (result.done === true || String(result.done) === 'true') {
       const failures = asArray(result.details?.componentFailures as DeployMessage | DeployMessage[] | undefined);
       if (result.status !== 'Succeeded' || failures.length > 0) {
@@ -241,7 +249,7 @@ export async function readMetadata<T>(
     t: string,
     n: string,
   ) => Promise<unknown>;
-  return (await read(type, fullName)) ?? {};
+  return (await retryUnanswered(() => read(type, fullName))) ?? {};
 }
 
 function isMissing(errors: ResultError[] | ResultError | undefined): boolean {
@@ -341,7 +349,9 @@ export function createClientAppActivities({
           type: string,
           metadata: Record<string, unknown>,
         ) => Promise<{ success: boolean | string; errors?: ResultError | ResultError[] }>;
-        const result = await update(carrier.type, { fullName: carrier.fullName, ...carrier.body });
+        const result = await retryUnanswered(() =>
+          update(carrier.type, { fullName: carrier.fullName, ...carrier.body }),
+        );
         if (String(result.success) !== 'true') throw failureFromResultErrors(asArray(result.errors), step);
       });
     },
@@ -363,7 +373,9 @@ export function createClientAppActivities({
             : Object.values(externalClientAppParts(input.apiName)).reverse();
         let removed = false;
         for (const part of parts) {
-          const result = (await connection.metadata.delete(part.type, part.fullName)) as unknown as {
+          const result = (await retryUnanswered(() =>
+            connection.metadata.delete(part.type, part.fullName),
+          )) as unknown as {
             success: boolean | string;
             errors?: ResultError | ResultError[];
           };

@@ -2,7 +2,7 @@ import type { Connection } from 'jsforce';
 import type { ConnectionDetails, HealthProblem, HealthReport, SalesforceTarget } from '../workflows/definitions';
 import { externalClientAppParts, readMetadata } from './client-app';
 import type { SalesforceClients } from './salesforce-clients';
-import { asSalesforceStep } from './salesforce-errors';
+import { asSalesforceStep, isUnansweredCall } from './salesforce-errors';
 import { queryAll, soqlString } from './soql';
 
 export interface HealthCheckActivityInput {
@@ -182,6 +182,7 @@ export function createHealthActivities({ clients }: { clients: SalesforceClients
           try {
             await clients.agentConnection(token).query(`SELECT Id FROM ${input.probeObject} LIMIT 1`);
           } catch (err) {
+            if (isUnansweredCall(err)) throw err;
             problems.push(
               problem(
                 'query_failed',
@@ -191,6 +192,9 @@ export function createHealthActivities({ clients }: { clients: SalesforceClients
             );
           }
         } catch (err) {
+          // A lost answer or an outage says nothing about the connection: the attempt fails and is retried, rather
+          // than reporting the connection broken (which would put it in error until the next check).
+          if (isUnansweredCall(err)) throw err;
           problems.push(loginProblem(err));
         }
         const admin = await clients.admin(input.target, step);

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { createClientAppActivities } from './client-app';
 import { createConnectionControlActivities } from './connection-control';
 import type { TemporalAccess } from './connection-control';
@@ -22,6 +23,36 @@ export interface ActivityDependencies {
   temporal: TemporalAccess;
 }
 
+/** How often a running activity tells Temporal that its worker is alive: well within the 30 s heartbeat timeouts. */
+export const LIVENESS_HEARTBEAT_MS = 10_000;
+
+type ActivityFunction = (...args: never[]) => Promise<unknown>;
+
+/**
+ * Every activity heartbeats every LIVENESS_HEARTBEAT_MS while it runs (after the first interval: a quick activity
+ * never does), so that the heartbeat timeout of its options (activity-options.ts) notices a worker that died — a
+ * SIGKILL, a lost node — within seconds, where the start-to-close timeout would take minutes. A hung Salesforce call
+ * keeps heartbeating; the start-to-close timeout still bounds it. Activities that report progress (a deploy's poll)
+ * heartbeat on their own as well.
+ */
+function withLivenessHeartbeat<T extends Record<string, ActivityFunction>>(activities: T): T {
+  const wrapped = Object.entries(activities).map(([name, fn]) => {
+    const run = async (...args: never[]) => {
+      const context = Context.current();
+      const timer = setInterval(() => context.heartbeat(), LIVENESS_HEARTBEAT_MS);
+      try {
+        return await fn(...args);
+      } finally {
+        clearInterval(timer);
+      }
+    };
+    // The worker registers activities under their property names; keep the function's own name for stack traces.
+    Object.defineProperty(run, 'name', { value: fn.name || name });
+    return [name, run] as const;
+  });
+  return Object.fromEntries(wrapped) as T;
+}
+
 /** Every activity of the service, built once per worker over injected clients. */
 export function createActivities(deps: ActivityDependencies) {
   const activities = {
@@ -34,7 +65,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createHealthActivities(deps),
     ...createConnectionControlActivities(deps.temporal),
   };
-  return activities;
+  return withLivenessHeartbeat(activities);
 }
 
 export type Activities = ReturnType<typeof createActivities>;

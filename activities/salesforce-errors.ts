@@ -149,6 +149,29 @@ function isNetworkError(err: unknown): boolean {
   return e.cause ? isNetworkError(e.cause) : false;
 }
 
+/**
+ * Failures that say nothing about the request, only that Salesforce or the network could not answer it this time:
+ * the connection was reset or refused, or the server was unavailable or failed internally (5xx). OAuth errors carry
+ * their code in the error's name.
+ */
+const UNANSWERED_CODES = new Set([
+  'SERVER_UNAVAILABLE',
+  'UNKNOWN_EXCEPTION',
+  'ERROR_HTTP_500',
+  'ERROR_HTTP_502',
+  'ERROR_HTTP_503',
+  'ERROR_HTTP_504',
+]);
+
+/** True when a call failed without an answer from Salesforce (network, 5xx): repeating it may succeed at once. */
+export function isUnansweredCall(err: unknown): boolean {
+  // Salesforce's code first, as toActivityFailure reads it: an answer with a code was an answer.
+  const code = errorCodeOf(err);
+  if (code !== undefined && !NETWORK_CODES.has(code)) return UNANSWERED_CODES.has(code);
+  if (isNetworkError(err)) return true;
+  return err instanceof Error && UNANSWERED_CODES.has(err.name);
+}
+
 /** True for the "already there" codes that idempotent creates treat as success after a re-query. */
 export function isDuplicate(err: unknown): boolean {
   const code = errorCodeOf(err);

@@ -13,10 +13,12 @@ const PERMANENT_ERROR_TYPES = [
 /**
  * Forward steps: each Salesforce call is quick, so 2 minutes bounds a hung call. Transient failures (locks, limits,
  * 5xx, network, expired sessions) back off from 0.5 s to at most 1 minute, 10 attempts (about 5 minutes in all)
- * before the saga gives up and compensates.
+ * before the saga gives up and compensates. Activities heartbeat while they run (activities/index.ts), so a worker
+ * that dies mid-step is noticed within 30 s and the step retried on another, not after the 2 minutes.
  */
 export const FORWARD_STEP: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '500 milliseconds',
     backoffCoefficient: 2,
@@ -27,19 +29,20 @@ export const FORWARD_STEP: ActivityOptions = {
 };
 
 /**
- * The client app is created by a Metadata deploy that the activity polls; it heartbeats, so a worker that dies
- * mid-deploy is noticed within 30 s rather than at the 10-minute limit.
+ * The client app is created by a Metadata deploy that the activity polls for up to 5 minutes, heartbeating at each
+ * poll; a worker that dies mid-deploy is noticed within 30 s.
  */
 export const DEPLOY_STEP: ActivityOptions = {
   ...FORWARD_STEP,
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
 };
 
 /**
- * Compensations must get through if at all possible: longer backoff (up to 5 minutes between attempts) and 15
- * attempts (about 40 minutes). Still bounded, so that a rollback that cannot finish ends as "rollback incomplete"
- * with what remains listed, instead of hanging forever.
+ * Compensations must get through if at all possible: 40 attempts, about 35 minutes, still bounded so that a rollback
+ * that cannot finish ends as "rollback incomplete" with what remains listed instead of hanging forever. The wait
+ * between attempts grows from 1 s to at most 1 minute, like the forward steps': a longer one would not help
+ * Salesforce recover, only leave the operation (and every later one of the connection) waiting up to that long
+ * after it has.
  */
 export const COMPENSATION_STEP: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
@@ -47,8 +50,8 @@ export const COMPENSATION_STEP: ActivityOptions = {
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    maximumAttempts: 15,
+    maximumInterval: '1 minute',
+    maximumAttempts: 40,
     nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
   },
 };
@@ -61,6 +64,7 @@ export const COMPENSATION_STEP: ActivityOptions = {
 export function readinessCheck(timeout: Duration): ActivityOptions {
   return {
     startToCloseTimeout: '1 minute',
+    heartbeatTimeout: '30 seconds',
     scheduleToCloseTimeout: timeout,
     retry: {
       initialInterval: '2 seconds',

@@ -77,6 +77,21 @@ describe('the scheduled health check (dev server + emulator)', () => {
     ).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 
+  it('does not report a connection broken when a sign-in got no answer: the check is retried', async () => {
+    const s = suite();
+    const { tenantId } = await enabledConnection(s);
+    // The integration user's JWT sign-in is accepted but its answer lost, then refused once by an outage.
+    await s.emulator.control.addFault({ match: { operation: 'oauth.token' }, action: { kind: 'commitThenDrop' } });
+    await s.emulator.control.addFault({
+      match: { operation: 'oauth.token' },
+      action: { kind: 'error', status: 503, errorCode: 'SERVER_UNAVAILABLE' },
+    });
+    const state = await runHealthCheck(s, tenantId);
+    expect(state.health).toMatchObject({ ok: true, problems: [] });
+    expect(state.status).toBe('enabled');
+    expect(await s.emulator.control.listFaults()).toEqual([]);
+  });
+
   it('detects a deactivated integration user: the connection goes to error with the fix', async () => {
     const s = suite();
     const { org, tenantId, details } = await enabledConnection(s);

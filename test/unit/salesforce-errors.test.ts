@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../workflows/definitions';
-import { isDuplicate, isNotFound, toActivityFailure } from '../../activities/salesforce-errors';
+import { isDuplicate, isNotFound, isUnansweredCall, toActivityFailure } from '../../activities/salesforce-errors';
 
 function salesforceError(errorCode: string, message = 'message') {
   return Object.assign(new Error(message), { name: errorCode, errorCode });
@@ -77,5 +77,21 @@ describe('the error taxonomy at the activity boundary', () => {
     expect(isDuplicate(salesforceError('INVALID_FIELD'))).toBe(false);
     expect(isNotFound(salesforceError('NOT_FOUND'))).toBe(true);
     expect(isNotFound(salesforceError('ENTITY_IS_DELETED'))).toBe(true);
+  });
+
+  it('tells calls that got no answer (repeated in place when idempotent) from answers', () => {
+    const reset = Object.assign(new Error('request failed, reason: socket hang up'), {
+      name: 'FetchError',
+      code: 'ECONNRESET',
+    });
+    expect(isUnansweredCall(reset)).toBe(true);
+    expect(isUnansweredCall(salesforceError('sf:SERVER_UNAVAILABLE'))).toBe(true);
+    expect(isUnansweredCall(salesforceError('ERROR_HTTP_503'))).toBe(true);
+    // The token endpoint's errors are named after their code.
+    expect(isUnansweredCall(Object.assign(new Error('chaos'), { name: 'SERVER_UNAVAILABLE' }))).toBe(true);
+    expect(isUnansweredCall(Object.assign(new Error('inactive user'), { name: 'invalid_grant' }))).toBe(false);
+    expect(isUnansweredCall(salesforceError('INSUFFICIENT_ACCESS', 'network admins only'))).toBe(false);
+    expect(isUnansweredCall(salesforceError('UNABLE_TO_LOCK_ROW'))).toBe(false);
+    expect(isUnansweredCall(salesforceError('INVALID_SESSION_ID'))).toBe(false);
   });
 });
