@@ -16,7 +16,7 @@
  * Every figure is the median of BENCH_RUNS runs (default 3). Bounded by BENCH_DEADLINE_SECONDS (default 1800).
  * BENCH_REPORT_DIR (default reports/) says where the report goes.
  */
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -50,6 +50,7 @@ import {
   serviceKeys,
   sleep,
   startApi,
+  processUsage,
   startWorker,
   stopAllServices,
   WORKER_SETTINGS,
@@ -81,6 +82,7 @@ interface Stack {
   api: ServiceProcess;
   baselineWorker: ServiceProcess;
   baselineQueue: string;
+  devServerPid: number | undefined;
 }
 
 interface Sample {
@@ -102,6 +104,8 @@ interface LoadResult {
   completions: number[];
   samples: Sample[];
   maxInFlight: number;
+  /** CPU seconds per completed item, by process, over the load. */
+  cpuPerItem: Record<string, number>;
 }
 
 interface OursResult extends LoadResult {
@@ -121,6 +125,25 @@ function latencyStats(latencies: number[]) {
     p50: round(percentile(sorted, 50), 3),
     p95: round(percentile(sorted, 95), 3),
     p99: round(percentile(sorted, 99), 3),
+  };
+}
+
+/** CPU seconds so far of each process that works for a load, by name. */
+type CpuMeters = Record<string, () => number | undefined>;
+
+function readCpu(meters: CpuMeters): Record<string, number | undefined> {
+  return Object.fromEntries(Object.entries(meters).map(([name, read]) => [name, read()]));
+}
+
+/** The processes a load costs CPU in: the Temporal server, this process (emulator and clients), and the workers. */
+function cpuMetersOf(stack: Stack, services: Record<string, ServiceProcess>): CpuMeters {
+  return {
+    'Temporal server': () => processUsage(stack.devServerPid)?.cpuSeconds,
+    'bench process (emulator, clients)': () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1e6;
+    },
+    ...Object.fromEntries(Object.entries(services).map(([name, service]) => [name, () => service.usage()?.cpuSeconds])),
   };
 }
 
@@ -146,7 +169,9 @@ async function load(
   count: number,
   submit: (index: number) => Promise<{ accepted: boolean; done: Promise<string | undefined> }>,
   processes: { worker?: ServiceProcess; api?: ServiceProcess },
+  cpuMeters: CpuMeters,
 ): Promise<LoadResult> {
+  const cpuBefore = readCpu(cpuMeters);
   const started = Date.now();
   const latencies: number[] = [];
   const completions: number[] = [];
@@ -195,8 +220,15 @@ async function load(
   );
   await Promise.all(pending);
   clearInterval(timer);
+  const cpuAfter = readCpu(cpuMeters);
   const elapsedSeconds = Math.max(...completions, 0.001);
   return {
+    cpuPerItem: Object.fromEntries(
+      Object.keys(cpuMeters).map((name) => [
+        name,
+        round(((cpuAfter[name] ?? NaN) - (cpuBefore[name] ?? NaN)) / Math.max(1, latencies.length), 4),
+      ]),
+    ),
     count,
     succeeded: latencies.length,
     failures,
@@ -266,6 +298,7 @@ async function runOurs(stack: Stack, count: number, objects: number, fields: num
       return { accepted: false, done: Promise.resolve('never accepted') };
     },
     { worker: stack.worker, api: stack.api },
+    cpuMetersOf(stack, { worker: stack.worker, API: stack.api }),
   );
   agent.destroy();
   const workerAfter = stack.worker.usage();
@@ -311,10 +344,26 @@ async function runBaseline(stack: Stack, count: number): Promise<LoadResult> {
       return { accepted: true, done: closed(stack.client, handle.workflowId, deadline) };
     },
     { worker: stack.baselineWorker },
+    cpuMetersOf(stack, { worker: stack.baselineWorker }),
   );
 }
 
 const medianOf = <T>(items: T[], pick: (item: T) => number) => round(median(items.map(pick)), 3);
+
+function medianByKey(items: Array<Record<string, number>>): Record<string, number> {
+  const keys = [...new Set(items.flatMap((item) => Object.keys(item)))];
+  return Object.fromEntries(keys.map((key) => [key, medianOf(items, (item) => item[key] ?? NaN)]));
+}
+
+/** CPU milliseconds of one RSA-2048 key generation on this machine (one per enable: the signing certificate). */
+let RSA_KEYGEN_MS = NaN;
+function measureRsaKeyGeneration(): number {
+  const samples = 10;
+  const begin = process.cpuUsage();
+  for (let i = 0; i < samples; i += 1) generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const used = process.cpuUsage(begin);
+  return round((used.user + used.system) / 1000 / samples, 1);
+}
 
 function summarize(runs: Array<{ ours: OursResult; baseline: LoadResult; calls: OursResult[] }>) {
   const ours = runs.map((r) => r.ours);
@@ -354,6 +403,11 @@ function summarize(runs: Array<{ ours: OursResult; baseline: LoadResult; calls: 
         endpoints.map((e) => [e, medianOf(runs, (r) => r.calls[i]!.callsByEndpoint[e] ?? 0)]),
       ),
     })),
+    cpuPerOperation: {
+      ours: medianByKey(ours.map((o) => o.cpuPerItem)),
+      baseline: medianByKey(baseline.map((b) => b.cpuPerItem)),
+    },
+    rsaKeyGenerationMs: RSA_KEYGEN_MS,
     resources: {
       workerPeakRssMB: medianOf(ours, (o) => o.workerPeakRssMB),
       apiPeakRssMB: medianOf(ours, (o) => o.apiPeakRssMB),
@@ -467,6 +521,22 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
     '',
     `Most operations in flight at once: ${s.resources.inFlightAtPeak}.`,
     '',
+    '## Where the CPU goes',
+    '',
+    'CPU seconds per operation (an enable, or a baseline workflow), by process, over the same load:',
+    '',
+    markdownTable(
+      ['process', 'enable (ours)', 'baseline workflow'],
+      [...new Set([...Object.keys(s.cpuPerOperation.ours), ...Object.keys(s.cpuPerOperation.baseline)])].map((name) => [
+        name,
+        s.cpuPerOperation.ours[name] ?? '—',
+        s.cpuPerOperation.baseline[name] ?? '—',
+      ]),
+    ),
+    '',
+    `One RSA-2048 key generation (each enable makes one for its certificate) costs ${s.rsaKeyGenerationMs} ms of ` +
+      'CPU on this machine.',
+    '',
     '## API',
     '',
     markdownTable(
@@ -531,7 +601,9 @@ async function main(): Promise<void> {
       api: api.process,
       baselineWorker,
       baselineQueue,
+      devServerPid: devServer.process.pid,
     };
+    RSA_KEYGEN_MS = measureRsaKeyGeneration();
     console.log(`bench: ${N} enables × ${RUNS} runs, ${CLIENTS} clients; warming up`);
     await runOurs(stack, Math.min(10, N), OBJECTS, FIELDS);
     await runBaseline(stack, Math.min(10, N));

@@ -74,6 +74,9 @@ export class OperationProgress {
     if (event === 'started') published.currentStep = progress;
     else if (event === 'done') published.stepsDone.push(progress.step);
     else if (event === 'compensated') published.stepsCompensated.push(progress.step);
+    // A step's end is published with the next step's start, in the same workflow task (the last step's end with the
+    // saga's result): one memo event per step instead of two.
+    if (event === 'done') return;
     upsertMemo({ [PROGRESS_MEMO_KEY]: published });
   }
 
