@@ -112,6 +112,8 @@ interface OursResult extends LoadResult {
   postMs: { p50: number; p99: number };
   postRetries: number;
   workerPeakRssMB: number;
+  /** Peak worker RSS while the load rose to GOALS.inFlight operations in flight (NaN if it never got there). */
+  workerRssToGoalInFlightMB: number;
   apiPeakRssMB: number;
   workerCpuSecondsPerEnable: number;
   apiCpuSecondsPerEnable: number;
@@ -126,6 +128,17 @@ function latencyStats(latencies: number[]) {
     p95: round(percentile(sorted, 95), 3),
     p99: round(percentile(sorted, 99), 3),
   };
+}
+
+/**
+ * The worker's peak RSS from the start of a load until the first moment more than `inFlight` operations were in
+ * flight: its memory "with that many in flight". Later samples carry what a larger crowd left in the heap.
+ */
+function rssUpToInFlight(samples: Sample[], inFlight: number): number {
+  const beyond = samples.findIndex((s) => s.inFlight > inFlight);
+  if (beyond < 0 && !samples.some((s) => s.inFlight >= inFlight)) return NaN;
+  const upTo = beyond < 0 ? samples : samples.slice(0, beyond);
+  return round(Math.max(0, ...upTo.map((s) => s.workerRssMB)), 1);
 }
 
 /** CPU seconds so far of each process that works for a load, by name. */
@@ -311,6 +324,7 @@ async function runOurs(stack: Stack, count: number, objects: number, fields: num
     postMs: { p50: round(percentile(sortedPost, 50), 1), p99: round(percentile(sortedPost, 99), 1) },
     postRetries,
     workerPeakRssMB: round(Math.max(0, ...result.samples.map((s) => s.workerRssMB)), 1),
+    workerRssToGoalInFlightMB: rssUpToInFlight(result.samples, GOALS.inFlight),
     apiPeakRssMB: round(Math.max(0, ...result.samples.map((s) => s.apiRssMB)), 1),
     workerCpuSecondsPerEnable: round(
       ((workerAfter?.cpuSeconds ?? NaN) - (workerBefore?.cpuSeconds ?? NaN)) / result.succeeded,
@@ -410,6 +424,7 @@ function summarize(runs: Array<{ ours: OursResult; baseline: LoadResult; calls: 
     rsaKeyGenerationMs: RSA_KEYGEN_MS,
     resources: {
       workerPeakRssMB: medianOf(ours, (o) => o.workerPeakRssMB),
+      workerRssToGoalInFlightMB: medianOf(ours, (o) => o.workerRssToGoalInFlightMB),
       apiPeakRssMB: medianOf(ours, (o) => o.apiPeakRssMB),
       workerCpuSecondsPerEnable: medianOf(ours, (o) => o.workerCpuSecondsPerEnable),
       apiCpuSecondsPerEnable: medianOf(ours, (o) => o.apiCpuSecondsPerEnable),
@@ -443,8 +458,10 @@ function verdicts(s: Summary) {
     },
     {
       goal: `worker RSS < ${GOALS.workerRssMB} MB with ${GOALS.inFlight} operations in flight`,
-      measured: `${s.resources.workerPeakRssMB} MB peak with up to ${s.resources.inFlightAtPeak} in flight`,
-      met: s.resources.workerPeakRssMB < GOALS.workerRssMB && measuredWithLoad,
+      measured:
+        `${s.resources.workerRssToGoalInFlightMB} MB peak while rising to ${GOALS.inFlight} in flight ` +
+        `(${s.resources.workerPeakRssMB} MB over the whole load, up to ${s.resources.inFlightAtPeak} in flight)`,
+      met: s.resources.workerRssToGoalInFlightMB < GOALS.workerRssMB && measuredWithLoad,
     },
     { goal: 'every enable succeeds', measured: `${s.throughput.failed} failed`, met: s.throughput.failed === 0 },
   ];
@@ -519,7 +536,8 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
       ],
     ),
     '',
-    `Most operations in flight at once: ${s.resources.inFlightAtPeak}.`,
+    `Most operations in flight at once: ${s.resources.inFlightAtPeak}. Worker peak RSS while the load rose to ` +
+      `${GOALS.inFlight} in flight: ${s.resources.workerRssToGoalInFlightMB} MB.`,
     '',
     '## Where the CPU goes',
     '',

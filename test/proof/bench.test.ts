@@ -37,6 +37,13 @@ describe('npm run bench, short', () => {
     expect(s.resources.workerPeakRssMB).toBeGreaterThan(0);
     expect(s.resources.apiPeakRssMB).toBeGreaterThan(0);
     expect(s.resources.workerCpuSecondsPerEnable).toBeGreaterThan(0);
+    // Where the CPU goes: every process that works for a load is metered, for ours and for the baseline.
+    for (const side of [s.cpuPerOperation.ours, s.cpuPerOperation.baseline]) {
+      expect(side['Temporal server']).toBeGreaterThan(0);
+      expect(side.worker).toBeGreaterThan(0);
+    }
+    expect(s.cpuPerOperation.ours.API).toBeGreaterThan(0);
+    expect(s.rsaKeyGenerationMs).toBeGreaterThan(0);
     expect(s.api.postEnableMs.p50).toBeGreaterThan(0);
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(fs.readFileSync(path.join(dir, 'bench.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<path d="M/);
