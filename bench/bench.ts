@@ -83,6 +83,15 @@ interface Stack {
   baselineWorker: ServiceProcess;
   baselineQueue: string;
   devServerPid: number | undefined;
+  /** An API and a worker of their own, the worker with the Salesforce work answered at once (orchestration only). */
+  orchestration: ServiceUnderTest;
+}
+
+/** An API and the worker behind it. */
+interface ServiceUnderTest {
+  baseUrl: string;
+  worker: ServiceProcess;
+  api: ServiceProcess;
 }
 
 interface Sample {
@@ -266,7 +275,13 @@ async function createOrgs(emulator: RunningEmulator, count: number, objects: num
 }
 
 /** N enables through the API; the stack's worker runs them. */
-async function runOurs(stack: Stack, count: number, objects: number, fields: number): Promise<OursResult> {
+async function runOurs(
+  stack: Stack,
+  count: number,
+  objects: number,
+  fields: number,
+  service: ServiceUnderTest = stack,
+): Promise<OursResult> {
   const orgs = await createOrgs(stack.emulator, count, objects, fields);
   const configuration = benchConfiguration(objects, fields);
   const run = randomUUID().slice(0, 8);
@@ -274,8 +289,8 @@ async function runOurs(stack: Stack, count: number, objects: number, fields: num
   const postMs: number[] = [];
   let postRetries = 0;
   await stack.emulator.control.resetCounters();
-  const workerBefore = stack.worker.usage();
-  const apiBefore = stack.api.usage();
+  const workerBefore = service.worker.usage();
+  const apiBefore = service.api.usage();
   const deadline = Date.now() + DEADLINE_MS;
   const result = await load(
     count,
@@ -290,7 +305,7 @@ async function runOurs(stack: Stack, count: number, objects: number, fields: num
       for (let attempt = 0; attempt < 50; attempt += 1) {
         const begin = process.hrtime.bigint();
         const response = await jsonRequest(
-          stack.baseUrl,
+          service.baseUrl,
           'POST',
           `/v1/tenants/bench-${run}-${index}/connections/salesforce/enable`,
           stack.keys.admin,
@@ -310,12 +325,12 @@ async function runOurs(stack: Stack, count: number, objects: number, fields: num
       }
       return { accepted: false, done: Promise.resolve('never accepted') };
     },
-    { worker: stack.worker, api: stack.api },
-    cpuMetersOf(stack, { worker: stack.worker, API: stack.api }),
+    { worker: service.worker, api: service.api },
+    cpuMetersOf(stack, { worker: service.worker, API: service.api }),
   );
   agent.destroy();
-  const workerAfter = stack.worker.usage();
-  const apiAfter = stack.api.usage();
+  const workerAfter = service.worker.usage();
+  const apiAfter = service.api.usage();
   const counters = await stack.emulator.control.counters();
   const sortedPost = [...postMs].sort((a, b) => a - b);
   const perEnable = (n: number) => round(n / Math.max(1, result.succeeded), 2);
@@ -379,8 +394,16 @@ function measureRsaKeyGeneration(): number {
   return round((used.user + used.system) / 1000 / samples, 1);
 }
 
-function summarize(runs: Array<{ ours: OursResult; baseline: LoadResult; calls: OursResult[] }>) {
+interface Run {
+  ours: OursResult;
+  baseline: LoadResult;
+  orchestration: OursResult;
+  calls: OursResult[];
+}
+
+function summarize(runs: Run[]) {
   const ours = runs.map((r) => r.ours);
+  const orchestration = runs.map((r) => r.orchestration);
   const baseline = runs.map((r) => r.baseline);
   const endpoints = [...new Set(runs.flatMap((r) => r.calls.flatMap((c) => Object.keys(c.callsByEndpoint))))].sort();
   return {
@@ -409,6 +432,16 @@ function summarize(runs: Array<{ ours: OursResult; baseline: LoadResult; calls: 
       failed: baseline.reduce((n, b) => n + b.failures.length, 0),
     },
     ratio: medianOf(runs, (r) => r.ours.perSecond / r.baseline.perSecond),
+    orchestrationOnly: {
+      enablesPerSecond: medianOf(orchestration, (o) => o.perSecond),
+      latencySeconds: {
+        p50: medianOf(orchestration, (o) => o.latencySeconds.p50),
+        p95: medianOf(orchestration, (o) => o.latencySeconds.p95),
+        p99: medianOf(orchestration, (o) => o.latencySeconds.p99),
+      },
+      failed: orchestration.reduce((n, o) => n + o.failures.length, 0),
+      ratio: medianOf(runs, (r) => r.orchestration.perSecond / r.baseline.perSecond),
+    },
     salesforceCalls: CALL_SIZES.map(([objects, fields], i) => ({
       size: `${objects} × ${fields}`,
       enables: CALLS_N,
@@ -419,6 +452,7 @@ function summarize(runs: Array<{ ours: OursResult; baseline: LoadResult; calls: 
     })),
     cpuPerOperation: {
       ours: medianByKey(ours.map((o) => o.cpuPerItem)),
+      orchestrationOnly: medianByKey(orchestration.map((o) => o.cpuPerItem)),
       baseline: medianByKey(baseline.map((b) => b.cpuPerItem)),
     },
     rsaKeyGenerationMs: RSA_KEYGEN_MS,
@@ -508,10 +542,20 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
           s.baseline.latencySeconds.p99,
           s.baseline.failed,
         ],
+        [
+          'enable, orchestration only (the same API and workflows; Salesforce work and key generation answered at once)',
+          N,
+          s.orchestrationOnly.enablesPerSecond,
+          s.orchestrationOnly.latencySeconds.p50,
+          s.orchestrationOnly.latencySeconds.p95,
+          s.orchestrationOnly.latencySeconds.p99,
+          s.orchestrationOnly.failed,
+        ],
       ],
     ),
     '',
-    `Ratio ours / baseline: **${s.ratio}** (goal ≥ ${GOALS.ratio}).`,
+    `Ratio ours / baseline: **${s.ratio}** (goal ≥ ${GOALS.ratio}). Orchestration only / baseline: ` +
+      `**${s.orchestrationOnly.ratio}** — what the design costs beyond Temporal's own work, without Salesforce's.`,
     '',
     '## Salesforce calls per enable (emulator counters)',
     '',
@@ -544,10 +588,11 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
     'CPU seconds per operation (an enable, or a baseline workflow), by process, over the same load:',
     '',
     markdownTable(
-      ['process', 'enable (ours)', 'baseline workflow'],
-      [...new Set([...Object.keys(s.cpuPerOperation.ours), ...Object.keys(s.cpuPerOperation.baseline)])].map((name) => [
+      ['process', 'enable (ours)', 'enable, orchestration only', 'baseline workflow'],
+      [...new Set(Object.values(s.cpuPerOperation).flatMap((side) => Object.keys(side)))].map((name) => [
         name,
         s.cpuPerOperation.ours[name] ?? '—',
+        s.cpuPerOperation.orchestrationOnly[name] ?? '—',
         s.cpuPerOperation.baseline[name] ?? '—',
       ]),
     ),
@@ -605,10 +650,13 @@ async function main(): Promise<void> {
     dataConverter: encryptedDataConverter(parseCodecKeys(serviceEnv.PAYLOAD_CODEC_KEYS!)),
   });
   try {
-    const [worker, api, baselineWorker] = await Promise.all([
+    const orchestrationEnv = { ...serviceEnv, TASK_QUEUE: `orchestration-${randomUUID()}` };
+    const [worker, api, baselineWorker, orchestrationWorker, orchestrationApi] = await Promise.all([
       startWorker(serviceEnv),
       startApi(serviceEnv),
       startWorker({ ...serviceEnv, TASK_QUEUE: baselineQueue }, 'bench/baseline-worker.ts'),
+      startWorker(orchestrationEnv, 'bench/orchestration-worker.ts'),
+      startApi(orchestrationEnv),
     ]);
     const stack: Stack = {
       client,
@@ -620,12 +668,14 @@ async function main(): Promise<void> {
       baselineWorker,
       baselineQueue,
       devServerPid: devServer.process.pid,
+      orchestration: { baseUrl: orchestrationApi.baseUrl, worker: orchestrationWorker, api: orchestrationApi.process },
     };
     RSA_KEYGEN_MS = measureRsaKeyGeneration();
     console.log(`bench: ${N} enables × ${RUNS} runs, ${CLIENTS} clients; warming up`);
     await runOurs(stack, Math.min(10, N), OBJECTS, FIELDS);
     await runBaseline(stack, Math.min(10, N));
-    const runs: Array<{ ours: OursResult; baseline: LoadResult; calls: OursResult[] }> = [];
+    await runOurs(stack, Math.min(10, N), OBJECTS, FIELDS, stack.orchestration);
+    const runs: Run[] = [];
     for (let r = 0; r < RUNS; r += 1) {
       const ours = await runOurs(stack, N, OBJECTS, FIELDS);
       console.log(
@@ -634,11 +684,16 @@ async function main(): Promise<void> {
       );
       const baseline = await runBaseline(stack, N);
       console.log(`run ${r + 1}: baseline ${baseline.perSecond}/s (p50 ${baseline.latencySeconds.p50} s)`);
+      const orchestration = await runOurs(stack, N, OBJECTS, FIELDS, stack.orchestration);
+      console.log(
+        `run ${r + 1}: orchestration only ${orchestration.perSecond}/s (p50 ${orchestration.latencySeconds.p50} s)`,
+      );
       const calls: OursResult[] = [];
       for (const [objects, fields] of CALL_SIZES) calls.push(await runOurs(stack, CALLS_N, objects, fields));
       console.log(`run ${r + 1}: calls per enable ${calls.map((c) => c.callsPerEnable).join(' / ')}`);
-      runs.push({ ours, baseline, calls });
-      for (const failure of [...ours.failures, ...baseline.failures].slice(0, 5)) console.log(`  failure: ${failure}`);
+      runs.push({ ours, baseline, orchestration, calls });
+      for (const failure of [...ours.failures, ...baseline.failures, ...orchestration.failures].slice(0, 5))
+        console.log(`  failure: ${failure}`);
     }
     const summary = summarize(runs);
     const machine = machineFacts(cli);
@@ -687,6 +742,7 @@ async function main(): Promise<void> {
           bars: [
             { name: 'enable (ours)', color: '#1f77b4', value: summary.throughput.latencySeconds[p] },
             { name: 'baseline', color: '#aaaaaa', value: summary.baseline.latencySeconds[p] },
+            { name: 'orchestration only', color: '#ff7f0e', value: summary.orchestrationOnly.latencySeconds[p] },
           ],
         })),
       }),
@@ -695,7 +751,8 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(REPORT_DIR, 'bench.md'), report);
     console.log(`\n${report}`);
     console.log(`report: ${path.join(REPORT_DIR, 'bench.md')} (+ bench.json, bench.svg)`);
-    if (summary.throughput.failed > 0 || summary.baseline.failed > 0) process.exitCode = 1;
+    if (summary.throughput.failed + summary.baseline.failed + summary.orchestrationOnly.failed > 0)
+      process.exitCode = 1;
   } finally {
     await stopAllServices();
     await connection.close();

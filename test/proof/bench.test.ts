@@ -28,6 +28,9 @@ describe('npm run bench, short', () => {
     expect(s.throughput.enablesPerSecond).toBeGreaterThan(0);
     expect(s.baseline.workflowsPerSecond).toBeGreaterThan(0);
     expect(s.ratio).toBeGreaterThan(0);
+    expect(s.orchestrationOnly.failed).toBe(0);
+    expect(s.orchestrationOnly.enablesPerSecond).toBeGreaterThan(0);
+    expect(s.orchestrationOnly.ratio).toBeGreaterThan(0);
     const { p50, p95, p99 } = s.throughput.latencySeconds;
     expect(p50).toBeGreaterThan(0);
     expect(p50).toBeLessThanOrEqual(p95);
@@ -38,7 +41,7 @@ describe('npm run bench, short', () => {
     expect(s.resources.apiPeakRssMB).toBeGreaterThan(0);
     expect(s.resources.workerCpuSecondsPerEnable).toBeGreaterThan(0);
     // Where the CPU goes: every process that works for a load is metered, for ours and for the baseline.
-    for (const side of [s.cpuPerOperation.ours, s.cpuPerOperation.baseline]) {
+    for (const side of [s.cpuPerOperation.ours, s.cpuPerOperation.orchestrationOnly, s.cpuPerOperation.baseline]) {
       expect(side['Temporal server']).toBeGreaterThan(0);
       expect(side.worker).toBeGreaterThan(0);
     }
