@@ -94,13 +94,16 @@ export function createPermissionSetActivities({ clients }: { clients: Salesforce
           ))
             existingFields.add(row.Field.toLowerCase());
         }
-        // Every missing row in one Composite call (one more per 1,000 rows), all or none, in order: the object
-        // permissions before the field permissions (a field is readable only with read access to its object).
+        // Every missing row in one Composite call, all or none, in order: the object permissions (one single-record
+        // create each, outside the 5-collection limit) before the field permissions (collections of 200); a field
+        // is readable only with read access to its object. More calls only when the rows cannot fit in one (over
+        // 1,000 field permissions, or too many objects besides them): see compositeInsertRequests.
         await insertInComposites(
           connection,
           [
             {
               type: 'ObjectPermissions',
+              oneByOne: true,
               records: input.grants
                 .filter((g) => !existingObjects.has(g.object.toLowerCase()))
                 .map((g) => ({

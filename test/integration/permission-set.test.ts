@@ -1,7 +1,8 @@
 /**
  * The permission set step against the emulator with real jsforce, its attempt number set as Temporal would: every
- * grant row in one Composite call per 1,000 rows, retries that create only what is missing, and failures inside
- * the composite typed by their real cause.
+ * grant row in one Composite call (object permissions as single-record creates, field permissions in collections of
+ * 200, at most 5 per call), retries that create only what is missing, and failures inside the composite typed by
+ * their real cause.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
@@ -119,14 +120,41 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
     expect(counters.byOperation).toEqual({ 'rest.create': 1, 'rest.composite': 1 });
   });
 
-  it('10 objects × 100 fields (1,010 rows): two Composite calls, 5 collections of 200 rows at most in each', async () => {
+  it('10 objects × 100 fields (1,010 rows): one Composite call, 10 creates and 5 collections of 200', async () => {
     const org = await createTestOrg(emulator, secrets, orgInput(10, 100));
     const grants = grantsFor(10, 100);
     await emulator.control.resetCounters(org.org.key);
     const ps = await attempt(1, inputFor(org, grants));
     expect(await rowsOf(org.org.key, ps.id)).toEqual(expected(grants));
     const counters = await emulator.control.counters(org.org.key);
-    expect(counters.byOperation).toEqual({ 'rest.create': 1, 'rest.composite': 2 });
+    expect(counters.byOperation).toEqual({ 'rest.create': 1, 'rest.composite': 1 });
+  });
+
+  it('calls per attempt do not grow with the fields: 3 × 10, 3 × 60 and 10 × 100 take the same', async () => {
+    const calls: Record<string, number>[] = [];
+    for (const [objects, fields] of [
+      [3, 10],
+      [3, 60],
+      [10, 100],
+    ] as const) {
+      const org = await createTestOrg(emulator, secrets, orgInput(objects, fields));
+      await emulator.control.resetCounters(org.org.key);
+      await attempt(1, inputFor(org, grantsFor(objects, fields)));
+      calls.push((await emulator.control.counters(org.org.key)).byOperation);
+    }
+    expect(calls).toEqual(Array(3).fill({ 'rest.create': 1, 'rest.composite': 1 }));
+  });
+
+  it('over 1,000 field rows (6 objects × 200 fields): a second Composite call, each row written once', async () => {
+    const org = await createTestOrg(emulator, secrets, orgInput(6, 200));
+    const grants = grantsFor(6, 200);
+    await emulator.control.resetCounters(org.org.key);
+    const ps = await attempt(1, inputFor(org, grants));
+    expect(await rowsOf(org.org.key, ps.id)).toEqual(expected(grants));
+    expect((await emulator.control.counters(org.org.key)).byOperation).toEqual({
+      'rest.create': 1,
+      'rest.composite': 2,
+    });
   });
 
   it('a retry adopts the permission set and creates only the rows an earlier attempt did not', async () => {
@@ -189,6 +217,56 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
     expect(detailsOf(failure).salesforceCode).toBe('UNABLE_TO_LOCK_ROW');
     const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
     // The object permissions written before the failed subrequest were rolled back with it.
+    expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
+    const retried = await attempt(2, input);
+    expect(retried.id).toBe(ps!.Id);
+    expect(await rowsOf(org.org.key, retried.id)).toEqual(expected(grants));
+  });
+
+  it('an object permission refused in its single-record create fails the step with its code; no row stays', async () => {
+    const org = await createTestOrg(emulator, secrets);
+    const grants: FieldGrant[] = [
+      { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
+      // Not an object of this org (preflight would have refused it): the 2nd of the 3 creates fails.
+      { object: 'No_Such_Object__c', fields: [], fieldPermissions: [] },
+      { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
+    ];
+    const input = inputFor(org, grants);
+    const failure = await failureOf(attempt(1, input));
+    expect(failure.type).toBe(ErrorType.salesforcePermanent);
+    expect(failure.nonRetryable).toBe(true);
+    expect(detailsOf(failure)).toMatchObject({
+      salesforceCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+      salesforceMessage: expect.stringContaining('No_Such_Object__c'),
+      step: 'permission_set',
+    });
+    const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
+    expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
+  });
+
+  it('an object permission create refused with a lock error is transient; the retry adopts and completes', async () => {
+    const org = await createTestOrg(emulator, secrets);
+    const grants: FieldGrant[] = [
+      { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
+      { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
+    ];
+    const input = inputFor(org, grants);
+    await emulator.control.addFault({
+      org: org.org.key,
+      match: { operation: 'rest.create', object: 'ObjectPermissions' },
+      action: { kind: 'error', errorCode: 'UNABLE_TO_LOCK_ROW' },
+    });
+    await emulator.control.resetCounters(org.org.key);
+    const failure = await failureOf(attempt(1, input));
+    expect(failure.type).toBe(ErrorType.salesforceTransient);
+    expect(failure.nonRetryable).toBe(false);
+    expect(detailsOf(failure).salesforceCode).toBe('UNABLE_TO_LOCK_ROW');
+    // The permission set's own create, then one Composite call (the fault fired inside it).
+    expect((await emulator.control.counters(org.org.key)).byOperation).toEqual({
+      'rest.create': 1,
+      'rest.composite': 1,
+    });
+    const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
     expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
     const retried = await attempt(2, input);
     expect(retried.id).toBe(ps!.Id);
