@@ -5,59 +5,33 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
-import type { RunningEmulator } from '../../emulator';
 import { createClientAppActivities } from '../../activities/client-app';
 import type { CreateClientAppInput } from '../../activities/client-app';
-import { SalesforceClients } from '../../activities/salesforce-clients';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
 import { createSigningKeyActivities } from '../../activities/signing-key';
-import { componentNames } from '../../workflows/naming';
-import { temporarySecretStore } from '../support/harness';
-import { SERVICE_OAUTH_CLIENT, createTestOrg, startTestEmulator } from '../support/salesforce';
+import { runAttempt, testComponentNames, useActivitySuite } from '../support/activity-suite';
+import { createTestOrg } from '../support/salesforce';
 import type { TestOrg } from '../support/salesforce';
 
-let emulator: RunningEmulator;
-let secrets: EncryptedFileSecretStore;
+const suite = useActivitySuite();
 let activities: ReturnType<typeof createClientAppActivities>;
 let certificatePem: string;
 
-/** Runs an activity as attempt 1 would run in the worker; failures are asserted, so their warnings are noise. */
-function firstAttempt<P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> {
-  return new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') }).run(fn, ...args);
-}
-
 beforeAll(async () => {
-  emulator = await startTestEmulator();
-  secrets = (await temporarySecretStore()).store;
-  activities = createClientAppActivities({
-    clients: new SalesforceClients(secrets, { apiVersion: '66.0', oauthClient: SERVICE_OAUTH_CLIENT }),
-    contactEmail: 'admin@example.com',
-  });
+  const { clients, secrets } = suite();
+  activities = createClientAppActivities({ clients, contactEmail: 'admin@example.com' });
   const signing = createSigningKeyActivities({ secrets, validityDays: 30 });
-  ({ certificatePem } = await firstAttempt(signing.prepareSigningKey, {
+  ({ certificatePem } = await runAttempt(1, signing.prepareSigningKey, {
     tenantId: 't-client-app',
     operationId: randomUUID(),
     commonName: 'client-app test',
   }));
 });
 
-afterAll(async () => {
-  await emulator?.close();
-});
-
 function inputFor({ target }: TestOrg): CreateClientAppInput {
   return {
     target,
     appKind: 'external_client_app',
-    names: componentNames({
-      agentName: 'Copilot for Sales',
-      tenantId: `t-${randomUUID()}`,
-      operationId: randomUUID(),
-      orgId: '00D000000000001',
-      usernameDomain: 'test.agent-connections.app',
-    }),
+    names: testComponentNames(),
     certificatePem,
     consumerKey: 'unused-for-an-external-client-app',
     description: 'test',
@@ -72,11 +46,12 @@ const APP_KINDS = new Set([
 ]);
 
 async function appParts(orgKey: string): Promise<string[]> {
-  return (await emulator.control.components(orgKey)).filter((c) => APP_KINDS.has(c.kind)).map((c) => c.kind);
+  return (await suite().emulator.control.components(orgKey)).filter((c) => APP_KINDS.has(c.kind)).map((c) => c.kind);
 }
 
 describe('client app Metadata calls under lost answers (emulator, real jsforce)', () => {
   it('a deploy whose status checks get no answer is asked about again, not deployed again', async () => {
+    const { emulator, secrets } = suite();
     const org = await createTestOrg(emulator, secrets);
     const match = { operation: 'metadata.checkDeployStatus' };
     await emulator.control.addFault({ org: org.org.key, match, action: { kind: 'commitThenDrop' } });
@@ -85,7 +60,7 @@ describe('client app Metadata calls under lost answers (emulator, real jsforce)'
       match,
       action: { kind: 'error', status: 503, errorCode: 'SERVER_UNAVAILABLE' },
     });
-    const app = await firstAttempt(activities.createClientApp, inputFor(org));
+    const app = await runAttempt(1, activities.createClientApp, inputFor(org));
     expect(app.consumerKey).toBeTruthy();
     expect((await emulator.control.counters(org.org.key)).byOperation['metadata.deploy']).toBe(1);
     expect(await appParts(org.org.key)).toHaveLength(4);
@@ -93,9 +68,10 @@ describe('client app Metadata calls under lost answers (emulator, real jsforce)'
   });
 
   it('removing the app repeats the reads and deletes that got no answer: one attempt removes every part', async () => {
+    const { emulator, secrets } = suite();
     const org = await createTestOrg(emulator, secrets);
     const input = inputFor(org);
-    await firstAttempt(activities.createClientApp, input);
+    await runAttempt(1, activities.createClientApp, input);
     const key = org.org.key;
     await emulator.control.addFault({
       org: key,
@@ -112,7 +88,7 @@ describe('client app Metadata calls under lost answers (emulator, real jsforce)'
       match: { operation: 'metadata.delete' },
       action: { kind: 'error', status: 503, errorCode: 'SERVER_UNAVAILABLE' },
     });
-    const removed = await firstAttempt(activities.deleteClientApp, {
+    const removed = await runAttempt(1, activities.deleteClientApp, {
       target: input.target,
       appKind: 'external_client_app',
       apiName: input.names.appApiName,
@@ -123,13 +99,14 @@ describe('client app Metadata calls under lost answers (emulator, real jsforce)'
   });
 
   it('an answer is not repeated: a refused read fails the attempt at once, typed permanent', async () => {
+    const { emulator, secrets } = suite();
     const org = await createTestOrg(emulator, secrets);
     await emulator.control.addFault({
       org: org.org.key,
       match: { operation: 'metadata.read' },
       action: { kind: 'error', status: 500, errorCode: 'INSUFFICIENT_ACCESS' },
     });
-    const error = await firstAttempt(activities.deleteClientApp, {
+    const error = await runAttempt(1, activities.deleteClientApp, {
       target: org.target,
       appKind: 'external_client_app',
       apiName: 'Nothing_here',

@@ -1,20 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorType } from '../../workflows/definitions';
-import type { ConnectionState } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
-import type { SagaSuite } from '../support/saga-suite';
-import { DEFAULT_AGENT_CONFIGURATION, componentCounts, createTestOrg, leftovers } from '../support/salesforce';
-
-async function waitForStep(s: SagaSuite, tenantId: string, step: string): Promise<ConnectionState> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const state = await s.connections.state(tenantId);
-    if (state.currentOperation?.currentStep?.step === step) return state;
-    if (Date.now() > deadline) throw new Error(`never reached ${step}: ${JSON.stringify(state.currentOperation)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { componentCounts, createTestOrg, enableRequest, leftovers } from '../support/salesforce';
 
 describe('one operation at a time per tenant, cancellation (dev server + emulator)', () => {
   const suite = useSagaSuite();
@@ -27,19 +15,9 @@ describe('one operation at a time per tenant, cancellation (dev server + emulato
     const tenantA = `t-${randomUUID()}`;
     const tenantB = `t-${randomUUID()}`;
     const first = randomUUID();
-    await s.connections.enable(tenantA, {
-      operationId: first,
-      target: a.target,
-      appKind: 'external_client_app',
-      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-    });
+    await s.connections.enable(tenantA, enableRequest(a.target, { operationId: first }));
     const other = randomUUID();
-    await s.connections.enable(tenantB, {
-      operationId: other,
-      target: b.target,
-      appKind: 'external_client_app',
-      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-    });
+    await s.connections.enable(tenantB, enableRequest(b.target, { operationId: other }));
 
     await expect(
       s.connections.enable(tenantA, { operationId: randomUUID(), target: a.target, appKind: 'external_client_app' }),
@@ -56,8 +34,8 @@ describe('one operation at a time per tenant, cancellation (dev server + emulato
     ).resolves.toMatchObject({ operationId: first, kind: 'enable' });
 
     const [stateA, stateB] = await Promise.all([
-      waitForStep(s, tenantA, 'readiness'),
-      waitForStep(s, tenantB, 'readiness'),
+      s.connections.reachedStep(tenantA, 'readiness'),
+      s.connections.reachedStep(tenantB, 'readiness'),
     ]);
     expect(stateA.status).toBe('enabling');
     expect(stateB.status).toBe('enabling');
@@ -84,13 +62,7 @@ describe('one operation at a time per tenant, cancellation (dev server + emulato
     const { target } = await createTestOrg(s.emulator, s.secrets);
     const tenantId = `t-${randomUUID()}`;
     const operationId = randomUUID();
-    await s.connections.enable(tenantId, {
-      operationId,
-      requestHash: 'hash-of-body-1',
-      target,
-      appKind: 'external_client_app',
-      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-    });
+    await s.connections.enable(tenantId, enableRequest(target, { operationId, requestHash: 'hash-of-body-1' }));
     await expect(
       s.connections.enable(tenantId, {
         operationId,
@@ -110,13 +82,8 @@ describe('one operation at a time per tenant, cancellation (dev server + emulato
     const { org, target } = await createTestOrg(s.emulator, s.secrets, { propagationDelayMs: 600_000 });
     const tenantId = `t-${randomUUID()}`;
     const operationId = randomUUID();
-    await s.connections.enable(tenantId, {
-      operationId,
-      target,
-      appKind: 'external_client_app',
-      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-    });
-    await waitForStep(s, tenantId, 'readiness');
+    await s.connections.enable(tenantId, enableRequest(target, { operationId }));
+    await s.connections.reachedStep(tenantId, 'readiness');
     expect((await leftovers(s.emulator, org.key)).length).toBeGreaterThan(5);
 
     const cancelled = await s.connections.cancel(tenantId, operationId);

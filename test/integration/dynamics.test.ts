@@ -20,14 +20,7 @@ describe('Dynamics 365 Sales', () => {
     const { store } = await temporarySecretStore();
     const started = await startServiceWorker(env, testDependencies({ secrets: store }));
     connections = new Connections(env.client, started.taskQueue);
-    let stopped: Promise<void> | undefined;
-    stopWorker = () => {
-      stopped ??= (async () => {
-        started.worker.shutdown();
-        await started.running;
-      })();
-      return stopped;
-    };
+    stopWorker = started.stop;
   });
 
   afterAll(async () => {

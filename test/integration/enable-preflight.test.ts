@@ -22,10 +22,7 @@ describe('enable saga on the real dev server', () => {
     const { store } = await temporarySecretStore();
     const started = await startServiceWorker(env, testDependencies({ secrets: store }));
     taskQueue = started.taskQueue;
-    stop = async () => {
-      started.worker.shutdown();
-      await started.running;
-    };
+    stop = started.stop;
   });
 
   afterAll(async () => {

@@ -8,19 +8,12 @@ import { healthScheduleId, rotateCertificateUpdate, connectionWorkflowId } from 
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
-import { DEFAULT_AGENT_CONFIGURATION, createTestOrg } from '../support/salesforce';
+import { DEFAULT_AGENT_CONFIGURATION, createTestOrg, enableRequest } from '../support/salesforce';
 
 async function enabledConnection(s: SagaSuite) {
   const { org, target } = await createTestOrg(s.emulator, s.secrets);
   const tenantId = `t-${randomUUID()}`;
-  const operationId = randomUUID();
-  await s.connections.enable(tenantId, {
-    operationId,
-    target,
-    appKind: 'external_client_app',
-    agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-  });
-  const state = await s.connections.settled(tenantId, operationId);
+  const state = await s.connections.enableAndSettle(tenantId, enableRequest(target));
   expect(state.status).toBe('enabled');
   return { org, target, tenantId, details: state.details! };
 }
@@ -69,9 +62,7 @@ describe('the scheduled health check (dev server + emulator)', () => {
     expect(state.health).toMatchObject({ ok: true, problems: [] });
     expect(state.status).toBe('enabled');
 
-    const operationId = randomUUID();
-    await s.connections.disable(tenantId, { operationId });
-    await s.connections.settled(tenantId, operationId);
+    await s.connections.disableAndSettle(tenantId);
     await expect(
       s.env.client.schedule.getHandle(healthScheduleId(tenantId, 'salesforce')).describe(),
     ).rejects.toBeInstanceOf(ScheduleNotFoundError);

@@ -1,34 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Connection, OAuth2 } from 'jsforce';
-import type { AgentConfiguration, SalesforceTarget } from '../../workflows/definitions';
+import type { AgentConfiguration } from '../../workflows/definitions';
 import { ErrorType, connectionWorkflowId } from '../../workflows/definitions';
 import { JWT_BEARER_GRANT, signJwtAssertion } from '../../activities/salesforce-clients';
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
-import { DEFAULT_AGENT_CONFIGURATION, componentCounts, createTestOrg, leftovers } from '../support/salesforce';
-
-async function enable(
-  s: SagaSuite,
-  tenantId: string,
-  target: SalesforceTarget,
-  options: { appKind?: 'external_client_app' | 'connected_app'; agentConfiguration?: AgentConfiguration } = {},
-) {
-  const operationId = randomUUID();
-  await s.connections.enable(tenantId, {
-    operationId,
-    target,
-    appKind: options.appKind ?? 'external_client_app',
-    agentConfiguration: options.agentConfiguration ?? DEFAULT_AGENT_CONFIGURATION,
-  });
-  return { operationId, state: await s.connections.settled(tenantId, operationId) };
-}
-
-async function disable(s: SagaSuite, tenantId: string) {
-  const operationId = randomUUID();
-  await s.connections.disable(tenantId, { operationId });
-  return { operationId, state: await s.connections.settled(tenantId, operationId) };
-}
+import { componentCounts, createTestOrg, enableRequest, leftovers } from '../support/salesforce';
 
 /** Signs in as the integration user exactly as the agent runtime does, and reads a granted object. */
 async function agentCanRead(s: SagaSuite, tenantId: string): Promise<boolean> {
@@ -61,43 +39,41 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets);
     const tenantId = `t-${randomUUID()}`;
-    const enabled = await enable(s, tenantId, target);
-    expect(enabled.state.status).toBe('enabled');
-    expect(enabled.state.details?.grantedObjects.map((o) => o.object)).toEqual(['Account', 'Contact', 'Opportunity']);
+    const enabled = await s.connections.enableAndSettle(tenantId, enableRequest(target));
+    expect(enabled.status).toBe('enabled');
+    expect(enabled.details?.grantedObjects.map((o) => o.object)).toEqual(['Account', 'Contact', 'Opportunity']);
     expect(await agentCanRead(s, tenantId)).toBe(true);
-    const username = enabled.state.details!.integrationUsername;
-    const privateKey = enabled.state.details!.privateKey;
+    const username = enabled.details!.integrationUsername;
+    const privateKey = enabled.details!.privateKey;
 
-    const disabled = await disable(s, tenantId);
-    expect(disabled.state.status).toBe('disabled');
-    expect(disabled.state.details).toBeUndefined();
-    expect(disabled.state.operations[0]).toMatchObject({ kind: 'disable', status: 'succeeded' });
+    const disabled = await s.connections.disableAndSettle(tenantId);
+    expect(disabled.status).toBe('disabled');
+    expect(disabled.details).toBeUndefined();
+    expect(disabled.operations[0]).toMatchObject({ kind: 'disable', status: 'succeeded' });
     expect(await leftovers(s.emulator, org.key)).toEqual([]);
     const users = await s.emulator.control.records(org.key, 'User');
     const retired = users.find((u) => String(u.Username).includes('.retired-'));
     expect(retired).toMatchObject({ IsActive: false });
     expect(users.some((u) => u.Username === username)).toBe(false);
     expect(await s.secrets.get(privateKey)).toBeUndefined();
-    await recordHistory('disable-succeeded', s.env.client.workflow.getHandle(disabled.state.operations[0]!.workflowId));
+    await recordHistory('disable-succeeded', s.env.client.workflow.getHandle(disabled.operations[0]!.workflowId));
     await recordHistory(
       'connection-enable-disable',
       s.env.client.workflow.getHandle(connectionWorkflowId(tenantId, 'salesforce')),
     );
 
-    const again = await disable(s, tenantId);
-    expect(again.state.status).toBe('disabled');
-    expect(again.state.operations[0]).toMatchObject({ kind: 'disable', status: 'succeeded' });
+    const again = await s.connections.disableAndSettle(tenantId);
+    expect(again.status).toBe('disabled');
+    expect(again.operations[0]).toMatchObject({ kind: 'disable', status: 'succeeded' });
   });
 
   it('reconnect removes the connection and creates a new one: new user, new app key, still exactly one of each', async () => {
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets);
     const tenantId = `t-${randomUUID()}`;
-    const first = await enable(s, tenantId, target);
-    const before = first.state.details!;
-    const operationId = randomUUID();
-    await s.connections.reconnect(tenantId, { operationId });
-    const state = await s.connections.settled(tenantId, operationId);
+    const first = await s.connections.enableAndSettle(tenantId, enableRequest(target));
+    const before = first.details!;
+    const state = await s.connections.reconnectAndSettle(tenantId);
     expect(state.lastError).toBeUndefined();
     expect(state.status).toBe('enabled');
     expect(state.details?.integrationUsername).not.toBe(before.integrationUsername);
@@ -120,7 +96,7 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
       customFields: { Account: [{ name: 'Tier__c', type: 'string' }] },
     });
     const tenantId = `t-${randomUUID()}`;
-    await enable(s, tenantId, target);
+    await s.connections.enableAndSettle(tenantId, enableRequest(target));
     const wider: AgentConfiguration = {
       objects: [
         { object: 'Account', fields: ['Name', 'Industry', 'AnnualRevenue', 'Tier__c'] },
@@ -137,9 +113,7 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
       s.connections.enable(tenantId, { operationId: randomUUID(), target, appKind: 'external_client_app' }),
     ).rejects.toMatchObject({ cause: { type: ErrorType.operationRejected } });
 
-    const operationId = randomUUID();
-    await s.connections.reconnect(tenantId, { operationId });
-    const state = await s.connections.settled(tenantId, operationId);
+    const state = await s.connections.reconnectAndSettle(tenantId);
     expect(state.status).toBe('enabled');
     expect(state.needsReconnect).toBeUndefined();
     expect(state.details?.grantedObjects.find((o) => o.object === 'Account')?.fields).toContain('Tier__c');
@@ -149,14 +123,17 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets);
     const tenantId = `t-${randomUUID()}`;
-    const { state } = await enable(s, tenantId, target, {
-      agentConfiguration: {
-        objects: [
-          { object: 'Account', fields: ['Industry', 'NoSuchField__c'] },
-          { object: 'Nonexistent__c', fields: ['Name'] },
-        ],
-      },
-    });
+    const state = await s.connections.enableAndSettle(
+      tenantId,
+      enableRequest(target, {
+        agentConfiguration: {
+          objects: [
+            { object: 'Account', fields: ['Industry', 'NoSuchField__c'] },
+            { object: 'Nonexistent__c', fields: ['Name'] },
+          ],
+        },
+      }),
+    );
     expect(state.status).toBe('error');
     expect(state.lastError?.type).toBe(ErrorType.preflightFailed);
     expect(state.lastError?.message).toContain('Account.NoSuchField__c');
@@ -167,7 +144,7 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
   it('preflight refuses when no integration license is free, saying how to free one', async () => {
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets, { integrationLicenses: 0 });
-    const { state } = await enable(s, `t-${randomUUID()}`, target);
+    const state = await s.connections.enableAndSettle(`t-${randomUUID()}`, enableRequest(target));
     expect(state.lastError).toMatchObject({ salesforceCode: 'LICENSE_LIMIT_EXCEEDED', step: 'preflight' });
     expect(state.lastError?.fix).toMatch(/deactivate|buy/i);
     expect(await leftovers(s.emulator, org.key)).toEqual([]);
@@ -178,7 +155,7 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
     const { org, target } = await createTestOrg(s.emulator, s.secrets, {
       adminPermissions: { PermissionsManageUsers: false, PermissionsCustomizeApplication: false },
     });
-    const { state } = await enable(s, `t-${randomUUID()}`, target);
+    const state = await s.connections.enableAndSettle(`t-${randomUUID()}`, enableRequest(target));
     expect(state.lastError?.message).toContain('Manage Users');
     expect(state.lastError?.message).toContain('Customize Application');
     expect(await leftovers(s.emulator, org.key)).toEqual([]);
@@ -187,7 +164,10 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
   it('a legacy connected app is refused where the org blocks new connected apps (Spring ’26), before anything is created', async () => {
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets);
-    const { state } = await enable(s, `t-${randomUUID()}`, target, { appKind: 'connected_app' });
+    const state = await s.connections.enableAndSettle(
+      `t-${randomUUID()}`,
+      enableRequest(target, { appKind: 'connected_app' }),
+    );
     expect(state.status).toBe('error');
     expect(state.lastError?.step).toBe('preflight');
     expect(state.lastError?.message).toMatch(/connected app/i);
@@ -198,12 +178,12 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets, { allowConnectedAppCreation: true });
     const tenantId = `t-${randomUUID()}`;
-    const { state } = await enable(s, tenantId, target, { appKind: 'connected_app' });
+    const state = await s.connections.enableAndSettle(tenantId, enableRequest(target, { appKind: 'connected_app' }));
     expect(state.lastError).toBeUndefined();
     expect(state.details?.appKind).toBe('connected_app');
     expect(await componentCounts(s.emulator, org.key)).toMatchObject({ ConnectedApp: 1, User: 1, PermissionSet: 1 });
     expect(await agentCanRead(s, tenantId)).toBe(true);
-    await disable(s, tenantId);
+    await s.connections.disableAndSettle(tenantId);
     expect(await leftovers(s.emulator, org.key)).toEqual([]);
   });
 
@@ -211,16 +191,14 @@ describe('connection lifecycle: enable, disable, reconnect, needs-reconnect (dev
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets);
     const tenantA = `t-${randomUUID()}`;
-    await enable(s, tenantA, target);
+    await s.connections.enableAndSettle(tenantA, enableRequest(target));
     // Another tenant record pointing at the same org: the components of A are "leftovers" for B.
     const tenantB = `t-${randomUUID()}`;
-    const { state } = await enable(s, tenantB, target);
+    const state = await s.connections.enableAndSettle(tenantB, enableRequest(target));
     expect(state.status).toBe('error');
     expect(state.lastError?.message).toMatch(/earlier connection remain/);
     expect(state.lastError?.fix).toMatch(/Reconnect/);
-    const operationId = randomUUID();
-    await s.connections.reconnect(tenantB, { operationId });
-    const after = await s.connections.settled(tenantB, operationId);
+    const after = await s.connections.reconnectAndSettle(tenantB);
     expect(after.status).toBe('enabled');
     expect(await componentCounts(s.emulator, org.key)).toMatchObject({ PermissionSet: 1, User: 1 });
   });

@@ -6,7 +6,7 @@ import { connectionWorkflowId } from '../../workflows/definitions';
 import { Connections } from '../support/connections';
 import { TEST_PAYLOAD_KEY } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
-import { DEFAULT_AGENT_CONFIGURATION, createTestOrg } from '../support/salesforce';
+import { createTestOrg, enableRequest } from '../support/salesforce';
 
 /** Every payload anywhere in a history (inputs, results, memos, failures, signals, updates). */
 function collectPayloads(node: unknown, out: Payload[] = []): Payload[] {
@@ -46,17 +46,8 @@ describe('what operators see: state across continue-as-new, search attributes, n
     for (const kind of ['enable', 'disable', 'enable'] as const) {
       const operationId = randomUUID();
       ops.push(operationId);
-      if (kind === 'enable') {
-        await connections.enable(tenantId, {
-          operationId,
-          target,
-          appKind: 'external_client_app',
-          agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-        });
-      } else {
-        await connections.disable(tenantId, { operationId });
-      }
-      await connections.settled(tenantId, operationId);
+      if (kind === 'enable') await connections.enableAndSettle(tenantId, enableRequest(target, { operationId }));
+      else await connections.disableAndSettle(tenantId, { operationId });
     }
     const runs = [];
     for await (const run of s.env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
@@ -72,14 +63,7 @@ describe('what operators see: state across continue-as-new, search attributes, n
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets);
     const tenantId = `t-${randomUUID()}`;
-    const operationId = randomUUID();
-    await s.connections.enable(tenantId, {
-      operationId,
-      target,
-      appKind: 'external_client_app',
-      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-    });
-    const state = await s.connections.settled(tenantId, operationId);
+    const state = await s.connections.enableAndSettle(tenantId, enableRequest(target));
     expect(state.status).toBe('enabled');
 
     const deadline = Date.now() + 20_000;

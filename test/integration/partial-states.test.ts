@@ -3,7 +3,7 @@ import type { FaultInput } from '../../emulator';
 import type { ComponentRef } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
-import { DEFAULT_AGENT_CONFIGURATION, createTestOrg, leftovers } from '../support/salesforce';
+import { createTestOrg, enableRequest, leftovers } from '../support/salesforce';
 
 /** A permanent failure at each step, with what a failed rollback leaves behind when no undo can reach Salesforce. */
 const PARTIAL_STATES: { step: string; match: FaultInput['match']; remaining: ComponentRef['kind'][] }[] = [
@@ -64,14 +64,7 @@ describe('rollback incomplete, and disable from every partial state (dev server 
           times: 0,
         });
       }
-      const operationId = randomUUID();
-      await s.connections.enable(tenantId, {
-        operationId,
-        target,
-        appKind: 'external_client_app',
-        agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-      });
-      const failed = await s.connections.settled(tenantId, operationId);
+      const failed = await s.connections.enableAndSettle(tenantId, enableRequest(target));
       const record = failed.operations[0]!;
       expect(record.status).toBe('rollback_incomplete');
       expect(failed.status).toBe('rollback_incomplete');
@@ -88,9 +81,7 @@ describe('rollback incomplete, and disable from every partial state (dev server 
       ).rejects.toMatchObject({ cause: { message: expect.stringContaining('remain in Salesforce') } });
 
       await s.emulator.control.clearFaults();
-      const disableId = randomUUID();
-      await s.connections.disable(tenantId, { operationId: disableId });
-      const disabled = await s.connections.settled(tenantId, disableId);
+      const disabled = await s.connections.disableAndSettle(tenantId);
       expect(disabled.operations[0]).toMatchObject({ kind: 'disable', status: 'succeeded' });
       expect(disabled.status).toBe('disabled');
       expect(disabled.leftovers).toEqual([]);
@@ -102,32 +93,21 @@ describe('rollback incomplete, and disable from every partial state (dev server 
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets);
     const tenantId = `t-${randomUUID()}`;
-    const enableId = randomUUID();
-    await s.connections.enable(tenantId, {
-      operationId: enableId,
-      target,
-      appKind: 'external_client_app',
-      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-    });
-    await s.connections.settled(tenantId, enableId);
+    await s.connections.enableAndSettle(tenantId, enableRequest(target));
     await s.emulator.control.addFault({
       org: org.key,
       match: { operation: 'rest.update', object: 'User' },
       action: { kind: 'error', errorCode: 'INSUFFICIENT_ACCESS_OR_READONLY', status: 400 },
       times: 0,
     });
-    const first = randomUUID();
-    await s.connections.disable(tenantId, { operationId: first });
-    const stuck = await s.connections.settled(tenantId, first);
+    const stuck = await s.connections.disableAndSettle(tenantId);
     expect(stuck.status).toBe('rollback_incomplete');
     expect(stuck.leftovers.map((c) => c.kind)).toEqual(['integration_user']);
     const remainingInOrg = await leftovers(s.emulator, org.key);
     expect(remainingInOrg.map((c) => c.kind)).toEqual(['User']);
 
     await s.emulator.control.clearFaults();
-    const second = randomUUID();
-    await s.connections.disable(tenantId, { operationId: second });
-    const done = await s.connections.settled(tenantId, second);
+    const done = await s.connections.disableAndSettle(tenantId);
     expect(done.status).toBe('disabled');
     expect(await leftovers(s.emulator, org.key)).toEqual([]);
   });
@@ -136,14 +116,7 @@ describe('rollback incomplete, and disable from every partial state (dev server 
     const s = suite();
     const { org, target } = await createTestOrg(s.emulator, s.secrets);
     const tenantId = `t-${randomUUID()}`;
-    const enableId = randomUUID();
-    await s.connections.enable(tenantId, {
-      operationId: enableId,
-      target,
-      appKind: 'external_client_app',
-      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-    });
-    const { details } = await s.connections.settled(tenantId, enableId);
+    const { details } = await s.connections.enableAndSettle(tenantId, enableRequest(target));
     // An admin deleted the app's policies and deactivated the user by hand.
     await s.emulator.control.deleteComponent(
       org.key,
@@ -151,9 +124,7 @@ describe('rollback incomplete, and disable from every partial state (dev server 
       `${details!.appApiName}_oauthPlcy`,
     );
     await s.emulator.control.patchRecord(org.key, 'User', details!.integrationUserId, { IsActive: false });
-    const disableId = randomUUID();
-    await s.connections.disable(tenantId, { operationId: disableId });
-    const done = await s.connections.settled(tenantId, disableId);
+    const done = await s.connections.disableAndSettle(tenantId);
     expect(done.status).toBe('disabled');
     expect(await leftovers(s.emulator, org.key)).toEqual([]);
   });

@@ -3,7 +3,7 @@ import type { FaultInput } from '../../emulator';
 import type { ConnectionState } from '../../workflows/definitions';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
-import { DEFAULT_AGENT_CONFIGURATION, componentCounts, createTestOrg, leftovers } from '../support/salesforce';
+import { componentCounts, createTestOrg, enableRequest, leftovers } from '../support/salesforce';
 
 type Match = FaultInput['match'];
 
@@ -47,15 +47,9 @@ async function enableOnce(suite: SagaSuite, orgInput = {}) {
 }
 
 async function runEnable(suite: SagaSuite, tenantId: string, target: Awaited<ReturnType<typeof enableOnce>>['target']) {
-  const operationId = randomUUID();
-  await suite.connections.enable(tenantId, {
-    operationId,
-    target,
-    appKind: 'external_client_app',
-    agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-  });
-  const state = await suite.connections.settled(tenantId, operationId);
-  return { state, operation: state.operations.find((o) => o.id === operationId)! };
+  const request = enableRequest(target);
+  const state = await suite.connections.enableAndSettle(tenantId, request);
+  return { state, operation: state.operations.find((o) => o.id === request.operationId)! };
 }
 
 describe('enable saga under Salesforce faults (real dev server, real jsforce, emulator)', () => {

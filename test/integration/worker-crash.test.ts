@@ -8,10 +8,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Connections } from '../support/connections';
 import { TEST_PAYLOAD_KEY, devServerEnvironment, temporarySecretStore } from '../support/harness';
 import {
-  DEFAULT_AGENT_CONFIGURATION,
   SERVICE_OAUTH_CLIENT,
   componentCounts,
   createTestOrg,
+  enableRequest,
   startTestEmulator,
 } from '../support/salesforce';
 
@@ -75,17 +75,8 @@ describe('a worker killed in the middle of an operation', () => {
     children.push(first);
     const tenantId = `t-${randomUUID()}`;
     const operationId = randomUUID();
-    await connections.enable(tenantId, {
-      operationId,
-      target,
-      appKind: 'external_client_app',
-      agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
-    });
-    const deadline = Date.now() + 60_000;
-    while ((await connections.state(tenantId)).currentOperation?.currentStep?.step !== 'readiness') {
-      if (Date.now() > deadline) throw new Error('the operation never reached the readiness step');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await connections.enable(tenantId, enableRequest(target, { operationId }));
+    await connections.reachedStep(tenantId, 'readiness');
     await kill(first);
     expect((await connections.state(tenantId)).status).toBe('enabling');
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { withLiveProgress } from '../../api/live-progress';
@@ -79,13 +80,58 @@ export class Connections {
   }
 
   /** Polls the memo until the operation has ended; returns the final state. */
-  async settled(tenantId: string, operationId: string, timeoutMs = 90_000): Promise<ConnectionState> {
+  settled(tenantId: string, operationId: string, timeoutMs = 90_000): Promise<ConnectionState> {
+    return this.poll(
+      tenantId,
+      (state) => state.operations.some((o) => o.id === operationId),
+      timeoutMs,
+      () => `operation ${operationId} did not end within ${timeoutMs} ms`,
+    );
+  }
+
+  /** Polls the memo until the running operation is at `step`; returns that state. */
+  reachedStep(tenantId: string, step: string, timeoutMs = 60_000): Promise<ConnectionState> {
+    return this.poll(
+      tenantId,
+      (state) => state.currentOperation?.currentStep?.step === step,
+      timeoutMs,
+      (state) => `never reached ${step}: ${JSON.stringify(state.currentOperation)}`,
+    );
+  }
+
+  /** Enables and waits until the operation has ended; returns the final state. */
+  async enableAndSettle(tenantId: string, request: EnableRequest): Promise<ConnectionState> {
+    await this.enable(tenantId, request);
+    return this.settled(tenantId, request.operationId);
+  }
+
+  /** Disables (a new operation unless `request` names one) and waits until it has ended; returns the final state. */
+  async disableAndSettle(tenantId: string, request: DisableRequest = newOperation()): Promise<ConnectionState> {
+    await this.disable(tenantId, request);
+    return this.settled(tenantId, request.operationId);
+  }
+
+  /** Reconnects (a new operation unless `request` names one) and waits until it has ended; returns the final state. */
+  async reconnectAndSettle(tenantId: string, request: ReconnectRequest = newOperation()): Promise<ConnectionState> {
+    await this.reconnect(tenantId, request);
+    return this.settled(tenantId, request.operationId);
+  }
+
+  /** Reads the state every 100 ms until `done` holds for it; throws `failure(last state)` after `timeoutMs`. */
+  private async poll(
+    tenantId: string,
+    done: (state: ConnectionState) => boolean,
+    timeoutMs: number,
+    failure: (state: ConnectionState) => string,
+  ): Promise<ConnectionState> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const state = await this.state(tenantId);
-      if (state.operations.some((o) => o.id === operationId)) return state;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} did not end within ${timeoutMs} ms`);
+      if (done(state)) return state;
+      if (Date.now() > deadline) throw new Error(failure(state));
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 }
+
+const newOperation = () => ({ operationId: randomUUID() });

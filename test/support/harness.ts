@@ -94,7 +94,13 @@ export async function startServiceWorker(
   env: TestWorkflowEnvironment,
   dependencies: Omit<ActivityDependencies, 'temporal'>,
   options: { healthCheckInterval?: string; rotateBeforeDays?: number } = {},
-): Promise<{ worker: Worker; taskQueue: string; running: Promise<void> }> {
+): Promise<{
+  worker: Worker;
+  taskQueue: string;
+  running: Promise<void>;
+  /** Shuts the worker down and waits until it has stopped; a second call waits for the same shutdown. */
+  stop: () => Promise<void>;
+}> {
   const taskQueue = `test-${randomUUID()}`;
   const worker = await createServiceWorker({
     connection: env.nativeConnection,
@@ -113,5 +119,11 @@ export async function startServiceWorker(
     workflowBundle: await workflowBundle(),
   });
   const running = worker.run();
-  return { worker, taskQueue, running };
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      worker.shutdown();
+      await running;
+    })());
+  return { worker, taskQueue, running, stop };
 }

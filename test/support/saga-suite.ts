@@ -36,10 +36,7 @@ export function useSagaSuite(workerOptions: { rotateBeforeDays?: number } = {}):
       connections: new Connections(env.client, started.taskQueue),
       taskQueue: started.taskQueue,
     };
-    stop = async () => {
-      started.worker.shutdown();
-      await started.running;
-    };
+    stop = started.stop;
   });
   afterEach(async () => {
     await suite?.emulator.control.clearFaults();

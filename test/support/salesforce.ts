@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SERVICE_OAUTH_CLIENT, startEmulator } from '../../emulator';
 import type { Component, CreateOrgInput, CreatedOrg, RunningEmulator } from '../../emulator';
 import type { SecretStore } from '../../activities/secret-store';
-import type { AgentConfiguration, SalesforceTarget } from '../../workflows/definitions';
+import type { AgentConfiguration, EnableRequest, SalesforceTarget } from '../../workflows/definitions';
 
 export { SERVICE_OAUTH_CLIENT };
 
@@ -14,6 +14,17 @@ export const DEFAULT_AGENT_CONFIGURATION: AgentConfiguration = {
     { object: 'Opportunity', fields: ['StageName', 'Amount', 'CloseDate'] },
   ],
 };
+
+/** The enable request most tests send: a new operation, an External Client App, the default agent configuration. */
+export function enableRequest(target: SalesforceTarget, overrides: Partial<EnableRequest> = {}): EnableRequest {
+  return {
+    operationId: randomUUID(),
+    target,
+    appKind: 'external_client_app',
+    agentConfiguration: DEFAULT_AGENT_CONFIGURATION,
+    ...overrides,
+  };
+}
 
 export interface TestOrg {
   org: CreatedOrg;
