@@ -13,20 +13,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { SalesforceClients } from '../activities/salesforce-clients';
+import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { EncryptedFileSecretStore } from '../activities/secret-store';
 import { createApp } from '../api/app';
 import { generateApiKey, hashApiKey } from '../api/auth';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
-import { SERVICE_OAUTH_CLIENT, startEmulator } from '../emulator';
+import { startEmulator } from '../emulator';
 import type { CreatedOrg } from '../emulator';
 import { ensureTool } from '../scripts/temporal-tools.cjs';
 import { startDevServer } from '../scripts/temporal-dev-server';
-import { createServiceWorker } from '../workers/service-worker';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
-import { freePort, percentile } from './support';
+import { createInProcessWorker, freePort, percentile } from './support';
 
 const TOTAL = Number(process.env.BENCH_REQUESTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -45,27 +42,13 @@ async function main(): Promise<void> {
     searchAttributes: SEARCH_ATTRIBUTE_TYPES,
   });
   const emulator = await startEmulator({ port: 0, controlPort: 0 });
-  const workerConnection = await NativeConnection.connect({ address: devServer.address });
-  const clientConnection = await Connection.connect({ address: devServer.address });
-  const dataConverter = encryptedDataConverter(loadCodecKeys(undefined, work));
   const secrets = new EncryptedFileSecretStore(path.join(work, 'secrets'), [
     { id: 'bench', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') },
   ]);
-  const taskQueue = `bench-${randomUUID()}`;
-  const client = new Client({ connection: clientConnection, dataConverter });
-  const worker = await createServiceWorker({
-    connection: workerConnection,
-    dataConverter,
-    namespace: 'default',
-    taskQueue,
-    dependencies: {
-      clients: new SalesforceClients(secrets, { apiVersion: '66.0', oauthClient: SERVICE_OAUTH_CLIENT }),
-      secrets,
-      usernameDomain: 'bench.agent-connections.app',
-      contactEmail: 'bench@agent-connections.app',
-      certificateValidityDays: 30,
-      temporal: { client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: 30 },
-    },
+  const { worker, client, taskQueue, connection } = await createInProcessWorker({
+    address: devServer.address,
+    dataConverter: encryptedDataConverter(loadCodecKeys(undefined, work)),
+    secrets,
   });
   const running = worker.run();
   // One org per tenant: the service refuses to link one org to two tenants.
@@ -187,7 +170,7 @@ async function main(): Promise<void> {
   server.close();
   worker.shutdown();
   await Promise.race([running, new Promise((r) => setTimeout(r, 15_000))]);
-  await clientConnection.close();
+  await connection.close();
   await emulator.close();
   await devServer.stop();
   fs.rmSync(work, { recursive: true, force: true });

@@ -44,6 +44,7 @@ import {
   machineFacts,
   markdownTable,
   round,
+  runMain,
   seededRandom,
   serviceEnvironment,
   serviceKeys,
@@ -661,11 +662,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (err: unknown) => {
-    console.error(err);
-    killAllServices();
-    process.exit(1);
-  },
-);
+void runMain(main);

@@ -9,19 +9,17 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import { SalesforceClients } from '../activities/salesforce-clients';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { EncryptedFileSecretStore } from '../activities/secret-store';
 import { encryptedDataConverter } from '../codec/data-converter';
-import { SERVICE_OAUTH_CLIENT, startEmulator } from '../emulator';
+import { startEmulator } from '../emulator';
 import type { RunningEmulator } from '../emulator';
 import { ensureTool } from '../scripts/temporal-tools.cjs';
 import { startDevServer } from '../scripts/temporal-dev-server';
-import { createServiceWorker } from '../workers/service-worker';
 import { enableConnection } from '../workflows';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
-import { benchConfiguration, benchOrgInput, percentile } from './support';
+import { benchConfiguration, benchOrgInput, createInProcessWorker, percentile } from './support';
 
 const N = Number(process.env.BENCH_N ?? 50);
 const DEADLINE_MS = 10 * 60_000;
@@ -109,24 +107,10 @@ async function main() {
   const emulator = await startEmulator({ port: 0, controlPort: 0 });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-secrets-'));
   const secrets = new EncryptedFileSecretStore(dir, [{ id: 'bench', key: Buffer.alloc(32, 1) }]);
-  const dataConverter = encryptedDataConverter([{ id: 'bench', key: Buffer.alloc(32, 2) }]);
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, dataConverter });
-  const taskQueue = `bench-${randomUUID()}`;
-  const worker = await createServiceWorker({
-    connection: nativeConnection,
-    dataConverter,
-    namespace: 'default',
-    taskQueue,
-    dependencies: {
-      clients: new SalesforceClients(secrets, { apiVersion: '66.0', oauthClient: SERVICE_OAUTH_CLIENT }),
-      secrets,
-      usernameDomain: 'bench.agent-connections.app',
-      contactEmail: 'bench@agent-connections.app',
-      certificateValidityDays: 30,
-      temporal: { client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: 30 },
-    },
+  const { worker, client, taskQueue, connection, nativeConnection } = await createInProcessWorker({
+    address: server.address,
+    dataConverter: encryptedDataConverter([{ id: 'bench', key: Buffer.alloc(32, 2) }]),
+    secrets,
     workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') }),
   });
   const setup = { client, taskQueue, emulator, secrets };

@@ -5,17 +5,21 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { EncryptedFileSecretStore } from '../activities/secret-store';
 import { hashApiKey, generateApiKey } from '../api/auth';
 import { SERVICE_OAUTH_CLIENT } from '../emulator';
 import type { CreateOrgInput } from '../emulator';
+import type { ServiceWorkerOptions } from '../workers/service-worker';
 import type { AgentConfiguration } from '../workflows/definitions';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -329,6 +333,60 @@ export async function startWorker(env: NodeJS.ProcessEnv, entry = 'workers/main.
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// A worker of the service in this process
+
+export interface InProcessWorker {
+  /** Not running yet: the bench runs it (`run()`, `runUntil()`). */
+  worker: Worker;
+  /** A client with the worker's data converter, on a connection of its own. */
+  client: Client;
+  taskQueue: string;
+  /** The client's connection; closing it, and the worker's, is the caller's. */
+  connection: Connection;
+  nativeConnection: NativeConnection;
+}
+
+/**
+ * A worker of the service (its real workflows and activities, the Salesforce clients logging in with the emulator's
+ * OAuth client, secrets in `secrets`) in this process, on a task queue of its own, and a client. Without
+ * `workflowBundle`, the worker bundles the workflows itself. The worker's modules are loaded on the first call, so
+ * that the benches that only start processes (bench.ts, chaos.ts) do not load them.
+ */
+export async function createInProcessWorker(options: {
+  address: string;
+  dataConverter: DataConverter;
+  secrets: EncryptedFileSecretStore;
+  workflowBundle?: ServiceWorkerOptions['workflowBundle'];
+}): Promise<InProcessWorker> {
+  const [{ NativeConnection }, { createServiceWorker }, { SalesforceClients }] = await Promise.all([
+    import('@temporalio/worker'),
+    import('../workers/service-worker'),
+    import('../activities/salesforce-clients'),
+  ]);
+  const { address, dataConverter, secrets } = options;
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, dataConverter });
+  const taskQueue = `bench-${randomUUID()}`;
+  const worker = await createServiceWorker({
+    connection: nativeConnection,
+    dataConverter,
+    namespace: 'default',
+    taskQueue,
+    dependencies: {
+      clients: new SalesforceClients(secrets, { apiVersion: '66.0', oauthClient: SERVICE_OAUTH_CLIENT }),
+      secrets,
+      usernameDomain: 'bench.agent-connections.app',
+      contactEmail: 'bench@agent-connections.app',
+      certificateValidityDays: 30,
+      temporal: { client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: 30 },
+    },
+    workflowBundle: options.workflowBundle,
+  });
+  return { worker, client, taskQueue, connection, nativeConnection };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // HTTP
 
 export interface HttpResponse {
@@ -447,6 +505,21 @@ export function globalDeadline(ms: number, what: string, cleanup: () => void = (
   }, ms);
   timer.unref();
   return timer;
+}
+
+/**
+ * Runs a bench's or a drill's `main`, then exits the process: with `process.exitCode` (0 unless set) once it has
+ * finished; on an error, with 1, after printing it and killing every service still running.
+ */
+export async function runMain(main: () => Promise<void>): Promise<never> {
+  try {
+    await main();
+  } catch (err) {
+    console.error(err);
+    killAllServices();
+    process.exit(1);
+  }
+  process.exit(process.exitCode ?? 0);
 }
 
 export function markdownTable(header: string[], rows: Array<Array<string | number>>): string {
