@@ -424,14 +424,33 @@ function siblingOf(org: Org, type: string, ecaName: string, exceptFullName?: str
   return undefined;
 }
 
+const picklistError = (field: string, value: string): SfError =>
+  saveErr('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${field}: bad value for restricted picklist field: ${value}`, [
+    field,
+  ]);
+
+/** A restricted picklist field: absent, or one of `values`. */
+function checkPicklist(data: Rec, field: string, values: string[]): void {
+  if (data[field] !== undefined && !values.includes(str(data[field]))) throw picklistError(field, str(data[field]));
+}
+
 function checkScopes(list: string[], field: string): void {
-  for (const s of list) {
-    if (!SCOPES.has(s))
-      throw saveErr(
-        'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
-        `${field}: bad value for restricted picklist field: ${s}`,
-        [field],
-      );
+  for (const s of list) if (!SCOPES.has(s)) throw picklistError(field, s);
+}
+
+/** The names in a comma-separated field (External Client App scopes, permission sets, profiles). */
+const commaList = (v: unknown): string[] =>
+  str(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** Every name is a permission set (not a profile's own) or a profile of the org, by name or id. */
+function checkReferences(org: Org, field: string, kind: 'PermissionSet' | 'Profile', names: string[]): void {
+  const find = kind === 'PermissionSet' ? findPermissionSet : findProfile;
+  for (const n of names) {
+    if (!find(org, n))
+      throw saveErr('INVALID_CROSS_REFERENCE_KEY', `In field: ${field} - no ${kind} named ${n} found`, [field]);
   }
 }
 
@@ -441,6 +460,51 @@ function required(data: Rec, ...names: string[]): void {
       throw saveErr('REQUIRED_FIELD_MISSING', `Required field is missing: ${n}`, [n]);
     }
   }
+}
+
+/** What a connected app and an External Client App both need: a label and a valid contact email. */
+function checkLabelAndContact(data: Rec): void {
+  required(data, 'label', 'contactEmail');
+  if (!isEmail(String(data.contactEmail)))
+    throw saveErr('INVALID_EMAIL_ADDRESS', `contactEmail: invalid email address: ${String(data.contactEmail)}`, [
+      'contactEmail',
+    ]);
+}
+
+/** The External Client App settings types, as messages name them. */
+const SETTINGS_LABELS: Record<string, string> = {
+  ExtlClntAppOauthSettings: 'OAuth settings',
+  ExtlClntAppGlobalOauthSettings: 'global OAuth settings',
+  ExtlClntAppOauthConfigurablePolicies: 'OAuth policies',
+};
+
+/**
+ * The External Client App that settings of `type` belong to: it must exist and cannot change, holds one component of
+ * each settings type, and gets its OAuth settings before the other two. Writes the app's exact name into `data`.
+ */
+function settingsHeader(org: Org, type: string, data: Rec, existing: MetaComponent | undefined): MetaComponent {
+  const h = requireHeader(org, data);
+  data.externalClientApplication = h.fullName;
+  if (existing && existing.data.externalClientApplication !== h.fullName) {
+    throw saveErr('FIELD_INTEGRITY_EXCEPTION', 'externalClientApplication can not be changed', [
+      'externalClientApplication',
+    ]);
+  }
+  const label = SETTINGS_LABELS[type]!;
+  if (type !== 'ExtlClntAppOauthSettings' && !siblingOf(org, 'ExtlClntAppOauthSettings', h.fullName)) {
+    // (choice) stricter: the OAuth settings must exist before the global OAuth settings and the policies (docs 3).
+    throw saveErr(
+      'FIELD_INTEGRITY_EXCEPTION',
+      `Create the OAuth settings (ExtlClntAppOauthSettings) of ${h.fullName} before its ${label}.`,
+      ['externalClientApplication'],
+    );
+  }
+  const sib = siblingOf(org, type, h.fullName, existing?.fullName);
+  if (sib)
+    throw saveErr('DUPLICATE_VALUE', `External client app ${h.fullName} already has ${label}: ${sib.fullName}`, [
+      'externalClientApplication',
+    ]);
+  return h;
 }
 
 /** Validates and applies a create (existing=undefined) or an update; returns the stored component. */
@@ -476,11 +540,7 @@ function save(ctx: Ctx, type: string, data: Rec, existing: MetaComponent | undef
         // (choice) exact code unconfirmed (docs 3, 8.1): FIELD_INTEGRITY_EXCEPTION with an explicit message.
         throw saveErr('FIELD_INTEGRITY_EXCEPTION', CONNECTED_APP_BLOCKED);
       }
-      required(data, 'label', 'contactEmail');
-      if (!isEmail(String(data.contactEmail)))
-        throw saveErr('INVALID_EMAIL_ADDRESS', `contactEmail: invalid email address: ${String(data.contactEmail)}`, [
-          'contactEmail',
-        ]);
+      checkLabelAndContact(data);
       const oc = data.oauthConfig as Rec | undefined;
       const prevOc = (existing?.data.oauthConfig ?? {}) as Rec;
       if (oc) {
@@ -523,20 +583,8 @@ function save(ctx: Ctx, type: string, data: Rec, existing: MetaComponent | undef
           ['permissionSetName'],
         );
       }
-      for (const n of psNames) {
-        if (!findPermissionSet(org, n))
-          throw saveErr(
-            'INVALID_CROSS_REFERENCE_KEY',
-            `In field: permissionSetName - no PermissionSet named ${n} found`,
-            ['permissionSetName'],
-          );
-      }
-      for (const n of profNames) {
-        if (!findProfile(org, n))
-          throw saveErr('INVALID_CROSS_REFERENCE_KEY', `In field: profileName - no Profile named ${n} found`, [
-            'profileName',
-          ]);
-      }
+      checkReferences(org, 'permissionSetName', 'PermissionSet', psNames);
+      checkReferences(org, 'profileName', 'Profile', profNames);
       data.permissionSetName = psNames;
       data.profileName = profNames;
       if (existing) {
@@ -566,19 +614,9 @@ function save(ctx: Ctx, type: string, data: Rec, existing: MetaComponent | undef
       break;
     }
     case 'ExternalClientApplication': {
-      required(data, 'label', 'contactEmail');
-      if (!isEmail(String(data.contactEmail)))
-        throw saveErr('INVALID_EMAIL_ADDRESS', `contactEmail: invalid email address: ${String(data.contactEmail)}`, [
-          'contactEmail',
-        ]);
+      checkLabelAndContact(data);
       data.distributionState ??= 'Local';
-      if (!['Local', 'Packaged'].includes(String(data.distributionState))) {
-        throw saveErr(
-          'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
-          `distributionState: bad value for restricted picklist field: ${String(data.distributionState)}`,
-          ['distributionState'],
-        );
-      }
+      checkPicklist(data, 'distributionState', ['Local', 'Packaged']);
       const scoped = `${org.id.slice(0, 15)}:${fullName}`;
       if (
         data.orgScopedExternalApp !== undefined &&
@@ -621,25 +659,8 @@ function save(ctx: Ctx, type: string, data: Rec, existing: MetaComponent | undef
       break;
     }
     case 'ExtlClntAppOauthSettings': {
-      const h = requireHeader(org, data);
-      data.externalClientApplication = h.fullName;
-      if (existing && existing.data.externalClientApplication !== h.fullName) {
-        throw saveErr('FIELD_INTEGRITY_EXCEPTION', 'externalClientApplication can not be changed', [
-          'externalClientApplication',
-        ]);
-      }
-      const sib = siblingOf(org, type, h.fullName, existing?.fullName);
-      if (sib)
-        throw saveErr(
-          'DUPLICATE_VALUE',
-          `External client app ${h.fullName} already has OAuth settings: ${sib.fullName}`,
-          ['externalClientApplication'],
-        );
-      const scopes = str(data.commaSeparatedOauthScopes)
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      checkScopes(scopes, 'commaSeparatedOauthScopes');
+      const h = settingsHeader(org, type, data, existing);
+      checkScopes(commaList(data.commaSeparatedOauthScopes), 'commaSeparatedOauthScopes');
       const link = `${org.id.slice(0, 15)}:${h.fullName}`;
       if (data.oauthLink !== undefined && data.oauthLink !== link && data.oauthLink !== existing?.data.oauthLink) {
         throw saveErr('FIELD_INTEGRITY_EXCEPTION', 'oauthLink: invalid value; omit it on create (it is generated).', [
@@ -651,28 +672,7 @@ function save(ctx: Ctx, type: string, data: Rec, existing: MetaComponent | undef
       break;
     }
     case 'ExtlClntAppGlobalOauthSettings': {
-      const h = requireHeader(org, data);
-      data.externalClientApplication = h.fullName;
-      if (existing && existing.data.externalClientApplication !== h.fullName) {
-        throw saveErr('FIELD_INTEGRITY_EXCEPTION', 'externalClientApplication can not be changed', [
-          'externalClientApplication',
-        ]);
-      }
-      if (!siblingOf(org, 'ExtlClntAppOauthSettings', h.fullName)) {
-        // (choice) stricter: the OAuth settings must exist before the global OAuth settings (docs 3).
-        throw saveErr(
-          'FIELD_INTEGRITY_EXCEPTION',
-          `Create the OAuth settings (ExtlClntAppOauthSettings) of ${h.fullName} before its global OAuth settings.`,
-          ['externalClientApplication'],
-        );
-      }
-      const sib = siblingOf(org, type, h.fullName, existing?.fullName);
-      if (sib)
-        throw saveErr(
-          'DUPLICATE_VALUE',
-          `External client app ${h.fullName} already has global OAuth settings: ${sib.fullName}`,
-          ['externalClientApplication'],
-        );
+      settingsHeader(org, type, data, existing);
       required(data, 'callbackUrl');
       checkCertificate(data.certificate);
       if (existing) {
@@ -692,60 +692,12 @@ function save(ctx: Ctx, type: string, data: Rec, existing: MetaComponent | undef
       break;
     }
     case 'ExtlClntAppOauthConfigurablePolicies': {
-      const h = requireHeader(org, data);
-      data.externalClientApplication = h.fullName;
-      if (existing && existing.data.externalClientApplication !== h.fullName) {
-        throw saveErr('FIELD_INTEGRITY_EXCEPTION', 'externalClientApplication can not be changed', [
-          'externalClientApplication',
-        ]);
-      }
-      if (!siblingOf(org, 'ExtlClntAppOauthSettings', h.fullName)) {
-        throw saveErr(
-          'FIELD_INTEGRITY_EXCEPTION',
-          `Create the OAuth settings (ExtlClntAppOauthSettings) of ${h.fullName} before its OAuth policies.`,
-          ['externalClientApplication'],
-        );
-      }
-      const sib = siblingOf(org, type, h.fullName, existing?.fullName);
-      if (sib)
-        throw saveErr(
-          'DUPLICATE_VALUE',
-          `External client app ${h.fullName} already has OAuth policies: ${sib.fullName}`,
-          ['externalClientApplication'],
-        );
-      const enumCheck = (field: string, values: string[]): void => {
-        if (data[field] !== undefined && !values.includes(str(data[field]))) {
-          throw saveErr(
-            'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
-            `${field}: bad value for restricted picklist field: ${str(data[field])}`,
-            [field],
-          );
-        }
-      };
-      enumCheck('permittedUsersPolicyType', ['AdminApprovedPreAuthorized', 'AllSelfAuthorized']);
-      enumCheck('ipRelaxationPolicyType', ['Enforce', 'Bypass', 'Bypass_2factor', 'Enforce_RelaxRefresh']);
+      const h = settingsHeader(org, type, data, existing);
+      checkPicklist(data, 'permittedUsersPolicyType', ['AdminApprovedPreAuthorized', 'AllSelfAuthorized']);
+      checkPicklist(data, 'ipRelaxationPolicyType', ['Enforce', 'Bypass', 'Bypass_2factor', 'Enforce_RelaxRefresh']);
       data.permittedUsersPolicyType ??= 'AllSelfAuthorized';
-      const list = (v: unknown): string[] =>
-        str(v)
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-      for (const n of list(data.commaSeparatedPermissionSet)) {
-        if (!findPermissionSet(org, n))
-          throw saveErr(
-            'INVALID_CROSS_REFERENCE_KEY',
-            `In field: commaSeparatedPermissionSet - no PermissionSet named ${n} found`,
-            ['commaSeparatedPermissionSet'],
-          );
-      }
-      for (const n of list(data.commaSeparatedProfile)) {
-        if (!findProfile(org, n))
-          throw saveErr(
-            'INVALID_CROSS_REFERENCE_KEY',
-            `In field: commaSeparatedProfile - no Profile named ${n} found`,
-            ['commaSeparatedProfile'],
-          );
-      }
+      checkReferences(org, 'commaSeparatedPermissionSet', 'PermissionSet', commaList(data.commaSeparatedPermissionSet));
+      checkReferences(org, 'commaSeparatedProfile', 'Profile', commaList(data.commaSeparatedProfile));
       if (existing) changed ||= JSON.stringify(existing.data) !== JSON.stringify(data);
       const ca = [...org.rows('ConnectedApplication')].find((r) => r._app === `ECA:${h.fullName.toLowerCase()}`);
       if (ca)
@@ -857,11 +809,14 @@ function typeAndNames(args: Rec): { type: string; names: string[] } {
   return { type, names };
 }
 
-function saveResult(fullName: unknown, fn: () => void): Rec {
+/** Applies one component's change under a savepoint of its own (undone if it fails): its SaveResult. */
+function saveResult(org: Org, fullName: unknown, fn: () => void): Rec {
+  const sp = org.savepoint();
   try {
     fn();
     return { fullName: typeof fullName === 'string' ? fullName : '', success: true };
   } catch (e) {
+    org.rollbackTo(sp);
     if (!(e instanceof SfError)) throw e;
     const err = e.toSave();
     return {
@@ -888,14 +843,28 @@ function checkFullName(type: string, data: Rec): string {
 const noSuch = (type: string, name: string): SfError =>
   saveErr('INVALID_CROSS_REFERENCE_KEY', `In field: fullName - no ${type} named ${name} found`, ['fullName']);
 
-function withSavepoint(org: Org, fn: () => void): void {
-  const sp = org.savepoint();
-  try {
-    fn();
-  } catch (e) {
-    org.rollbackTo(sp);
-    throw e;
-  }
+/**
+ * createMetadata, updateMetadata and upsertMetadata: each component is saved on its own (one SaveResult each; an
+ * upsert's says whether it created the component).
+ */
+function saveEach(ctx: Ctx, args: Rec, mode: 'create' | 'update' | 'upsert'): Rec[] {
+  const { org } = ctx;
+  return metadataItems(args).map(({ type, data }) => {
+    let created = false;
+    const result = saveResult(org, data.fullName, () => {
+      const name = checkFullName(type, data);
+      const existing = org.getMeta(type, name);
+      if (mode === 'create' && existing)
+        throw saveErr('DUPLICATE_DEVELOPER_NAME', `There is already a ${type} named ${name}`, ['fullName']);
+      if (mode === 'update') {
+        if (!existing) throw noSuch(type, name);
+        data.fullName = existing.fullName;
+      }
+      created = !existing;
+      save(ctx, type, data, existing);
+    });
+    return mode === 'upsert' ? { created: result.success === true && created, ...result } : result;
+  });
 }
 
 export function metadataOperationName(method: string): string {
@@ -933,60 +902,22 @@ export function metadataCall(ctx: Ctx, call: SoapCall): unknown {
   const single = <T>(list: T[]): T | T[] => (list.length === 1 ? list[0]! : list);
   switch (call.method) {
     case 'createMetadata':
-      return single(
-        metadataItems(a).map(({ type, data }) =>
-          saveResult(data.fullName, () =>
-            withSavepoint(org, () => {
-              const name = checkFullName(type, data);
-              if (org.getMeta(type, name))
-                throw saveErr('DUPLICATE_DEVELOPER_NAME', `There is already a ${type} named ${name}`, ['fullName']);
-              save(ctx, type, data, undefined);
-            }),
-          ),
-        ),
-      );
+      return single(saveEach(ctx, a, 'create'));
     case 'updateMetadata':
-      return single(
-        metadataItems(a).map(({ type, data }) =>
-          saveResult(data.fullName, () =>
-            withSavepoint(org, () => {
-              const name = checkFullName(type, data);
-              const existing = org.getMeta(type, name);
-              if (!existing) throw noSuch(type, name);
-              data.fullName = existing.fullName;
-              save(ctx, type, data, existing);
-            }),
-          ),
-        ),
-      );
+      return single(saveEach(ctx, a, 'update'));
     case 'upsertMetadata':
-      return single(
-        metadataItems(a).map(({ type, data }) => {
-          let created = false;
-          const r = saveResult(data.fullName, () =>
-            withSavepoint(org, () => {
-              const name = checkFullName(type, data);
-              const existing = org.getMeta(type, name);
-              created = !existing;
-              save(ctx, type, data, existing);
-            }),
-          );
-          return { created: r.success === true && created, ...r };
-        }),
-      );
+      return single(saveEach(ctx, a, 'upsert'));
     case 'deleteMetadata': {
       const { type, names } = typeAndNames(a);
       if (!names.length) throw new SoapFault('soapenv:Client', 'Bad request: fullNames is required');
       return single(
         names.map((name) =>
-          saveResult(name, () =>
-            withSavepoint(org, () => {
-              // (choice) deleting a missing component fails (success=false, INVALID_CROSS_REFERENCE_KEY): stricter.
-              const comp = org.getMeta(type, name);
-              if (!comp) throw noSuch(type, name);
-              remove(ctx, type, comp);
-            }),
-          ),
+          saveResult(org, name, () => {
+            // (choice) deleting a missing component fails (success=false, INVALID_CROSS_REFERENCE_KEY): stricter.
+            const comp = org.getMeta(type, name);
+            if (!comp) throw noSuch(type, name);
+            remove(ctx, type, comp);
+          }),
         ),
       );
     }
