@@ -40,7 +40,6 @@ import {
   freePort,
   globalDeadline,
   jsonRequest,
-  killAllServices,
   machineFacts,
   markdownTable,
   median,
@@ -51,6 +50,7 @@ import {
   sleep,
   startApi,
   processUsage,
+  runMain,
   startWorker,
   stopAllServices,
   WORKER_SETTINGS,
@@ -517,7 +517,8 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
       `${s.throughput.configuration}, POSTed by ${CLIENTS} concurrent clients as fast as the API accepts them. ` +
       `Both workers (ours and the baseline's) run with NODE_OPTIONS="${WORKER_SETTINGS.NODE_OPTIONS}", ` +
       `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_SETTINGS.WORKER_MAX_CACHED_WORKFLOWS}, ` +
-      `WORKER_MAX_CONCURRENT_ACTIVITIES=${WORKER_SETTINGS.WORKER_MAX_CONCURRENT_ACTIVITIES}.`,
+      `WORKER_MAX_CONCURRENT_ACTIVITIES=${WORKER_SETTINGS.WORKER_MAX_CONCURRENT_ACTIVITIES}, ` +
+      `MALLOC_ARENA_MAX=${WORKER_SETTINGS.MALLOC_ARENA_MAX}.`,
     '',
     '## Throughput and latency',
     '',
@@ -762,11 +763,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (err: unknown) => {
-    console.error(err);
-    killAllServices();
-    process.exit(1);
-  },
-);
+void runMain(main);

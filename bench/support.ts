@@ -294,21 +294,24 @@ export async function startApi(env: NodeJS.ProcessEnv): Promise<{ process: Servi
 }
 
 /**
+ * The settings every benchmarked worker runs with (ours and the baseline's), as a deployment on a small machine sets
+ * them; each can be overridden from the environment. V8 otherwise lets a busy worker's heaps grow far past their live
+ * data before collecting (RSS ~0.8 MB per operation in flight, most of it garbage), and glibc gives each of the
+ * worker's many native threads (Temporal core, libuv's pool generating keys) a malloc arena of its own; the workflow
+ * cache holds every workflow of 200 operations in flight (a connection and its saga each); 16 activity slots keep
+ * 2 cores busy.
+ */
+export const WORKER_SETTINGS = {
+  NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=192 --max-semi-space-size=4',
+  WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? '400',
+  WORKER_MAX_CONCURRENT_ACTIVITIES: process.env.WORKER_MAX_CONCURRENT_ACTIVITIES ?? '16',
+  MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+};
+
+/**
  * Starts a worker process (`workers/main.ts` by default) and waits until the server lists it among the pollers of
  * its task queue (its identity starts with its pid), so that readiness does not depend on its log level.
  */
-/**
- * The settings every benchmarked worker runs with (ours and the baseline's), as a deployment on a small machine sets
- * them; each can be overridden from the environment. V8 otherwise lets a busy worker's heaps grow far past their live
- * data before collecting (RSS ~0.8 MB per operation in flight, most of it garbage); the workflow cache holds every
- * workflow of 200 operations in flight (a connection and its saga each); 16 activity slots keep 2 cores busy.
- */
-export const WORKER_SETTINGS = {
-  NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=256 --max-semi-space-size=4',
-  WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS ?? '400',
-  WORKER_MAX_CONCURRENT_ACTIVITIES: process.env.WORKER_MAX_CONCURRENT_ACTIVITIES ?? '16',
-};
-
 export async function startWorker(env: NodeJS.ProcessEnv, entry = 'workers/main.ts'): Promise<ServiceProcess> {
   const worker = spawnService('worker', entry, { ...WORKER_SETTINGS, ...env });
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
