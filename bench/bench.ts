@@ -379,6 +379,18 @@ async function runBaseline(stack: Stack, count: number): Promise<LoadResult> {
 
 const medianOf = <T>(items: T[], pick: (item: T) => number) => round(median(items.map(pick)), 3);
 
+/** The median latencies of several runs of one load, and the failures of all of them. */
+function medianOutcome(results: LoadResult[]) {
+  return {
+    latencySeconds: {
+      p50: medianOf(results, (r) => r.latencySeconds.p50),
+      p95: medianOf(results, (r) => r.latencySeconds.p95),
+      p99: medianOf(results, (r) => r.latencySeconds.p99),
+    },
+    failed: results.reduce((n, r) => n + r.failures.length, 0),
+  };
+}
+
 function medianByKey(items: Array<Record<string, number>>): Record<string, number> {
   const keys = [...new Set(items.flatMap((item) => Object.keys(item)))];
   return Object.fromEntries(keys.map((key) => [key, medianOf(items, (item) => item[key] ?? NaN)]));
@@ -412,34 +424,19 @@ function summarize(runs: Run[]) {
       tenants: N,
       configuration: `${OBJECTS} objects × ${FIELDS} fields`,
       enablesPerSecond: medianOf(ours, (o) => o.perSecond),
-      latencySeconds: {
-        p50: medianOf(ours, (o) => o.latencySeconds.p50),
-        p95: medianOf(ours, (o) => o.latencySeconds.p95),
-        p99: medianOf(ours, (o) => o.latencySeconds.p99),
-      },
-      failed: ours.reduce((n, o) => n + o.failures.length, 0),
+      ...medianOutcome(ours),
       maxInFlight: medianOf(ours, (o) => o.maxInFlight),
     },
     baseline: {
       workflows: N,
       activitiesPerWorkflow: 7,
       workflowsPerSecond: medianOf(baseline, (b) => b.perSecond),
-      latencySeconds: {
-        p50: medianOf(baseline, (b) => b.latencySeconds.p50),
-        p95: medianOf(baseline, (b) => b.latencySeconds.p95),
-        p99: medianOf(baseline, (b) => b.latencySeconds.p99),
-      },
-      failed: baseline.reduce((n, b) => n + b.failures.length, 0),
+      ...medianOutcome(baseline),
     },
     ratio: medianOf(runs, (r) => r.ours.perSecond / r.baseline.perSecond),
     orchestrationOnly: {
       enablesPerSecond: medianOf(orchestration, (o) => o.perSecond),
-      latencySeconds: {
-        p50: medianOf(orchestration, (o) => o.latencySeconds.p50),
-        p95: medianOf(orchestration, (o) => o.latencySeconds.p95),
-        p99: medianOf(orchestration, (o) => o.latencySeconds.p99),
-      },
-      failed: orchestration.reduce((n, o) => n + o.failures.length, 0),
+      ...medianOutcome(orchestration),
       ratio: medianOf(runs, (r) => r.orchestration.perSecond / r.baseline.perSecond),
     },
     salesforceCalls: CALL_SIZES.map(([objects, fields], i) => ({

@@ -4,36 +4,21 @@
  * 200, at most 5 per call), retries that create only what is missing, and failures inside the composite typed by
  * their real cause.
  */
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
-import type { CreateOrgInput, RunningEmulator } from '../../emulator';
+import type { CreateOrgInput } from '../../emulator';
 import { createPermissionSetActivities } from '../../activities/permission-set';
 import type { CreatePermissionSetInput, PermissionSetRef } from '../../activities/permission-set';
 import type { FieldGrant } from '../../activities/preflight';
-import { SalesforceClients } from '../../activities/salesforce-clients';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
 import { ErrorType } from '../../workflows/definitions';
-import { componentNames } from '../../workflows/naming';
-import { temporarySecretStore } from '../support/harness';
-import { SERVICE_OAUTH_CLIENT, createTestOrg, startTestEmulator } from '../support/salesforce';
+import { runAttempt, testComponentNames, useActivitySuite } from '../support/activity-suite';
+import { createTestOrg } from '../support/salesforce';
 import type { TestOrg } from '../support/salesforce';
 
-let emulator: RunningEmulator;
-let secrets: EncryptedFileSecretStore;
+const suite = useActivitySuite();
 let activities: ReturnType<typeof createPermissionSetActivities>;
 
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  secrets = (await temporarySecretStore()).store;
-  activities = createPermissionSetActivities({
-    clients: new SalesforceClients(secrets, { apiVersion: '66.0', oauthClient: SERVICE_OAUTH_CLIENT }),
-  });
-});
-
-afterAll(async () => {
-  await emulator?.close();
+beforeAll(() => {
+  activities = createPermissionSetActivities({ clients: suite().clients });
 });
 
 const STANDARD = ['Account', 'Contact', 'Opportunity'];
@@ -58,24 +43,11 @@ function grantsFor(objects: number, fields: number): FieldGrant[] {
 }
 
 function inputFor({ target }: TestOrg, grants: FieldGrant[]): CreatePermissionSetInput {
-  return {
-    target,
-    names: componentNames({
-      agentName: 'Copilot for Sales',
-      tenantId: `t-${randomUUID()}`,
-      operationId: randomUUID(),
-      orgId: '00D000000000001',
-      usernameDomain: 'test.agent-connections.app',
-    }),
-    grants,
-    description: 'test',
-  };
+  return { target, names: testComponentNames(), grants, description: 'test' };
 }
 
 function attempt(n: number, input: CreatePermissionSetInput): Promise<PermissionSetRef> {
-  // The failures are asserted here; the environment's warning for each would only be noise.
-  const logger = new DefaultLogger('ERROR');
-  return new MockActivityEnvironment({ attempt: n }, { logger }).run(activities.createPermissionSet, input);
+  return runAttempt(n, activities.createPermissionSet, input);
 }
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
@@ -91,10 +63,10 @@ const detailsOf = (f: ApplicationFailure) => f.details?.[0] as { salesforceCode:
 
 /** The grant rows of a permission set, as `Object` and `Object.Field` names. */
 async function rowsOf(orgKey: string, parentId: string): Promise<{ objects: string[]; fields: string[] }> {
-  const objects = (await emulator.control.records(orgKey, 'ObjectPermissions'))
+  const objects = (await suite().emulator.control.records(orgKey, 'ObjectPermissions'))
     .filter((r) => r.ParentId === parentId)
     .map((r) => String(r.SobjectType));
-  const fields = (await emulator.control.records(orgKey, 'FieldPermissions'))
+  const fields = (await suite().emulator.control.records(orgKey, 'FieldPermissions'))
     .filter((r) => r.ParentId === parentId)
     .map((r) => String(r.Field));
   return { objects: objects.sort(), fields: fields.sort() };
@@ -106,27 +78,27 @@ const expected = (grants: FieldGrant[]) => ({
 });
 
 async function permissionSetsNamed(orgKey: string, name: string) {
-  return (await emulator.control.records(orgKey, 'PermissionSet')).filter((p) => p.Name === name);
+  return (await suite().emulator.control.records(orgKey, 'PermissionSet')).filter((p) => p.Name === name);
 }
 
 describe('createPermissionSet (emulator, real jsforce)', () => {
   it('a first attempt writes every grant row in one Composite call', async () => {
-    const org = await createTestOrg(emulator, secrets, orgInput(3, 20));
+    const org = await createTestOrg(suite().emulator, suite().secrets, orgInput(3, 20));
     const grants = grantsFor(3, 20);
-    await emulator.control.resetCounters(org.org.key);
+    await suite().emulator.control.resetCounters(org.org.key);
     const ps = await attempt(1, inputFor(org, grants));
     expect(await rowsOf(org.org.key, ps.id)).toEqual(expected(grants));
-    const counters = await emulator.control.counters(org.org.key);
+    const counters = await suite().emulator.control.counters(org.org.key);
     expect(counters.byOperation).toEqual({ 'rest.create': 1, 'rest.composite': 1 });
   });
 
   it('10 objects × 100 fields (1,010 rows): one Composite call, 10 creates and 5 collections of 200', async () => {
-    const org = await createTestOrg(emulator, secrets, orgInput(10, 100));
+    const org = await createTestOrg(suite().emulator, suite().secrets, orgInput(10, 100));
     const grants = grantsFor(10, 100);
-    await emulator.control.resetCounters(org.org.key);
+    await suite().emulator.control.resetCounters(org.org.key);
     const ps = await attempt(1, inputFor(org, grants));
     expect(await rowsOf(org.org.key, ps.id)).toEqual(expected(grants));
-    const counters = await emulator.control.counters(org.org.key);
+    const counters = await suite().emulator.control.counters(org.org.key);
     expect(counters.byOperation).toEqual({ 'rest.create': 1, 'rest.composite': 1 });
   });
 
@@ -137,28 +109,28 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
       [3, 60],
       [10, 100],
     ] as const) {
-      const org = await createTestOrg(emulator, secrets, orgInput(objects, fields));
-      await emulator.control.resetCounters(org.org.key);
+      const org = await createTestOrg(suite().emulator, suite().secrets, orgInput(objects, fields));
+      await suite().emulator.control.resetCounters(org.org.key);
       await attempt(1, inputFor(org, grantsFor(objects, fields)));
-      calls.push((await emulator.control.counters(org.org.key)).byOperation);
+      calls.push((await suite().emulator.control.counters(org.org.key)).byOperation);
     }
     expect(calls).toEqual(Array(3).fill({ 'rest.create': 1, 'rest.composite': 1 }));
   });
 
   it('over 1,000 field rows (6 objects × 200 fields): a second Composite call, each row written once', async () => {
-    const org = await createTestOrg(emulator, secrets, orgInput(6, 200));
+    const org = await createTestOrg(suite().emulator, suite().secrets, orgInput(6, 200));
     const grants = grantsFor(6, 200);
-    await emulator.control.resetCounters(org.org.key);
+    await suite().emulator.control.resetCounters(org.org.key);
     const ps = await attempt(1, inputFor(org, grants));
     expect(await rowsOf(org.org.key, ps.id)).toEqual(expected(grants));
-    expect((await emulator.control.counters(org.org.key)).byOperation).toEqual({
+    expect((await suite().emulator.control.counters(org.org.key)).byOperation).toEqual({
       'rest.create': 1,
       'rest.composite': 2,
     });
   });
 
   it('a retry adopts the permission set and creates only the rows an earlier attempt did not', async () => {
-    const org = await createTestOrg(emulator, secrets);
+    const org = await createTestOrg(suite().emulator, suite().secrets);
     const grants: FieldGrant[] = [
       { object: 'Account', fields: ['Industry', 'Phone'], fieldPermissions: ['Account.Industry', 'Account.Phone'] },
       { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
@@ -166,24 +138,24 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
     const input = inputFor(org, grants);
     // What a first attempt left when its response was lost: the set, one object and one field permission.
     const first = await attempt(1, { ...input, grants: [{ ...grants[0]!, fieldPermissions: ['Account.Industry'] }] });
-    await emulator.control.resetCounters(org.org.key);
+    await suite().emulator.control.resetCounters(org.org.key);
     const retried = await attempt(2, input);
     expect(retried).toEqual(first);
     expect(await rowsOf(org.org.key, first.id)).toEqual(expected(grants));
     expect(await permissionSetsNamed(org.org.key, input.names.permissionSetName)).toHaveLength(1);
-    expect((await emulator.control.counters(org.org.key)).byOperation).toEqual({
+    expect((await suite().emulator.control.counters(org.org.key)).byOperation).toEqual({
       'rest.query': 3,
       'rest.composite': 1,
     });
     // A retry that finds every row makes no write at all.
-    await emulator.control.resetCounters(org.org.key);
+    await suite().emulator.control.resetCounters(org.org.key);
     await attempt(3, input);
-    expect((await emulator.control.counters(org.org.key)).byOperation).toEqual({ 'rest.query': 3 });
+    expect((await suite().emulator.control.counters(org.org.key)).byOperation).toEqual({ 'rest.query': 3 });
     expect(await rowsOf(org.org.key, first.id)).toEqual(expected(grants));
   });
 
   it('a record failing in a later collection fails the step with its own code, and no row of the call stays', async () => {
-    const org = await createTestOrg(emulator, secrets, orgInput(1, 250));
+    const org = await createTestOrg(suite().emulator, suite().secrets, orgInput(1, 250));
     const [grant] = grantsFor(1, 250);
     // The bad field is the 231st row: second collection, after 30 good rows (which Salesforce reports rolled back).
     grant!.fieldPermissions.splice(230, 0, 'Account.No_Such_Field__c');
@@ -200,13 +172,13 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
   });
 
   it('a subrequest refused with a lock error is transient (not PROCESSING_HALTED); the retry completes', async () => {
-    const org = await createTestOrg(emulator, secrets);
+    const org = await createTestOrg(suite().emulator, suite().secrets);
     const grants: FieldGrant[] = [
       { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
       { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
     ];
     const input = inputFor(org, grants);
-    await emulator.control.addFault({
+    await suite().emulator.control.addFault({
       org: org.org.key,
       match: { operation: 'rest.collections.create', object: 'FieldPermissions' },
       action: { kind: 'error', errorCode: 'UNABLE_TO_LOCK_ROW' },
@@ -224,7 +196,7 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
   });
 
   it('an object permission refused in its single-record create fails the step with its code; no row stays', async () => {
-    const org = await createTestOrg(emulator, secrets);
+    const org = await createTestOrg(suite().emulator, suite().secrets);
     const grants: FieldGrant[] = [
       { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
       // Not an object of this org (preflight would have refused it): the 2nd of the 3 creates fails.
@@ -245,24 +217,24 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
   });
 
   it('an object permission create refused with a lock error is transient; the retry adopts and completes', async () => {
-    const org = await createTestOrg(emulator, secrets);
+    const org = await createTestOrg(suite().emulator, suite().secrets);
     const grants: FieldGrant[] = [
       { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
       { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
     ];
     const input = inputFor(org, grants);
-    await emulator.control.addFault({
+    await suite().emulator.control.addFault({
       org: org.org.key,
       match: { operation: 'rest.create', object: 'ObjectPermissions' },
       action: { kind: 'error', errorCode: 'UNABLE_TO_LOCK_ROW' },
     });
-    await emulator.control.resetCounters(org.org.key);
+    await suite().emulator.control.resetCounters(org.org.key);
     const failure = await failureOf(attempt(1, input));
     expect(failure.type).toBe(ErrorType.salesforceTransient);
     expect(failure.nonRetryable).toBe(false);
     expect(detailsOf(failure).salesforceCode).toBe('UNABLE_TO_LOCK_ROW');
     // The permission set's own create, then one Composite call (the fault fired inside it).
-    expect((await emulator.control.counters(org.org.key)).byOperation).toEqual({
+    expect((await suite().emulator.control.counters(org.org.key)).byOperation).toEqual({
       'rest.create': 1,
       'rest.composite': 1,
     });
@@ -274,8 +246,8 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
   });
 
   it('a failure of the whole Composite call keeps its code and type', async () => {
-    const org = await createTestOrg(emulator, secrets);
-    await emulator.control.addFault({
+    const org = await createTestOrg(suite().emulator, suite().secrets);
+    await suite().emulator.control.addFault({
       org: org.org.key,
       match: { operation: 'rest.composite', object: 'ObjectPermissions' },
       action: { kind: 'error', errorCode: 'INSUFFICIENT_ACCESS_OR_READONLY' },
