@@ -391,6 +391,17 @@ function medianOutcome(results: LoadResult[]) {
   };
 }
 
+/** A row of the throughput table. */
+function throughputRow(
+  label: string,
+  completed: number,
+  perSecond: number,
+  outcome: ReturnType<typeof medianOutcome>,
+): Array<string | number> {
+  const { p50, p95, p99 } = outcome.latencySeconds;
+  return [label, completed, perSecond, p50, p95, p99, outcome.failed];
+}
+
 function medianByKey(items: Array<Record<string, number>>): Record<string, number> {
   const keys = [...new Set(items.flatMap((item) => Object.keys(item)))];
   return Object.fromEntries(keys.map((key) => [key, medianOf(items, (item) => item[key] ?? NaN)]));
@@ -522,33 +533,24 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
     markdownTable(
       ['', 'completed', 'per second', 'p50 s', 'p95 s', 'p99 s', 'failed'],
       [
-        [
+        throughputRow(
           'enable (ours, through the API)',
           s.throughput.enables,
           s.throughput.enablesPerSecond,
-          s.throughput.latencySeconds.p50,
-          s.throughput.latencySeconds.p95,
-          s.throughput.latencySeconds.p99,
-          s.throughput.failed,
-        ],
-        [
+          s.throughput,
+        ),
+        throughputRow(
           `baseline (${s.baseline.activitiesPerWorkflow} no-op activities)`,
           s.baseline.workflows,
           s.baseline.workflowsPerSecond,
-          s.baseline.latencySeconds.p50,
-          s.baseline.latencySeconds.p95,
-          s.baseline.latencySeconds.p99,
-          s.baseline.failed,
-        ],
-        [
+          s.baseline,
+        ),
+        throughputRow(
           'enable, orchestration only (the same API and workflows; Salesforce work and key generation answered at once)',
           N,
           s.orchestrationOnly.enablesPerSecond,
-          s.orchestrationOnly.latencySeconds.p50,
-          s.orchestrationOnly.latencySeconds.p95,
-          s.orchestrationOnly.latencySeconds.p99,
-          s.orchestrationOnly.failed,
-        ],
+          s.orchestrationOnly,
+        ),
       ],
     ),
     '',

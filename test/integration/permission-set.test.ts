@@ -81,6 +81,13 @@ async function permissionSetsNamed(orgKey: string, name: string) {
   return (await suite().emulator.control.records(orgKey, 'PermissionSet')).filter((p) => p.Name === name);
 }
 
+/** The permission set the input names, and its grant rows. */
+async function grantRowsOf(org: TestOrg, input: CreatePermissionSetInput) {
+  const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
+  const permissionSetId = String(ps!.Id);
+  return { permissionSetId, rows: await rowsOf(org.org.key, permissionSetId) };
+}
+
 describe('createPermissionSet (emulator, real jsforce)', () => {
   it('a first attempt writes every grant row in one Composite call', async () => {
     const org = await createTestOrg(suite().emulator, suite().secrets, orgInput(3, 20));
@@ -167,32 +174,7 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
       salesforceCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
       step: 'permission_set',
     });
-    const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
-    expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
-  });
-
-  it('a subrequest refused with a lock error is transient (not PROCESSING_HALTED); the retry completes', async () => {
-    const org = await createTestOrg(suite().emulator, suite().secrets);
-    const grants: FieldGrant[] = [
-      { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
-      { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
-    ];
-    const input = inputFor(org, grants);
-    await suite().emulator.control.addFault({
-      org: org.org.key,
-      match: { operation: 'rest.collections.create', object: 'FieldPermissions' },
-      action: { kind: 'error', errorCode: 'UNABLE_TO_LOCK_ROW' },
-    });
-    const failure = await failureOf(attempt(1, input));
-    expect(failure.type).toBe(ErrorType.salesforceTransient);
-    expect(failure.nonRetryable).toBe(false);
-    expect(detailsOf(failure).salesforceCode).toBe('UNABLE_TO_LOCK_ROW');
-    const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
-    // The object permissions written before the failed subrequest were rolled back with it.
-    expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
-    const retried = await attempt(2, input);
-    expect(retried.id).toBe(ps!.Id);
-    expect(await rowsOf(org.org.key, retried.id)).toEqual(expected(grants));
+    expect((await grantRowsOf(org, input)).rows).toEqual({ objects: [], fields: [] });
   });
 
   it('an object permission refused in its single-record create fails the step with its code; no row stays', async () => {
@@ -212,38 +194,44 @@ describe('createPermissionSet (emulator, real jsforce)', () => {
       salesforceMessage: expect.stringContaining('No_Such_Object__c'),
       step: 'permission_set',
     });
-    const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
-    expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
+    expect((await grantRowsOf(org, input)).rows).toEqual({ objects: [], fields: [] });
   });
 
-  it('an object permission create refused with a lock error is transient; the retry adopts and completes', async () => {
-    const org = await createTestOrg(suite().emulator, suite().secrets);
-    const grants: FieldGrant[] = [
-      { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
-      { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
-    ];
-    const input = inputFor(org, grants);
-    await suite().emulator.control.addFault({
-      org: org.org.key,
-      match: { operation: 'rest.create', object: 'ObjectPermissions' },
-      action: { kind: 'error', errorCode: 'UNABLE_TO_LOCK_ROW' },
-    });
-    await suite().emulator.control.resetCounters(org.org.key);
-    const failure = await failureOf(attempt(1, input));
-    expect(failure.type).toBe(ErrorType.salesforceTransient);
-    expect(failure.nonRetryable).toBe(false);
-    expect(detailsOf(failure).salesforceCode).toBe('UNABLE_TO_LOCK_ROW');
-    // The permission set's own create, then one Composite call (the fault fired inside it).
-    expect((await suite().emulator.control.counters(org.org.key)).byOperation).toEqual({
-      'rest.create': 1,
-      'rest.composite': 1,
-    });
-    const [ps] = await permissionSetsNamed(org.org.key, input.names.permissionSetName);
-    expect(await rowsOf(org.org.key, String(ps!.Id))).toEqual({ objects: [], fields: [] });
-    const retried = await attempt(2, input);
-    expect(retried.id).toBe(ps!.Id);
-    expect(await rowsOf(org.org.key, retried.id)).toEqual(expected(grants));
-  });
+  it.each([
+    ['a field permissions collection', 'rest.collections.create', 'FieldPermissions'],
+    ['an object permission create', 'rest.create', 'ObjectPermissions'],
+  ])(
+    'a lock error on %s inside the Composite call is transient (not PROCESSING_HALTED); the retry adopts and completes',
+    async (_what, operation, object) => {
+      const org = await createTestOrg(suite().emulator, suite().secrets);
+      const grants: FieldGrant[] = [
+        { object: 'Account', fields: ['Industry'], fieldPermissions: ['Account.Industry'] },
+        { object: 'Contact', fields: ['Title'], fieldPermissions: ['Contact.Title'] },
+      ];
+      const input = inputFor(org, grants);
+      await suite().emulator.control.addFault({
+        org: org.org.key,
+        match: { operation, object },
+        action: { kind: 'error', errorCode: 'UNABLE_TO_LOCK_ROW' },
+      });
+      await suite().emulator.control.resetCounters(org.org.key);
+      const failure = await failureOf(attempt(1, input));
+      expect(failure.type).toBe(ErrorType.salesforceTransient);
+      expect(failure.nonRetryable).toBe(false);
+      expect(detailsOf(failure).salesforceCode).toBe('UNABLE_TO_LOCK_ROW');
+      // The permission set's own create, then one Composite call (the fault fired inside it).
+      expect((await suite().emulator.control.counters(org.org.key)).byOperation).toEqual({
+        'rest.create': 1,
+        'rest.composite': 1,
+      });
+      // Every row written before the failed subrequest was rolled back with it.
+      const { permissionSetId, rows } = await grantRowsOf(org, input);
+      expect(rows).toEqual({ objects: [], fields: [] });
+      const retried = await attempt(2, input);
+      expect(retried.id).toBe(permissionSetId);
+      expect(await rowsOf(org.org.key, retried.id)).toEqual(expected(grants));
+    },
+  );
 
   it('a failure of the whole Composite call keeps its code and type', async () => {
     const org = await createTestOrg(suite().emulator, suite().secrets);
