@@ -5,8 +5,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-export const TASK_QUEUE = 'agent-connections';
-
 export const CRMS = ['salesforce', 'dynamics365'] as const;
 export type Crm = (typeof CRMS)[number];
 
@@ -355,6 +353,30 @@ export function progressWorkflowIds(record: Pick<OperationRecord, 'kind' | 'work
     ? [reconnectPhaseWorkflowId(record.workflowId, 'disable'), reconnectPhaseWorkflowId(record.workflowId, 'enable')]
     : [record.workflowId];
 }
+
+/**
+ * The id of every step an operation reports (progress, errors, metrics): sagas name their steps with these and
+ * activities tag their failures with them.
+ */
+export const StepId = {
+  preflight: 'preflight',
+  signingKey: 'signing_key',
+  permissionSet: 'permission_set',
+  integrationUser: 'integration_user',
+  userAccess: 'user_access',
+  clientApp: 'client_app',
+  readiness: 'readiness',
+  removeClientApp: 'remove_client_app',
+  removeUserAccess: 'remove_user_access',
+  deactivateUser: 'deactivate_user',
+  removePermissionSet: 'remove_permission_set',
+  removeSigningKey: 'remove_signing_key',
+  updateCertificate: 'update_certificate',
+  discardOldKey: 'discard_old_key',
+  healthCheck: 'health_check',
+  agentToken: 'agent_token',
+} as const;
+export type StepId = (typeof StepId)[keyof typeof StepId];
 
 /** ApplicationFailure types raised by activities and workflows. */
 export const ErrorType = {
