@@ -2,7 +2,12 @@ import type { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import type { ConnectionState, Crm, HealthCheckInput } from '../workflows/definitions';
-import { STATE_MEMO_KEY, connectionWorkflowId, healthScheduleId } from '../workflows/definitions';
+import {
+  STATE_MEMO_KEY,
+  connectionWorkflowId,
+  healthCheckWorkflowId,
+  healthScheduleId,
+} from '../workflows/definitions';
 
 /** What the activities that manage schedules and read connections need of Temporal itself. */
 export interface TemporalAccess {
@@ -29,7 +34,7 @@ export function createConnectionControlActivities(temporal: TemporalAccess) {
           action: {
             type: 'startWorkflow',
             workflowType: 'connectionHealthCheck',
-            workflowId: `health-check:${input.tenantId}:${input.crm}`,
+            workflowId: healthCheckWorkflowId(input.tenantId, input.crm),
             taskQueue: temporal.taskQueue,
             args,
             staticSummary: `Health check of the ${input.crm} connection of tenant ${input.tenantId}`,

@@ -1,5 +1,5 @@
 import type { ConnectionState, Crm, OperationRecord } from '../workflows/definitions';
-import { DEFAULT_AGENT_NAME } from '../workflows/definitions';
+import { initialConnectionState as initialState } from '../workflows/connection-state';
 import type { ConnectionView, OperationView } from './schemas';
 
 export function connectionPath(tenantId: string, crm: Crm): string {
@@ -12,19 +12,7 @@ export function operationPath(tenantId: string, crm: Crm, operationId: string): 
 
 /** What a connection whose workflow never started looks like: off for Salesforce, natively on for Dynamics 365. */
 export function initialConnectionState(tenantId: string, crm: Crm): ConnectionState {
-  const dynamics = crm === 'dynamics365';
-  return {
-    tenantId,
-    crm,
-    status: dynamics ? 'enabled' : 'disabled',
-    statusMessage: dynamics
-      ? 'Dynamics 365 Sales: the agent runs in the same environment and is already connected. Nothing to set up.'
-      : 'Access is off. Nothing of the connection exists in Salesforce.',
-    agentName: DEFAULT_AGENT_NAME,
-    operations: [],
-    leftovers: [],
-    updatedAt: new Date(0).toISOString(),
-  };
+  return initialState(tenantId, crm, new Date(0).toISOString());
 }
 
 export function operationView(tenantId: string, crm: Crm, record: OperationRecord): OperationView {

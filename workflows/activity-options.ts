@@ -56,16 +56,19 @@ export const COMPENSATION_STEP: ActivityOptions = {
   },
 };
 
+/** How long an operation waits for Salesforce to make an app usable when its request does not say (READINESS_TIMEOUT). */
+export const DEFAULT_READINESS_TIMEOUT = '15 minutes';
+
 /**
  * Readiness: Salesforce needs 2-10 minutes before a new app accepts the JWT bearer flow. Each attempt is one token
  * request and one query; retries wait 2 s, growing by 1.5 up to 1 minute between tries, for as long as the
  * operation's readiness timeout (15 minutes by default). The waits are server-side timers: no worker is busy.
  */
-export function readinessCheck(timeout: Duration): ActivityOptions {
+export function readinessCheck(timeout: string = DEFAULT_READINESS_TIMEOUT): ActivityOptions {
   return {
     startToCloseTimeout: '1 minute',
     heartbeatTimeout: '30 seconds',
-    scheduleToCloseTimeout: timeout,
+    scheduleToCloseTimeout: timeout as Duration,
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 1.5,
@@ -75,3 +78,21 @@ export function readinessCheck(timeout: Duration): ActivityOptions {
     },
   };
 }
+
+/**
+ * Bookkeeping around an operation (the health-check Schedule): a few quick attempts; the connection logs a failure
+ * and goes on, it never fails the operation.
+ */
+export const CONTROL_STEP: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
+};
+
+/**
+ * Health-check reads are cheap and safe to repeat: short timeouts, a few attempts. A check that cannot run is
+ * retried by the next scheduled run anyway.
+ */
+export const HEALTH_CHECK_READ: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3 },
+};

@@ -81,7 +81,9 @@ export interface CancelRequest {
   operationId: string;
 }
 
-export type RotateCertificateRequest = OperationRequest;
+export interface RotateCertificateRequest extends OperationRequest {
+  readinessTimeout?: string;
+}
 
 /** Names of everything one connection creates, derived from the agent's name, the org and the operation. */
 export interface ComponentNames {
@@ -210,6 +212,8 @@ export interface ConnectionState {
   leftovers: ComponentRef[];
   /** The last periodic check of the connection, end to end (absent until the first one). */
   health?: HealthReport;
+  /** How long operations wait for Salesforce to make an app usable, as last requested (Temporal duration). */
+  readinessTimeout?: string;
   updatedAt: string;
 }
 
@@ -336,6 +340,11 @@ export function connectionWorkflowId(tenantId: string, crm: Crm): string {
 
 export function healthScheduleId(tenantId: string, crm: Crm): string {
   return `health:${tenantId}:${crm}`;
+}
+
+/** The workflow each run of a connection's health-check Schedule starts (the Schedule appends its start time). */
+export function healthCheckWorkflowId(tenantId: string, crm: Crm): string {
+  return `health-check:${tenantId}:${crm}`;
 }
 
 export function operationWorkflowId(kind: OperationKind, tenantId: string, crm: Crm, operationId: string): string {

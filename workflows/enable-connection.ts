@@ -1,27 +1,16 @@
 import { proxyActivities, uuid4 } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { COMPENSATION_STEP, DEPLOY_STEP, FORWARD_STEP, readinessCheck } from './activity-options';
+import { COMPENSATION_STEP, DEPLOY_STEP, FORWARD_STEP } from './activity-options';
 import type { ConnectionDetails, EnableSagaInput } from './definitions';
-import { signingKeyRef } from './naming';
-import { OperationProgress } from './progress';
+import { StepId } from './definitions';
+import { operationStamp } from './naming';
 import { Saga } from './saga';
+import { readinessStep, signingKeyStep } from './shared-steps';
+import { ENABLE_STEPS } from './steps';
 
 const forward = proxyActivities<Activities>(FORWARD_STEP);
 const deploy = proxyActivities<Activities>(DEPLOY_STEP);
 const undo = proxyActivities<Activities>(COMPENSATION_STEP);
-
-export const ENABLE_STEPS = [
-  { id: 'preflight', title: 'Checking the org and the admin’s permissions' },
-  { id: 'signing_key', title: 'Generating the signing certificate' },
-  { id: 'permission_set', title: 'Creating the permission set' },
-  { id: 'integration_user', title: 'Creating the integration user' },
-  { id: 'user_access', title: 'Assigning the permission set to the integration user' },
-  { id: 'client_app', title: 'Creating the OAuth client app' },
-  { id: 'readiness', title: 'Waiting for Salesforce to activate the app (may take a few minutes)' },
-];
-
-const DEFAULT_READINESS_TIMEOUT = '15 minutes';
 
 /**
  * Enable: creates the connection's components in the customer's Salesforce org, as a saga.
@@ -40,15 +29,14 @@ const DEFAULT_READINESS_TIMEOUT = '15 minutes';
  * the original cause; if an undo cannot finish, it fails as RollbackIncomplete listing what remains.
  */
 export async function enableConnection(input: EnableSagaInput): Promise<ConnectionDetails> {
-  const progress = new OperationProgress(input.parentWorkflowId, input.operationId, ENABLE_STEPS);
-  const saga = new Saga(progress);
+  const saga = new Saga(input, ENABLE_STEPS);
   const { target, appKind } = input;
   // Chosen here, recorded in history: a retried deploy of a connected app keeps the same consumer key.
   const consumerKey = `AC${uuid4().replace(/-/g, '')}${uuid4().replace(/-/g, '').slice(0, 16)}`;
   const description = `Created by agent-connections for ${input.agentName} (tenant ${input.tenantId}, operation ${input.operationId}).`;
 
   try {
-    const preflight = await saga.step('preflight', () =>
+    const preflight = await saga.step(StepId.preflight, () =>
       forward.preflight({
         tenantId: input.tenantId,
         operationId: input.operationId,
@@ -60,17 +48,11 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
     );
     const { names } = preflight;
 
-    const keyRef = { secretRef: signingKeyRef(input.tenantId, input.operationId) };
-    saga.register('signing_key', { kind: 'signing_key', name: keyRef.secretRef }, () =>
-      undo.deleteSecret({ ref: keyRef }),
-    );
-    const signingKey = await saga.step('signing_key', () =>
-      forward.prepareSigningKey({
-        tenantId: input.tenantId,
-        operationId: input.operationId,
-        commonName: names.appLabel,
-      }),
-    );
+    const signingKey = await signingKeyStep(saga, {
+      tenantId: input.tenantId,
+      operationId: input.operationId,
+      commonName: names.appLabel,
+    });
     if (appKind === 'connected_app') {
       // Only a check-only deploy tells whether this org still allows new connected apps (blocked since Spring '26).
       await deploy.checkConnectedAppAllowed({
@@ -83,25 +65,25 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
       });
     }
 
-    saga.register('permission_set', { kind: 'permission_set', name: names.permissionSetName }, () =>
+    saga.register(StepId.permissionSet, { kind: 'permission_set', name: names.permissionSetName }, () =>
       undo.deletePermissionSet({ target, permissionSetName: names.permissionSetName }),
     );
-    const permissionSet = await saga.step('permission_set', () =>
+    const permissionSet = await saga.step(StepId.permissionSet, () =>
       forward.createPermissionSet({ target, names, grants: preflight.grants, description }),
     );
 
-    const retirementStamp = `${input.operationId.slice(0, 8)}`;
-    saga.register('integration_user', { kind: 'integration_user', name: names.username }, () =>
+    const retirementStamp = operationStamp(input.operationId);
+    saga.register(StepId.integrationUser, { kind: 'integration_user', name: names.username }, () =>
       undo.deactivateIntegrationUser({ target, username: names.username, retirementStamp }),
     );
-    const user = await saga.step('integration_user', () =>
+    const user = await saga.step(StepId.integrationUser, () =>
       forward.createIntegrationUser({ target, names, integrationProfileId: preflight.integrationProfileId }),
     );
 
-    saga.register('user_access', { kind: 'user_access', name: names.username }, () =>
+    saga.register(StepId.userAccess, { kind: 'user_access', name: names.username }, () =>
       undo.removeUserAccess({ target, username: names.username, permissionSetName: names.permissionSetName }),
     );
-    await saga.step('user_access', () =>
+    await saga.step(StepId.userAccess, () =>
       forward.grantUserAccess({
         target,
         userId: user.id,
@@ -110,10 +92,10 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
       }),
     );
 
-    saga.register('client_app', { kind: 'client_app', name: names.appApiName, appKind }, () =>
+    saga.register(StepId.clientApp, { kind: 'client_app', name: names.appApiName, appKind }, () =>
       undo.deleteClientApp({ target, appKind, apiName: names.appApiName }),
     );
-    const app = await saga.step('client_app', () =>
+    const app = await saga.step(StepId.clientApp, () =>
       deploy.createClientApp({
         target,
         appKind,
@@ -125,18 +107,13 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
       }),
     );
 
-    const readiness = proxyActivities<Activities>(
-      readinessCheck((input.readinessTimeout ?? DEFAULT_READINESS_TIMEOUT) as Duration),
-    );
-    const ready = await saga.step('readiness', () =>
-      readiness.checkReadiness({
-        loginUrl: target.loginUrl,
-        consumerKey: app.consumerKey,
-        username: user.username,
-        privateKey: signingKey.privateKey,
-        probeObject: preflight.probeObject,
-      }),
-    );
+    const ready = await readinessStep(saga, input.readinessTimeout, {
+      loginUrl: target.loginUrl,
+      consumerKey: app.consumerKey,
+      username: user.username,
+      privateKey: signingKey.privateKey,
+      probeObject: preflight.probeObject,
+    });
 
     return {
       appKind,

@@ -1,16 +1,10 @@
 import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { HEALTH_CHECK_READ } from './activity-options';
 import type { HealthCheckInput, HealthReport } from './definitions';
 import { connectionWorkflowId, healthReportSignal } from './definitions';
 
-/**
- * Reads are cheap and safe to repeat: short timeouts, a few attempts. A check that cannot run is retried by the
- * next scheduled run anyway.
- */
-const checks = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3 },
-});
+const checks = proxyActivities<Activities>(HEALTH_CHECK_READ);
 
 const CHECKED_STATUSES = new Set(['enabled', 'needs_reconnect', 'error']);
 

@@ -8,11 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { SagaProgress, StepEvent, StepProgress } from './definitions';
 import { PROGRESS_MEMO_KEY, stepProgressSignal } from './definitions';
-
-export interface StepDefinition {
-  id: string;
-  title: string;
-}
+import type { StepDefinition } from './steps';
 
 /**
  * Sagas before this patch signalled every step event to their connection: two workflow tasks per event (the

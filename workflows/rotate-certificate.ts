@@ -1,21 +1,14 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { COMPENSATION_STEP, FORWARD_STEP, readinessCheck } from './activity-options';
+import { COMPENSATION_STEP, FORWARD_STEP } from './activity-options';
 import type { ConnectionDetails, RotateCertificateSagaInput } from './definitions';
-import { signingKeyRef } from './naming';
-import { OperationProgress } from './progress';
+import { StepId } from './definitions';
 import { Saga } from './saga';
+import { readinessStep, signingKeyStep } from './shared-steps';
+import { ROTATION_STEPS } from './steps';
 
 const forward = proxyActivities<Activities>(FORWARD_STEP);
 const undo = proxyActivities<Activities>(COMPENSATION_STEP);
-
-export const ROTATION_STEPS = [
-  { id: 'signing_key', title: 'Generating the new signing certificate' },
-  { id: 'update_certificate', title: 'Giving the app the new certificate' },
-  { id: 'readiness', title: 'Checking that the integration user signs in with the new key' },
-  { id: 'discard_old_key', title: 'Discarding the old key' },
-];
 
 /**
  * Certificate rotation without downtime, as a saga.
@@ -28,8 +21,7 @@ export const ROTATION_STEPS = [
  *    being served throughout.
  */
 export async function rotateCertificate(input: RotateCertificateSagaInput): Promise<ConnectionDetails> {
-  const progress = new OperationProgress(input.parentWorkflowId, input.operationId, ROTATION_STEPS);
-  const saga = new Saga(progress);
+  const saga = new Saga(input, ROTATION_STEPS);
   const { details, target } = input;
   const description = `Created by agent-connections (tenant ${input.tenantId}); certificate rotated by operation ${input.operationId}.`;
   const app = {
@@ -41,42 +33,33 @@ export async function rotateCertificate(input: RotateCertificateSagaInput): Prom
     description,
   };
   try {
-    const newRef = { secretRef: signingKeyRef(input.tenantId, input.operationId) };
-    saga.register('signing_key', { kind: 'signing_key', name: newRef.secretRef }, () =>
-      undo.deleteSecret({ ref: newRef }),
-    );
-    const key = await saga.step('signing_key', () =>
-      forward.prepareSigningKey({
-        tenantId: input.tenantId,
-        operationId: input.operationId,
-        commonName: details.appLabel,
-      }),
-    );
+    const key = await signingKeyStep(saga, {
+      tenantId: input.tenantId,
+      operationId: input.operationId,
+      commonName: details.appLabel,
+    });
 
     const oldCertificate = await forward.signingCertificateOf({ ref: details.privateKey });
     saga.register(
-      'update_certificate',
+      StepId.updateCertificate,
       { kind: 'client_app', name: details.appApiName, appKind: details.appKind },
       async () => {
         if (oldCertificate) await undo.updateClientAppCertificate({ ...app, certificatePem: oldCertificate });
       },
     );
-    await saga.step('update_certificate', () =>
+    await saga.step(StepId.updateCertificate, () =>
       forward.updateClientAppCertificate({ ...app, certificatePem: key.certificatePem }),
     );
 
-    const readiness = proxyActivities<Activities>(readinessCheck((input.readinessTimeout ?? '15 minutes') as Duration));
-    await saga.step('readiness', () =>
-      readiness.checkReadiness({
-        loginUrl: details.loginUrl,
-        consumerKey: details.consumerKey,
-        username: details.integrationUsername,
-        privateKey: key.privateKey,
-        probeObject: input.probeObject,
-      }),
-    );
+    await readinessStep(saga, input.readinessTimeout, {
+      loginUrl: details.loginUrl,
+      consumerKey: details.consumerKey,
+      username: details.integrationUsername,
+      privateKey: key.privateKey,
+      probeObject: input.probeObject,
+    });
 
-    await saga.step('discard_old_key', () => forward.deleteSecret({ ref: details.privateKey }));
+    await saga.step(StepId.discardOldKey, () => forward.deleteSecret({ ref: details.privateKey }));
     return { ...details, privateKey: key.privateKey, certificateExpiresAt: key.expiresAt };
   } catch (err) {
     return saga.fail(err);

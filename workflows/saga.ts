@@ -1,8 +1,8 @@
 import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
 import type { ComponentRef } from './definitions';
 import { sagaFailure, toConnectionError } from './failures';
-import { PROGRESS_IN_MEMO_PATCH } from './progress';
-import type { OperationProgress } from './progress';
+import { OperationProgress, PROGRESS_IN_MEMO_PATCH } from './progress';
+import type { StepDefinition } from './steps';
 
 interface Compensation {
   step: string;
@@ -15,17 +15,33 @@ export interface CompensationOutcome {
   remaining: ComponentRef[];
 }
 
+/** Which operation a saga runs, for its progress. */
+export interface SagaIdentity {
+  operationId: string;
+  /** Sagas started before the progress-in-memo patch report to their connection; newer ones ignore it. */
+  parentWorkflowId?: string;
+}
+
 /**
  * A saga run: its steps, reported as they start and end, and a stack of undo actions. Each step registers its undo
  * *before* it runs, because a Salesforce write can land even when the call reports a failure (a lost response);
  * every undo is idempotent ("remove if present").
+ *
+ * A removal saga (disable) runs in best-effort mode instead: `remove` records what a step could not remove and goes
+ * on, and `removed()` ends the saga listing what remains.
  */
 export class Saga {
   private readonly compensations: Compensation[] = [];
   private readonly stepsDone: string[] = [];
+  private readonly progress: OperationProgress;
   private currentStep: string | undefined;
+  private readonly removedComponents: ComponentRef[] = [];
+  private readonly remainingComponents: ComponentRef[] = [];
+  private firstFailure: { err: unknown; step: string | undefined } | undefined;
 
-  constructor(private readonly progress: OperationProgress) {}
+  constructor(identity: SagaIdentity, steps: StepDefinition[]) {
+    this.progress = new OperationProgress(identity.parentWorkflowId, identity.operationId, steps);
+  }
 
   register(step: string, component: ComponentRef, undo: () => Promise<unknown>): void {
     this.compensations.unshift({ step, component, undo });
@@ -50,6 +66,31 @@ export class Saga {
     const { compensated, remaining } = await this.compensate();
     if (isCancellation(err) && remaining.length === 0 && !patched(PROGRESS_IN_MEMO_PATCH)) throw err;
     throw sagaFailure(error, this.stepsDone, compensated, remaining);
+  }
+
+  /**
+   * Best effort, inside the current step: removes one component. A failure is recorded (the component remains) and
+   * does not stop the saga. A body that answers `false` found nothing to remove.
+   */
+  async remove(component: ComponentRef, body: () => Promise<boolean | void>): Promise<void> {
+    try {
+      if ((await body()) !== false) this.removedComponents.push(component);
+    } catch (err) {
+      this.failedToRemove(component, err);
+    }
+  }
+
+  /** Best effort: records a component the current step could not remove (or not even look up). */
+  failedToRemove(component: ComponentRef, err: unknown): void {
+    this.remainingComponents.push(component);
+    this.firstFailure ??= { err, step: this.currentStep };
+  }
+
+  /** Ends a best-effort saga: what it removed, or a failure listing what remains and the first cause. */
+  removed(): { removed: ComponentRef[] } {
+    if (this.remainingComponents.length === 0) return { removed: this.removedComponents };
+    const error = toConnectionError(this.firstFailure?.err, this.firstFailure?.step, new Date().toISOString());
+    throw sagaFailure(error, this.stepsDone, [], this.remainingComponents);
   }
 
   /**

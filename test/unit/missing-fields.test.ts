@@ -1,4 +1,4 @@
-import { missingFields } from '../../workflows/connection';
+import { missingFields } from '../../workflows/connection-state';
 import type { ConnectionDetails } from '../../workflows/definitions';
 
 const details = {

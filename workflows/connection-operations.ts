@@ -1,0 +1,148 @@
+import { ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
+import type {
+  ConnectionDetails,
+  ConnectionState,
+  DisableSagaInput,
+  EnableSagaInput,
+  OperationKind,
+  OperationRecord,
+  SalesforceTarget,
+} from './definitions';
+import { SEARCH_ATTRIBUTES } from './definitions';
+import type { OperationRequests } from './admission';
+import { isNativelyConnected } from './connection-state';
+import { disableConnection } from './disable-connection';
+import { enableConnection } from './enable-connection';
+import { reconnectConnection } from './reconnect-connection';
+import { rotateCertificate } from './rotate-certificate';
+
+/** What an operation's run returns: the connection's new details, or nothing when it has none (disable). */
+export type RunResult = ConnectionDetails | void;
+
+/** Starts an accepted operation's saga as a child of the connection and waits for it. */
+type Start<K extends OperationKind> = (
+  state: ConnectionState,
+  record: OperationRecord,
+  request: OperationRequests[K],
+) => Promise<RunResult>;
+
+const SUMMARIES: Record<OperationKind, (tenantId: string) => string> = {
+  enable: (t) => `Enable Salesforce access for tenant ${t}`,
+  disable: (t) => `Disable Salesforce access for tenant ${t}`,
+  reconnect: (t) => `Reconnect Salesforce access for tenant ${t}`,
+  rotate_certificate: (t) => `Rotate the JWT certificate of tenant ${t}`,
+};
+
+function childOptions(state: ConnectionState, record: OperationRecord) {
+  return {
+    workflowId: record.workflowId,
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    staticSummary: SUMMARIES[record.kind](state.tenantId),
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.tenantId, value: state.tenantId },
+      { key: SEARCH_ATTRIBUTES.crm, value: state.crm },
+      { key: SEARCH_ATTRIBUTES.operation, value: record.kind },
+    ],
+  };
+}
+
+function enableInput(
+  state: ConnectionState,
+  operationId: string,
+  target: SalesforceTarget,
+  request: Partial<Pick<EnableSagaInput, 'appKind' | 'agentName' | 'agentConfiguration' | 'readinessTimeout'>>,
+): EnableSagaInput {
+  return {
+    tenantId: state.tenantId,
+    operationId,
+    parentWorkflowId: workflowInfo().workflowId,
+    target,
+    appKind: request.appKind ?? state.appKind ?? 'external_client_app',
+    agentName: request.agentName ?? state.agentName,
+    agentConfiguration: request.agentConfiguration ?? state.agentConfiguration ?? { objects: [] },
+    readinessTimeout: request.readinessTimeout ?? state.readinessTimeout,
+  };
+}
+
+function disableInput(state: ConnectionState, operationId: string, target: SalesforceTarget): DisableSagaInput {
+  return {
+    tenantId: state.tenantId,
+    operationId,
+    parentWorkflowId: workflowInfo().workflowId,
+    target,
+    agentName: state.agentName,
+    details: state.details,
+    leftovers: state.leftovers,
+  };
+}
+
+/** The target an admitted operation works on; admission has made sure there is one. */
+function targetOf(state: ConnectionState, request?: { target?: SalesforceTarget }): SalesforceTarget {
+  const target = request?.target ?? state.target;
+  if (!target) throw new Error(`Connection ${state.tenantId}/${state.crm} has no Salesforce target.`);
+  return target;
+}
+
+const START: { [K in OperationKind]: Start<K> } = {
+  enable: (state, record, request) => {
+    if (isNativelyConnected(state.crm)) return Promise.resolve();
+    state.target = request.target;
+    state.appKind = request.appKind;
+    if (request.agentName) state.agentName = request.agentName;
+    if (request.agentConfiguration) state.agentConfiguration = request.agentConfiguration;
+    return executeChild(enableConnection, {
+      ...childOptions(state, record),
+      args: [enableInput(state, record.id, request.target, request)],
+    });
+  },
+  disable: async (state, record, request) => {
+    if (!state.target) return;
+    const target = request.adminCredentials
+      ? { ...state.target, adminCredentials: request.adminCredentials }
+      : state.target;
+    state.target = target;
+    await executeChild(disableConnection, {
+      ...childOptions(state, record),
+      args: [disableInput(state, record.id, target)],
+    });
+  },
+  reconnect: (state, record, request) => {
+    const target = targetOf(state, request);
+    state.target = target;
+    if (request.appKind) state.appKind = request.appKind;
+    if (request.agentConfiguration) state.agentConfiguration = request.agentConfiguration;
+    return executeChild(reconnectConnection, {
+      ...childOptions(state, record),
+      args: [
+        { disable: disableInput(state, record.id, target), enable: enableInput(state, record.id, target, request) },
+      ],
+    });
+  },
+  rotate_certificate: (state, record, request) => {
+    const details = state.details;
+    if (!details) throw new Error(`Connection ${state.tenantId}/${state.crm} has no certificate to rotate.`);
+    return executeChild(rotateCertificate, {
+      ...childOptions(state, record),
+      args: [
+        {
+          tenantId: state.tenantId,
+          operationId: record.id,
+          parentWorkflowId: workflowInfo().workflowId,
+          target: targetOf(state),
+          details,
+          probeObject: details.probeObject ?? details.grantedObjects[0]?.object ?? 'Account',
+          readinessTimeout: request.readinessTimeout ?? state.readinessTimeout,
+        },
+      ],
+    });
+  },
+};
+
+/** Runs an admitted operation of any kind. */
+export function startOperation<K extends OperationKind>(
+  state: ConnectionState,
+  record: OperationRecord,
+  request: OperationRequests[K],
+): Promise<RunResult> {
+  return (START[record.kind as K] as Start<K>)(state, record, request);
+}

@@ -1,0 +1,259 @@
+/**
+ * The connection's state and how it changes: pure functions, no Temporal calls, so that the workflow, the API's
+ * views and unit tests share one definition of what each event does to a connection.
+ */
+import type {
+  AgentConfiguration,
+  ConnectionDetails,
+  ConnectionError,
+  ConnectionState,
+  ConnectionStatus,
+  Crm,
+  HealthProblem,
+  HealthReport,
+  OperationKind,
+  OperationRecord,
+  SagaFailureDetails,
+} from './definitions';
+import { DEFAULT_AGENT_NAME, ErrorType, SEARCH_ATTRIBUTES, StepId } from './definitions';
+import { signingKeyRef } from './naming';
+import { STEPS_OF } from './steps';
+
+/** Finished operations a connection remembers, most recent first. */
+export const OPERATION_HISTORY_LIMIT = 20;
+
+export const STATUS_MESSAGES: Record<ConnectionStatus, string> = {
+  disabled: 'Access is off. Nothing of the connection exists in Salesforce.',
+  enabling: 'Establishing the connection. This may take a few minutes.',
+  enabled: 'Connected.',
+  needs_reconnect: 'The agent now reads fields the connection does not grant. Reconnect to recreate it.',
+  error: 'The connection failed. Select Reconnect to recreate it.',
+  disabling: 'Removing the connection from Salesforce.',
+  reconnecting: 'Recreating the connection. This may take a few minutes.',
+  rollback_incomplete:
+    'Some components could not be removed from Salesforce. Select Reconnect or turn access off to clean them up.',
+};
+
+const NATIVE_STATUS_MESSAGE =
+  'Dynamics 365 Sales: the agent runs in the same environment and is already connected. Nothing to set up.';
+
+const STATUS_WHILE_RUNNING: Partial<Record<OperationKind, ConnectionStatus>> = {
+  enable: 'enabling',
+  disable: 'disabling',
+  reconnect: 'reconnecting',
+};
+
+const RUNNING_STATUSES = new Set<ConnectionStatus>(Object.values(STATUS_WHILE_RUNNING));
+
+/** Dynamics 365 Sales: the agent runs inside it, so the connection exists natively and nothing is ever created. */
+export function isNativelyConnected(crm: Crm): boolean {
+  return crm === 'dynamics365';
+}
+
+/** A connection before its first operation: off for Salesforce, natively on for Dynamics 365. */
+export function initialConnectionState(tenantId: string, crm: Crm, now: string): ConnectionState {
+  const native = isNativelyConnected(crm);
+  return {
+    tenantId,
+    crm,
+    status: native ? 'enabled' : 'disabled',
+    statusMessage: native ? NATIVE_STATUS_MESSAGE : STATUS_MESSAGES.disabled,
+    agentName: DEFAULT_AGENT_NAME,
+    operations: [],
+    leftovers: [],
+    updatedAt: now,
+  };
+}
+
+/** Fields the agent's configuration asks for that the connection's permission set does not grant. */
+export function missingFields(
+  config: AgentConfiguration | undefined,
+  details: ConnectionDetails | undefined,
+): string[] {
+  if (!config || !details) return [];
+  const granted = new Map(
+    details.grantedObjects.map((o) => [o.object.toLowerCase(), new Set(o.fields.map((f) => f.toLowerCase()))]),
+  );
+  return config.objects.flatMap((o) => {
+    const fields = granted.get(o.object.toLowerCase());
+    if (!fields) return o.fields.length > 0 ? o.fields.map((f) => `${o.object}.${f}`) : [o.object];
+    return o.fields.filter((f) => !fields.has(f.toLowerCase())).map((f) => `${o.object}.${f}`);
+  });
+}
+
+/**
+ * Recomputes what follows from the rest of the state before it is published: whether a working connection lacks
+ * fields the agent reads (needs_reconnect), and the status message.
+ */
+export function refreshDerivedState(state: ConnectionState, now: string): void {
+  state.updatedAt = now;
+  if (!RUNNING_STATUSES.has(state.status)) {
+    if (state.status !== 'enabled' && state.status !== 'needs_reconnect') state.needsReconnect = undefined;
+    if (state.details && (state.status === 'enabled' || state.status === 'needs_reconnect')) {
+      const missing = missingFields(state.agentConfiguration, state.details);
+      state.status = missing.length > 0 ? 'needs_reconnect' : 'enabled';
+      state.needsReconnect =
+        missing.length > 0
+          ? { reason: 'The agent is configured to read fields the connection does not grant.', missingFields: missing }
+          : undefined;
+    }
+  }
+  if (!isNativelyConnected(state.crm)) {
+    state.statusMessage =
+      state.lastError && state.status === 'error' ? state.lastError.message : STATUS_MESSAGES[state.status];
+  }
+}
+
+/** The search attributes operators filter connections by in the Web UI. */
+export function searchAttributesOf(state: ConnectionState) {
+  return [
+    { key: SEARCH_ATTRIBUTES.tenantId, value: state.tenantId },
+    { key: SEARCH_ATTRIBUTES.crm, value: state.crm },
+    { key: SEARCH_ATTRIBUTES.connectionStatus, value: state.status },
+    { key: SEARCH_ATTRIBUTES.operation, value: state.currentOperation?.kind ?? 'none' },
+  ];
+}
+
+/** The operation with this id: the running one or a finished one the connection remembers. */
+export function findOperation(state: ConnectionState, operationId: string): OperationRecord | undefined {
+  return state.currentOperation?.id === operationId
+    ? state.currentOperation
+    : state.operations.find((o) => o.id === operationId);
+}
+
+/** An accepted operation becomes the connection's current one. */
+export function admitOperation(state: ConnectionState, record: OperationRecord): void {
+  if (record.kind === 'rotate_certificate' && state.details) {
+    // While the rotation runs, the app may accept only the new key at any moment: the token broker tries it when
+    // the current one is refused. Published now, before the app can change, so there is no window.
+    state.details.nextPrivateKey = { secretRef: signingKeyRef(state.tenantId, record.id) };
+  }
+  state.currentOperation = record;
+  state.status = STATUS_WHILE_RUNNING[record.kind] ?? state.status;
+}
+
+/** How an operation's run ended, as the connection records it. */
+export type OperationOutcome =
+  | { succeeded: true; details?: ConnectionDetails }
+  | { succeeded: false; error: ConnectionError; saga?: SagaFailureDetails; cancelled: boolean };
+
+/** What the connection's health-check Schedule needs after an operation. */
+export type HealthScheduleChange = 'ensure' | 'delete' | undefined;
+
+/**
+ * Records an operation's outcome on its record and on the connection. `statusBefore` is the status when the
+ * operation was accepted: a failed rotation leaves the connection as it was.
+ */
+export function applyOutcome(
+  state: ConnectionState,
+  record: OperationRecord,
+  outcome: OperationOutcome,
+  statusBefore: ConnectionStatus,
+): HealthScheduleChange {
+  return outcome.succeeded
+    ? applySuccess(state, record, outcome.details)
+    : applyFailure(state, record, outcome, statusBefore);
+}
+
+function applySuccess(
+  state: ConnectionState,
+  record: OperationRecord,
+  details: ConnectionDetails | undefined,
+): HealthScheduleChange {
+  const native = isNativelyConnected(state.crm);
+  record.status = 'succeeded';
+  if (!native) record.stepsDone = union(record.stepsDone, STEPS_OF[record.kind]);
+  state.lastError = undefined;
+  if (record.kind === 'disable') {
+    state.status = native ? 'enabled' : 'disabled';
+    state.details = undefined;
+    state.leftovers = [];
+    state.health = undefined;
+    return native ? undefined : 'delete';
+  }
+  if (details) state.details = { ...details, nextPrivateKey: undefined };
+  state.status = 'enabled';
+  if (record.kind === 'rotate_certificate') return undefined;
+  state.leftovers = [];
+  return native ? undefined : 'ensure';
+}
+
+function applyFailure(
+  state: ConnectionState,
+  record: OperationRecord,
+  outcome: Extract<OperationOutcome, { succeeded: false }>,
+  statusBefore: ConnectionStatus,
+): HealthScheduleChange {
+  const { error, saga, cancelled } = outcome;
+  const remaining = saga?.remaining ?? [];
+  record.failure = error;
+  record.remaining = saga?.remaining;
+  if (saga) {
+    record.stepsDone = union(record.stepsDone, saga.stepsDone);
+    record.stepsCompensated = saga.stepsCompensated;
+  }
+  record.status = remaining.length > 0 ? 'rollback_incomplete' : cancelled ? 'cancelled' : 'failed';
+  if (record.kind === 'disable' || record.kind === 'reconnect') state.details = undefined;
+  state.leftovers =
+    record.kind === 'disable'
+      ? remaining
+      : [
+          ...state.leftovers.filter((l) => !remaining.some((r) => r.kind === l.kind && r.name === l.name)),
+          ...remaining,
+        ];
+  state.lastError = cancelled && remaining.length === 0 ? undefined : error;
+  if (record.kind === 'rotate_certificate') {
+    // The old certificate and key are back in place: the connection works as before the rotation.
+    if (state.details) state.details.nextPrivateKey = undefined;
+    state.status = remaining.length > 0 ? 'rollback_incomplete' : statusBefore;
+  } else {
+    state.status = remaining.length > 0 ? 'rollback_incomplete' : cancelled ? 'disabled' : 'error';
+  }
+  return undefined;
+}
+
+/** The operation has ended: it joins the connection's history and the connection is free for the next one. */
+export function closeOperation(state: ConnectionState, record: OperationRecord, now: string): void {
+  record.endedAt = now;
+  record.currentStep = undefined;
+  state.currentOperation = undefined;
+  state.operations = [record, ...state.operations].slice(0, OPERATION_HISTORY_LIMIT);
+}
+
+/**
+ * Takes in a periodic health check's findings. An idle working connection with failures becomes `error` with the
+ * fix; one whose error came from a health check recovers when the check passes; drift is only reported. Answers
+ * whether a certificate rotation is due.
+ */
+export function applyHealthReport(state: ConnectionState, report: HealthReport): { rotationDue: boolean } {
+  state.health = report;
+  const failures = report.problems.filter((p) => !p.drift);
+  const busy = state.currentOperation !== undefined;
+  const working = state.status === 'enabled' || state.status === 'needs_reconnect';
+  if (!busy && state.details && working && failures.length > 0) {
+    const first = failures[0] as HealthProblem;
+    state.status = 'error';
+    state.lastError = {
+      type: ErrorType.healthCheckFailed,
+      message: failures.map((p) => p.message).join(' '),
+      fix: first.fix,
+      step: StepId.healthCheck,
+      at: report.checkedAt,
+    };
+  } else if (
+    !busy &&
+    failures.length === 0 &&
+    state.status === 'error' &&
+    state.lastError?.type === ErrorType.healthCheckFailed
+  ) {
+    state.status = 'enabled';
+    state.lastError = undefined;
+  }
+  const rotationDue =
+    !busy && state.details !== undefined && report.problems.some((p) => p.kind === 'certificate_expiring');
+  return { rotationDue };
+}
+
+function union(first: string[], second: string[]): string[] {
+  return [...new Set([...first, ...second])];
+}
