@@ -41,6 +41,8 @@ import type {
   OperationAccepted,
   OperationKind,
   OperationRecord,
+  HealthReport,
+  StepProgressEvent,
 } from './definitions';
 import {
   STATE_MEMO_KEY,
@@ -112,6 +114,168 @@ function operationToCancel(state: ConnectionState, operationId: string): Operati
 const now = () => new Date().toISOString();
 
 /**
+ * One run of the connection workflow: its state, the operation waiting to run, and the handlers Temporal delivers
+ * messages to. Handlers only validate, record and publish; operations run one at a time in `run()`.
+ */
+class Connection {
+  readonly state: ConnectionState;
+  private queued: QueuedRun | undefined;
+  private runningScope: CancellationScope | undefined;
+
+  constructor(private readonly input: ConnectionWorkflowInput) {
+    this.state = input.state ?? initialConnectionState(input.tenantId, input.crm, now());
+  }
+
+  /** The state, with what follows from it, in the memo (read by the API) and the search attributes (the Web UI). */
+  publish(): void {
+    refreshDerivedState(this.state, now());
+    upsertMemo({ [STATE_MEMO_KEY]: this.state });
+    upsertSearchAttributes(searchAttributesOf(this.state));
+  }
+
+  registerHandlers(): void {
+    setHandler(stateQuery, () => this.state);
+    this.handleOperation('enable');
+    this.handleOperation('disable');
+    this.handleOperation('reconnect');
+    this.handleOperation('rotate_certificate');
+    setHandler(cancelOperationUpdate, (request) => this.cancel(request), {
+      validator: (request: CancelRequest) => void operationToCancel(this.state, request.operationId),
+    });
+    setHandler(configureAgentUpdate, (configuration) => this.configureAgent(configuration), {
+      validator: (configuration: AgentConfiguration) => refuse(configurationRefusal(configuration)),
+    });
+    setHandler(stepProgressSignal, (event) => this.recordProgress(event));
+    setHandler(healthReportSignal, (report) => this.takeHealthReport(report));
+  }
+
+  /** Each operation kind: its update's validator applies the admission rules, its handler records and queues it. */
+  private handleOperation<K extends OperationKind>(kind: K): void {
+    const update: UpdateDefinition<OperationAccepted, [OperationRequests[K]]> = OPERATION_UPDATES[kind];
+    setHandler(update, (request) => this.accept(kind, request), {
+      validator: (request: OperationRequests[K]) => {
+        const again = previouslyAccepted(this.state, kind, request);
+        refuse(isRefusal(again) ? again : again ? undefined : admissionRefusal(this.state, kind, request));
+      },
+    });
+  }
+
+  /** Records an operation and queues its run; the same request again returns the operation it started. */
+  private accept<K extends OperationKind>(kind: K, request: OperationRequests[K]): OperationAccepted {
+    const again = previouslyAccepted(this.state, kind, request);
+    if (again && !isRefusal(again)) return again;
+    const record: OperationRecord = {
+      id: request.operationId,
+      kind,
+      requestHash: request.requestHash,
+      status: 'running',
+      workflowId: operationWorkflowId(kind, this.state.tenantId, this.state.crm, request.operationId),
+      startedAt: now(),
+      stepsDone: [],
+      stepsCompensated: [],
+    };
+    // The service's readiness timeout as the API last sent it; rotations the connection starts itself use it.
+    if ('readinessTimeout' in request && request.readinessTimeout) {
+      this.state.readinessTimeout = request.readinessTimeout;
+    }
+    const run = () => startOperation<K>(this.state, record, request);
+    this.queued = { record, run, statusBefore: this.state.status };
+    admitOperation(this.state, record);
+    this.publish();
+    return { operationId: record.id, kind, workflowId: record.workflowId };
+  }
+
+  private cancel(request: CancelRequest): OperationRecord {
+    const record = operationToCancel(this.state, request.operationId);
+    this.runningScope?.cancel();
+    return record;
+  }
+
+  private configureAgent(configuration: AgentConfiguration): ConnectionState {
+    this.state.agentConfiguration = configuration;
+    this.publish();
+    return this.state;
+  }
+
+  /** Sagas started before the progress-in-memo patch report their steps by signal. */
+  private recordProgress(event: StepProgressEvent): void {
+    const record = this.state.currentOperation;
+    if (!record || record.id !== event.operationId) return;
+    if (event.event === 'started') record.currentStep = event.progress;
+    else if (event.event === 'done') record.stepsDone.push(event.progress.step);
+    else if (event.event === 'compensated') record.stepsCompensated.push(event.progress.step);
+    this.publish();
+  }
+
+  private takeHealthReport(report: HealthReport): void {
+    if (applyHealthReport(this.state, report).rotationDue) this.accept('rotate_certificate', { operationId: uuid4() });
+    else this.publish();
+  }
+
+  /** Runs operations as they are accepted, and continues as new when the history grows long. */
+  async run(): Promise<void> {
+    this.publish();
+    for (;;) {
+      await condition(() => this.queued !== undefined || this.historyIsLong());
+      const queued = this.queued;
+      if (queued) {
+        this.queued = undefined;
+        await this.runOperation(queued);
+        continue;
+      }
+      await condition(allHandlersFinished);
+      if (!this.queued) await this.continueAsNew();
+    }
+  }
+
+  private historyIsLong(): boolean {
+    const info = workflowInfo();
+    return info.historyLength > (this.input.historyLimit ?? HISTORY_LENGTH_LIMIT) || info.continueAsNewSuggested;
+  }
+
+  /** The next run starts with the state already in its memo and search attributes: readable at once. */
+  private continueAsNew(): Promise<never> {
+    return makeContinueAsNewFunc<typeof connectionWorkflow>({
+      memo: { [STATE_MEMO_KEY]: this.state },
+      typedSearchAttributes: searchAttributesOf(this.state),
+    })({ ...this.input, state: this.state });
+  }
+
+  private async runOperation(queued: QueuedRun): Promise<void> {
+    const outcome = await this.outcomeOf(queued);
+    await updateHealthSchedule(this.state, applyOutcome(this.state, queued.record, outcome, queued.statusBefore));
+    closeOperation(this.state, queued.record, now());
+    this.publish();
+  }
+
+  /** Runs the operation's saga in a scope that cancel() can cancel, and says how it ended. */
+  private async outcomeOf(queued: QueuedRun): Promise<OperationOutcome> {
+    try {
+      this.runningScope = new CancellationScope();
+      return { succeeded: true, details: (await this.runningScope.run(queued.run)) ?? undefined };
+    } catch (err) {
+      const error = toConnectionError(err, queued.record.currentStep?.step, now());
+      const cancelled = isCancellation(err) || error.type === ErrorType.cancelled;
+      return { succeeded: false, error, saga: sagaDetailsOf(err), cancelled };
+    } finally {
+      this.runningScope = undefined;
+    }
+  }
+}
+
+/** Creates or removes the connection's health-check Schedule; a failure is logged, never the operation's. */
+async function updateHealthSchedule(state: ConnectionState, change: HealthScheduleChange): Promise<void> {
+  if (!change || !patched(HEALTH_CHECK_SCHEDULE_PATCH)) return;
+  try {
+    const connection = { tenantId: state.tenantId, crm: state.crm };
+    if (change === 'ensure') await control.ensureHealthSchedule(connection);
+    else await control.deleteHealthSchedule(connection);
+  } catch (err) {
+    log.warn('could not update the health-check schedule', { action: change, error: String(err) });
+  }
+}
+
+/**
  * The connection of one tenant to one CRM: a long-lived workflow that holds the connection's state and runs each
  * operation (enable, disable, reconnect, certificate rotation) as a child saga, one at a time.
  *
@@ -121,141 +285,7 @@ const now = () => new Date().toISOString();
  *   search attributes; it survives restarts, and continue-as-new carries it past the retention of finished runs.
  */
 export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<void> {
-  const state: ConnectionState = input.state ?? initialConnectionState(input.tenantId, input.crm, now());
-  let queued: QueuedRun | undefined;
-  let runningScope: CancellationScope | undefined;
-
-  const publish = () => {
-    refreshDerivedState(state, now());
-    upsertMemo({ [STATE_MEMO_KEY]: state });
-    upsertSearchAttributes(searchAttributesOf(state));
-  };
-
-  const accept = <K extends OperationKind>(kind: K, request: OperationRequests[K]): OperationAccepted => {
-    const again = previouslyAccepted(state, kind, request);
-    if (again && !isRefusal(again)) return again;
-    const record: OperationRecord = {
-      id: request.operationId,
-      kind,
-      requestHash: request.requestHash,
-      status: 'running',
-      workflowId: operationWorkflowId(kind, state.tenantId, state.crm, request.operationId),
-      startedAt: now(),
-      stepsDone: [],
-      stepsCompensated: [],
-    };
-    // The service's readiness timeout as the API last sent it; rotations the connection starts itself use it.
-    if ('readinessTimeout' in request && request.readinessTimeout) state.readinessTimeout = request.readinessTimeout;
-    queued = { record, run: () => startOperation<K>(state, record, request), statusBefore: state.status };
-    admitOperation(state, record);
-    publish();
-    return { operationId: record.id, kind, workflowId: record.workflowId };
-  };
-
-  const handleOperation = <K extends OperationKind>(kind: K) => {
-    const update: UpdateDefinition<OperationAccepted, [OperationRequests[K]]> = OPERATION_UPDATES[kind];
-    setHandler(update, (request) => accept(kind, request), {
-      validator: (request: OperationRequests[K]) => {
-        const again = previouslyAccepted(state, kind, request);
-        refuse(isRefusal(again) ? again : again ? undefined : admissionRefusal(state, kind, request));
-      },
-    });
-  };
-
-  setHandler(stateQuery, () => state);
-  handleOperation('enable');
-  handleOperation('disable');
-  handleOperation('reconnect');
-  handleOperation('rotate_certificate');
-
-  setHandler(
-    cancelOperationUpdate,
-    (request) => {
-      const record = operationToCancel(state, request.operationId);
-      runningScope?.cancel();
-      return record;
-    },
-    { validator: (request: CancelRequest) => void operationToCancel(state, request.operationId) },
-  );
-
-  setHandler(
-    configureAgentUpdate,
-    (configuration) => {
-      state.agentConfiguration = configuration;
-      publish();
-      return state;
-    },
-    { validator: (configuration: AgentConfiguration) => refuse(configurationRefusal(configuration)) },
-  );
-
-  // Sagas started before the progress-in-memo patch report their steps by signal.
-  setHandler(stepProgressSignal, (event) => {
-    const record = state.currentOperation;
-    if (!record || record.id !== event.operationId) return;
-    if (event.event === 'started') record.currentStep = event.progress;
-    else if (event.event === 'done') record.stepsDone.push(event.progress.step);
-    else if (event.event === 'compensated') record.stepsCompensated.push(event.progress.step);
-    publish();
-  });
-
-  setHandler(healthReportSignal, (report) => {
-    if (applyHealthReport(state, report).rotationDue) accept('rotate_certificate', { operationId: uuid4() });
-    else publish();
-  });
-
-  const updateHealthSchedule = async (change: HealthScheduleChange) => {
-    if (!change || !patched(HEALTH_CHECK_SCHEDULE_PATCH)) return;
-    try {
-      const connection = { tenantId: state.tenantId, crm: state.crm };
-      if (change === 'ensure') await control.ensureHealthSchedule(connection);
-      else await control.deleteHealthSchedule(connection);
-    } catch (err) {
-      log.warn('could not update the health-check schedule', { action: change, error: String(err) });
-    }
-  };
-
-  const outcomeOf = async (run: QueuedRun): Promise<OperationOutcome> => {
-    try {
-      runningScope = new CancellationScope();
-      return { succeeded: true, details: (await runningScope.run(run.run)) ?? undefined };
-    } catch (err) {
-      const error = toConnectionError(err, run.record.currentStep?.step, now());
-      const cancelled = isCancellation(err) || error.type === ErrorType.cancelled;
-      return { succeeded: false, error, saga: sagaDetailsOf(err), cancelled };
-    } finally {
-      runningScope = undefined;
-    }
-  };
-
-  const runOperation = async (run: QueuedRun) => {
-    const outcome = await outcomeOf(run);
-    await updateHealthSchedule(applyOutcome(state, run.record, outcome, run.statusBefore));
-    closeOperation(state, run.record, now());
-    publish();
-  };
-
-  publish();
-  for (;;) {
-    await condition(
-      () =>
-        queued !== undefined ||
-        workflowInfo().historyLength > (input.historyLimit ?? HISTORY_LENGTH_LIMIT) ||
-        workflowInfo().continueAsNewSuggested,
-    );
-    if (queued) {
-      const run = queued;
-      queued = undefined;
-      await runOperation(run);
-      continue;
-    }
-    await condition(allHandlersFinished);
-    if (!queued) {
-      // The next run starts with the state already in its memo and search attributes: readable at once, even
-      // before a worker runs its first task.
-      await makeContinueAsNewFunc<typeof connectionWorkflow>({
-        memo: { [STATE_MEMO_KEY]: state },
-        typedSearchAttributes: searchAttributesOf(state),
-      })({ ...input, state });
-    }
-  }
+  const connection = new Connection(input);
+  connection.registerHandlers();
+  await connection.run();
 }

@@ -1,16 +1,22 @@
 import { proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { COMPENSATION_STEP, DEPLOY_STEP, FORWARD_STEP } from './activity-options';
+import { FORWARD_STEP } from './activity-options';
+import type { ComponentContext, Preflight, SigningKey } from './component-steps';
+import {
+  checkConnectedAppAllowed,
+  clientAppStep,
+  integrationUserStep,
+  permissionSetStep,
+  readinessStep,
+  signingKeyStep,
+  userAccessStep,
+} from './component-steps';
 import type { ConnectionDetails, EnableSagaInput } from './definitions';
 import { StepId } from './definitions';
-import { operationStamp } from './naming';
 import { Saga } from './saga';
-import { readinessStep, signingKeyStep } from './shared-steps';
 import { ENABLE_STEPS } from './steps';
 
 const forward = proxyActivities<Activities>(FORWARD_STEP);
-const deploy = proxyActivities<Activities>(DEPLOY_STEP);
-const undo = proxyActivities<Activities>(COMPENSATION_STEP);
 
 /**
  * Enable: creates the connection's components in the customer's Salesforce org, as a saga.
@@ -33,8 +39,6 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
   const { target, appKind } = input;
   // Chosen here, recorded in history: a retried deploy of a connected app keeps the same consumer key.
   const consumerKey = `AC${uuid4().replace(/-/g, '')}${uuid4().replace(/-/g, '').slice(0, 16)}`;
-  const description = `Created by agent-connections for ${input.agentName} (tenant ${input.tenantId}, operation ${input.operationId}).`;
-
   try {
     const preflight = await saga.step(StepId.preflight, () =>
       forward.preflight({
@@ -46,67 +50,23 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
         agentConfiguration: input.agentConfiguration,
       }),
     );
-    const { names } = preflight;
-
-    const signingKey = await signingKeyStep(saga, {
+    const context: ComponentContext = {
+      saga,
       tenantId: input.tenantId,
       operationId: input.operationId,
-      commonName: names.appLabel,
-    });
-    if (appKind === 'connected_app') {
-      // Only a check-only deploy tells whether this org still allows new connected apps (blocked since Spring '26).
-      await deploy.checkConnectedAppAllowed({
-        target,
-        appKind,
-        names,
-        certificatePem: signingKey.certificatePem,
-        consumerKey,
-        description,
-      });
-    }
-
-    saga.register(StepId.permissionSet, { kind: 'permission_set', name: names.permissionSetName }, () =>
-      undo.deletePermissionSet({ target, permissionSetName: names.permissionSetName }),
-    );
-    const permissionSet = await saga.step(StepId.permissionSet, () =>
-      forward.createPermissionSet({ target, names, grants: preflight.grants, description }),
-    );
-
-    const retirementStamp = operationStamp(input.operationId);
-    saga.register(StepId.integrationUser, { kind: 'integration_user', name: names.username }, () =>
-      undo.deactivateIntegrationUser({ target, username: names.username, retirementStamp }),
-    );
-    const user = await saga.step(StepId.integrationUser, () =>
-      forward.createIntegrationUser({ target, names, integrationProfileId: preflight.integrationProfileId }),
-    );
-
-    saga.register(StepId.userAccess, { kind: 'user_access', name: names.username }, () =>
-      undo.removeUserAccess({ target, username: names.username, permissionSetName: names.permissionSetName }),
-    );
-    await saga.step(StepId.userAccess, () =>
-      forward.grantUserAccess({
-        target,
-        userId: user.id,
-        permissionSetId: permissionSet.id,
-        permissionSetLicenseId: preflight.permissionSetLicenseId,
-      }),
-    );
-
-    saga.register(StepId.clientApp, { kind: 'client_app', name: names.appApiName, appKind }, () =>
-      undo.deleteClientApp({ target, appKind, apiName: names.appApiName }),
-    );
-    const app = await saga.step(StepId.clientApp, () =>
-      deploy.createClientApp({
-        target,
-        appKind,
-        names,
-        certificatePem: signingKey.certificatePem,
-        permissionSetName: names.permissionSetName,
-        consumerKey,
-        description,
-      }),
-    );
-
+      target,
+      names: preflight.names,
+      description: `Created by agent-connections for ${input.agentName} (tenant ${input.tenantId}, operation ${input.operationId}).`,
+    };
+    const { tenantId, operationId } = input;
+    const signingKey = await signingKeyStep(saga, { tenantId, operationId, commonName: preflight.names.appLabel });
+    const { certificatePem } = signingKey;
+    if (appKind === 'connected_app') await checkConnectedAppAllowed(context, { certificatePem, consumerKey });
+    const permissionSet = await permissionSetStep(context, preflight.grants);
+    const user = await integrationUserStep(context, preflight.integrationProfileId);
+    const grant = { userId: user.id, permissionSetId: permissionSet.id };
+    await userAccessStep(context, { ...grant, permissionSetLicenseId: preflight.permissionSetLicenseId });
+    const app = await clientAppStep(context, { appKind, certificatePem, consumerKey });
     const ready = await readinessStep(saga, input.readinessTimeout, {
       loginUrl: target.loginUrl,
       consumerKey: app.consumerKey,
@@ -114,28 +74,50 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
       privateKey: signingKey.privateKey,
       probeObject: preflight.probeObject,
     });
-
-    return {
-      appKind,
-      appLabel: names.appLabel,
-      appApiName: names.appApiName,
-      appId: app.id,
-      consumerKey: app.consumerKey,
-      integrationUserId: user.id,
-      integrationUsername: user.username,
-      permissionSetId: permissionSet.id,
-      permissionSetName: permissionSet.name,
-      grantedObjects: preflight.grants.map((g) => ({ object: g.object, fields: g.fields })),
-      grantedFieldPermissions: preflight.grants.flatMap((g) => g.fieldPermissions),
-      probeObject: preflight.probeObject,
-      orgId: preflight.orgId,
-      loginUrl: target.loginUrl,
+    return connectionDetails(input, {
+      preflight,
+      signingKey,
+      permissionSet,
+      user,
+      app,
       instanceUrl: ready.instanceUrl,
-      privateKey: signingKey.privateKey,
-      certificateExpiresAt: signingKey.expiresAt,
-      createdAt: new Date().toISOString(),
-    };
+    });
   } catch (err) {
     return saga.fail(err);
   }
+}
+
+/** What the connection keeps of the components an enable created. */
+function connectionDetails(
+  input: EnableSagaInput,
+  created: {
+    preflight: Preflight;
+    signingKey: SigningKey;
+    permissionSet: { id: string; name: string };
+    user: { id: string; username: string };
+    app: { id?: string; consumerKey: string };
+    instanceUrl: string;
+  },
+): ConnectionDetails {
+  const { preflight, signingKey, permissionSet, user, app } = created;
+  return {
+    appKind: input.appKind,
+    appLabel: preflight.names.appLabel,
+    appApiName: preflight.names.appApiName,
+    appId: app.id,
+    consumerKey: app.consumerKey,
+    integrationUserId: user.id,
+    integrationUsername: user.username,
+    permissionSetId: permissionSet.id,
+    permissionSetName: permissionSet.name,
+    grantedObjects: preflight.grants.map((g) => ({ object: g.object, fields: g.fields })),
+    grantedFieldPermissions: preflight.grants.flatMap((g) => g.fieldPermissions),
+    probeObject: preflight.probeObject,
+    orgId: preflight.orgId,
+    loginUrl: input.target.loginUrl,
+    instanceUrl: created.instanceUrl,
+    privateKey: signingKey.privateKey,
+    certificateExpiresAt: signingKey.expiresAt,
+    createdAt: new Date().toISOString(),
+  };
 }

@@ -4,7 +4,7 @@ import { COMPENSATION_STEP, FORWARD_STEP } from './activity-options';
 import type { ConnectionDetails, RotateCertificateSagaInput } from './definitions';
 import { StepId } from './definitions';
 import { Saga } from './saga';
-import { readinessStep, signingKeyStep } from './shared-steps';
+import { readinessStep, signingKeyStep } from './component-steps';
 import { ROTATION_STEPS } from './steps';
 
 const forward = proxyActivities<Activities>(FORWARD_STEP);
