@@ -17,6 +17,7 @@ import { ConnectionGateway, RETRY_AFTER_SECONDS } from './connection-gateway';
 import { openApiDocument } from './openapi';
 import { errorHandler, HttpProblem, notFoundHandler } from './problem';
 import { requireJsonBody } from './requests';
+import { DEFAULT_READINESS_TIMEOUT } from '../workflows/activity-options';
 import { agentConfigurationRouter } from './routes/agent-configuration';
 import { agentTokenRouter } from './routes/agent-token';
 import { connectionsRouter } from './routes/connections';
@@ -32,7 +33,8 @@ export type ApiConfig = Pick<
   | 'API_MAX_BODY_BYTES'
   | 'AGENT_TOKEN_TTL_SECONDS'
   | 'SALESFORCE_API_VERSION'
->;
+> &
+  Partial<Pick<AppConfig, 'READINESS_TIMEOUT'>>;
 
 export interface ApiLogger {
   error(details: Record<string, unknown>, message: string): void;
@@ -121,6 +123,7 @@ export function createApp(deps: AppDependencies): express.Express {
         )
       : undefined,
     now,
+    readinessTimeout: deps.config.READINESS_TIMEOUT ?? DEFAULT_READINESS_TIMEOUT,
   };
   const logUnexpected = (err: unknown, req: Request) => {
     // The message and stack go to the log only; requests' bodies and headers never do (they carry secrets).

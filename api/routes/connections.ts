@@ -2,6 +2,8 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { AdminCredentials } from '../../activities/salesforce-clients';
+import { nativeConnectionRefusal } from '../../workflows/admission';
+import { isNativelyConnected } from '../../workflows/connection-state';
 import type { Crm, OperationAccepted, SalesforceTarget, SecretRef } from '../../workflows/definitions';
 import { requireScope } from '../auth';
 import type { OperationRequest } from '../connection-gateway';
@@ -80,7 +82,8 @@ async function operationRequest<S extends z.ZodType<{ adminCredentials?: AdminCr
   const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
   const { operationId } = operationIdOf(req, tenantId);
   const body: z.infer<S> = parseInput(schema, bodyOf(req), 'body');
-  if (crm === 'dynamics365') throw nativeDynamics(kind.replace('_', '-'));
+  const refusal = isNativelyConnected(crm) ? nativeConnectionRefusal(kind) : undefined;
+  if (refusal) throw problems.conflict('operation-rejected', refusal.message);
   const requestHash = sha256Hex(canonicalJson({ kind, ...body }));
   const credentials = body.adminCredentials
     ? await resolveCredentials(context, tenantId, operationId, requestHash, body.adminCredentials)
@@ -118,9 +121,6 @@ async function submit(
   }
 }
 
-const nativeDynamics = (verb: string) =>
-  problems.conflict('operation-rejected', `Dynamics 365 Sales is connected natively; there is nothing to ${verb}.`);
-
 /** `/v1/tenants/{tenantId}/connections/{crm}`: read the connection, and enable, disable or reconnect it. */
 export function connectionsRouter(context: RouteContext): Router {
   const router = Router();
@@ -144,7 +144,7 @@ export function connectionsRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
         const { operationId } = operationIdOf(req, tenantId);
-        if (crm === 'dynamics365') {
+        if (isNativelyConnected(crm)) {
           // Nothing to create: the agent runs inside Dynamics. The answer says so, with the connection as it is.
           const state = (await context.gateway.readState(tenantId, crm)) ?? initialConnectionState(tenantId, crm);
           res.status(200).json(connectionView(state));
@@ -173,7 +173,7 @@ export function connectionsRouter(context: RouteContext): Router {
               appKind: body.appKind,
               agentName: body.agentName,
               agentConfiguration: body.agentConfiguration,
-              readinessTimeout: body.readinessTimeout,
+              readinessTimeout: body.readinessTimeout ?? context.readinessTimeout,
             },
           },
           credentials,
@@ -221,7 +221,10 @@ export function connectionsRouter(context: RouteContext): Router {
           context,
           tenantId,
           crm,
-          { kind: 'rotate_certificate', request: { operationId, requestHash } },
+          {
+            kind: 'rotate_certificate',
+            request: { operationId, requestHash, readinessTimeout: context.readinessTimeout },
+          },
           undefined,
         );
         sendAccepted(res, tenantId, crm, accepted);
@@ -252,7 +255,7 @@ export function connectionsRouter(context: RouteContext): Router {
               target: credentials ? targetOf(body, credentials.ref) : undefined,
               appKind: body.appKind,
               agentConfiguration: body.agentConfiguration,
-              readinessTimeout: body.readinessTimeout,
+              readinessTimeout: body.readinessTimeout ?? context.readinessTimeout,
             },
           },
           credentials,

@@ -13,6 +13,8 @@ export interface RouteContext {
   tokens: AgentTokenBroker;
   knownTenants?: ReadonlySet<string>;
   now: () => number;
+  /** READINESS_TIMEOUT: how long operations wait for Salesforce to make an app usable, unless a request says. */
+  readinessTimeout: string;
 }
 
 /** The path's parameters, validated (400), for a tenant the caller may see (404 otherwise). */

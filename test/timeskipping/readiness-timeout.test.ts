@@ -84,6 +84,10 @@ describe('readiness timeout (time-skipping server)', () => {
     const details = cause.details?.[0] as SagaFailureDetails;
     expect(details.error.type).toBe(ErrorType.readinessTimeout);
     expect(details.error.step).toBe('readiness');
+    // With no readiness timeout in the request, the default 15 minutes (Temporal gives up once the next retry would
+    // start past it).
+    const { startTime } = await env.client.workflow.getHandle(`enable:ts:${operationId}`).describe();
+    expect((Date.parse(details.error.at) - startTime.getTime()) / 60_000).toBeGreaterThan(12);
     expect(details.stepsCompensated).toEqual([
       'client_app',
       'user_access',
