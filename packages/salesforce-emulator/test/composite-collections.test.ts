@@ -4,7 +4,7 @@
  * subrequests, one call in the counters, the 25-subrequest and 5-collection limits, faults.
  */
 import type { Connection } from 'jsforce';
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '../src';
 import { failure, newOrg, start, unique } from './helpers';
 
 let emu: RunningEmulator;

@@ -1,4 +1,4 @@
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '../src';
 import { connect, createIntegrationUser, failure, newOrg, rawFetch, start, unique } from './helpers';
 
 let emu: RunningEmulator;

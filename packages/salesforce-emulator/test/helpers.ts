@@ -11,7 +11,7 @@ import {
   type CreatedOrg,
   type EmulatorOptions,
   type RunningEmulator,
-} from '../../emulator';
+} from '../src';
 
 export const VERSION = '66.0';
 export const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -1,4 +1,4 @@
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '../src';
 import {
   assertion,
   connect,

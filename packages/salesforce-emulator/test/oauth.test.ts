@@ -1,5 +1,5 @@
 import jsforce from 'jsforce';
-import { SERVICE_OAUTH_CLIENT, type RunningEmulator } from '../../emulator';
+import { SERVICE_OAUTH_CLIENT, type RunningEmulator } from '../src';
 import {
   mdApi,
   JWT_GRANT,

@@ -1,4 +1,4 @@
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '../src';
 import { createIntegrationUser, failure, newOrg, start } from './helpers';
 
 let emu: RunningEmulator;

@@ -1,5 +1,5 @@
 import JSZip from 'jszip';
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '../src';
 import {
   mdApi,
   createEca,

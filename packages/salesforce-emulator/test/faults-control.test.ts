@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import jsforce from 'jsforce';
-import { SERVICE_OAUTH_CLIENT, type RunningEmulator } from '../../emulator';
+import { SERVICE_OAUTH_CLIENT, type RunningEmulator } from '../src';
 import {
   mdApi,
   connect,
