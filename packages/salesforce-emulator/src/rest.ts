@@ -1,8 +1,17 @@
 /** REST API under {instanceUrl}/services/data/vNN.0/ : sObjects, query, describe, composite, collections, limits. */
 import { SfError, notFound } from './errors';
 import { normalizeId, str } from './ids';
-import { describeObject, globalEntry } from './schema';
-import { dmlDelete, dmlInsert, dmlUpdate, findRecord, getObject, type Ctx } from './engine';
+import { describeObject, globalEntry, type DescribeView, type ObjectDef } from './schema';
+import {
+  dmlDelete,
+  dmlInsert,
+  dmlUpdate,
+  findRecord,
+  getObject,
+  objectAccess,
+  visibleFields,
+  type Ctx,
+} from './engine';
 import { recordJson, runSoql } from './soql';
 import { token, type Rec } from './state';
 
@@ -103,6 +112,19 @@ function methodNotAllowed(method: string, allowed: string): SfError {
   return new SfError('METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed. Allowed are ${allowed}`, [], 405);
 }
 
+/**
+ * Describe as Salesforce answers it to the calling user: fields without read access (field-level security) left out,
+ * fields without edit access neither createable nor updateable, object flags from the user's object permissions.
+ * Objects the user cannot see at all are not described (getObject: NOT_FOUND, absent from the global describe).
+ */
+function describeView(ctx: Ctx, o: ObjectDef): DescribeView {
+  const fls = visibleFields(ctx, o);
+  return {
+    ...(fls ? { readable: fls.read, editable: fls.edit } : {}),
+    ...(o.grantable ? { access: objectAccess(ctx, o) } : {}),
+  };
+}
+
 // ------------------------------------------------------------------ dispatch
 
 export function dispatch(
@@ -146,18 +168,18 @@ function route(
       if (method !== 'GET') throw methodNotAllowed(method, 'GET,HEAD');
       const sobjects = [...ctx.org.schema.objects.values()]
         .filter((o) => getObject(ctx, o.name))
-        .map((o) => globalEntry(o, v));
+        .map((o) => globalEntry(o, v, describeView(ctx, o)));
       return json(200, { encoding: 'UTF-8', maxBatchSize: 200, sobjects });
     }
     const o = getObject(ctx, b);
     if (!o) throw notFound();
     if (c === 'describe' && !d) {
       if (method !== 'GET') throw methodNotAllowed(method, 'GET,HEAD');
-      return json(200, describeObject(o, v));
+      return json(200, describeObject(o, v, describeView(ctx, o)));
     }
     if (!c) {
       if (method === 'GET') {
-        const { fields: _f, ...objectDescribe } = describeObject(o, v);
+        const { fields: _f, ...objectDescribe } = describeObject(o, v, describeView(ctx, o));
         return json(200, { objectDescribe, recentItems: [] });
       }
       if (method !== 'POST') throw methodNotAllowed(method, 'GET,HEAD,POST');

@@ -627,15 +627,29 @@ export class Schema {
   }
 }
 
-export function describeField(fd: FieldDef): Record<string, unknown> {
+/**
+ * What a user sees in a describe (Salesforce describes objects as the calling user can use them). Undefined members
+ * mean no restriction (admins, users with View/Modify All Data, setup objects).
+ */
+export interface DescribeView {
+  /** Fields the user can read; the others are left out. */
+  readable?: ReadonlySet<string>;
+  /** Permissionable fields the user can edit; the others are neither createable nor updateable. */
+  editable?: ReadonlySet<string>;
+  /** The user's object permissions. */
+  access?: { create: boolean; edit: boolean; del: boolean };
+}
+
+export function describeField(fd: FieldDef, view: DescribeView = {}): Record<string, unknown> {
+  const editable = !fd.permissionable || !view.editable || view.editable.has(fd.name);
   return {
     name: fd.name,
     label: fd.label,
     type: fd.type,
     length: fd.length,
     nillable: fd.nillable,
-    createable: fd.createable,
-    updateable: fd.updateable,
+    createable: fd.createable && editable,
+    updateable: fd.updateable && editable,
     permissionable: fd.permissionable,
     calculated: fd.calculated,
     custom: fd.custom,
@@ -665,22 +679,23 @@ export function describeField(fd: FieldDef): Record<string, unknown> {
   };
 }
 
-export function describeObject(o: ObjectDef, version: string): Record<string, unknown> {
+export function describeObject(o: ObjectDef, version: string, view: DescribeView = {}): Record<string, unknown> {
+  const { readable, access } = view;
   return {
     name: o.name,
     label: o.label,
     labelPlural: o.labelPlural,
     keyPrefix: o.keyPrefix,
     custom: o.custom,
-    createable: o.createable,
-    updateable: o.updateable,
-    deletable: o.deletable,
+    createable: o.createable && (access?.create ?? true),
+    updateable: o.updateable && (access?.edit ?? true),
+    deletable: o.deletable && (access?.del ?? true),
     queryable: o.queryable,
     retrieveable: true,
     searchable: !o.setup,
     triggerable: !o.setup,
     layoutable: !o.setup,
-    fields: o.fields.map(describeField),
+    fields: o.fields.filter((fd) => !readable || readable.has(fd.name)).map((fd) => describeField(fd, view)),
     urls: {
       sobject: `/services/data/v${version}/sobjects/${o.name}`,
       describe: `/services/data/v${version}/sobjects/${o.name}/describe`,
@@ -689,7 +704,7 @@ export function describeObject(o: ObjectDef, version: string): Record<string, un
   };
 }
 
-export function globalEntry(o: ObjectDef, version: string): Record<string, unknown> {
-  const { fields: _f, ...rest } = describeObject(o, version);
+export function globalEntry(o: ObjectDef, version: string, view: DescribeView = {}): Record<string, unknown> {
+  const { fields: _f, ...rest } = describeObject(o, version, view);
   return rest;
 }

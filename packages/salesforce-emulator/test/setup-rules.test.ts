@@ -258,4 +258,45 @@ describe('Assignments and licenses', () => {
     );
     expect((await failure(agent.query('SELECT Id FROM PermissionSet'))).errorCode).toBe('INVALID_TYPE');
   });
+
+  test('describe as the integration user leaves out the fields and objects it cannot see; the admin still sees them all', async () => {
+    const { org, conn } = await newOrg(emu);
+    const p = await provisionUser(conn); // Read on Account, Read on Account.Industry
+    await conn.sobject('FieldPermissions').create({
+      ParentId: p.psId,
+      SobjectType: 'Account',
+      Field: 'Account.Website',
+      PermissionsRead: true,
+      PermissionsEdit: true,
+    });
+    const key = makeCertificate();
+    const ck = await createEca(conn, unique('Desc_'), key.certificatePem, p.psName);
+    const tok = await jwtToken(emu.loginUrl, assertion(key, ck, p.username, emu.loginUrl));
+    const agent = connect({ instanceUrl: org.instanceUrl, accessToken: tok.access_token });
+
+    const account = await agent.describe('Account');
+    const fields = new Map(account.fields.map((f) => [f.name, f]));
+    // Granted fields and the fields without field-level security (Id, required Name, owner, audit) are described.
+    for (const name of ['Id', 'Name', 'OwnerId', 'CreatedDate', 'Industry', 'Website'])
+      expect(fields.has(name)).toBe(true);
+    for (const name of ['Phone', 'AnnualRevenue', 'Description', 'Type']) expect(fields.has(name)).toBe(false);
+    expect(fields.get('Industry')).toMatchObject({ createable: false, updateable: false });
+    expect(fields.get('Website')).toMatchObject({ createable: true, updateable: true });
+    expect(account).toMatchObject({ createable: false, updateable: false, deletable: false });
+    const basic = await agent.requestGet<{ objectDescribe: { createable: boolean } }>('/sobjects/Account');
+    expect(basic.objectDescribe.createable).toBe(false);
+
+    const global = (await agent.describeGlobal()).sobjects.map((o) => o.name);
+    expect(global).toContain('Account');
+    for (const name of ['Contact', 'Opportunity', 'PermissionSet']) expect(global).not.toContain(name);
+    expect((await failure(agent.describe('Contact'))).errorCode).toBe('NOT_FOUND');
+
+    const asAdmin = await conn.describe('Account');
+    expect(asAdmin.fields.map((f) => f.name)).toEqual(expect.arrayContaining(['Phone', 'AnnualRevenue', 'Industry']));
+    expect(asAdmin).toMatchObject({ createable: true, updateable: true, deletable: true });
+    expect(asAdmin.fields.find((f) => f.name === 'Industry')).toMatchObject({ createable: true, updateable: true });
+    expect((await conn.describeGlobal()).sobjects.map((o) => o.name)).toEqual(
+      expect.arrayContaining(['Contact', 'Opportunity', 'PermissionSet']),
+    );
+  });
 });
