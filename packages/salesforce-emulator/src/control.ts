@@ -73,6 +73,12 @@ export interface OrgSettingsPatch {
   adminPermissions?: Partial<Record<AdminPermission, boolean>>;
 }
 
+/** The emulated time (ISO 8601) and how far it was moved ahead of the system clock. */
+export interface ClockState {
+  now: string;
+  offsetMs: number;
+}
+
 export interface CounterSnapshot {
   total: number;
   byOperation: Record<string, number>;
@@ -134,6 +140,10 @@ const settingsSchema = z
   })
   .strict();
 
+const clockSchema = z.object({ advanceMs: z.number().int().min(0) }).strict();
+
+type Reply = { status: number; body?: unknown };
+
 class HttpError extends Error {
   constructor(
     public status: number,
@@ -170,7 +180,7 @@ export class ControlApi {
       adminUserId: org.adminUserId,
       adminUsername: org.adminUsername,
       createdAt: org.createdAt,
-      apiUsage: { used: org.apiUsage.used, max: org.settings.apiDailyLimit },
+      apiUsage: { used: org.apiUsage.count(this.core.world.clock.now()), max: org.settings.apiDailyLimit },
       settings: {
         allowConnectedAppCreation: org.settings.allowConnectedAppCreation,
         apiDailyLimit: org.settings.apiDailyLimit,
@@ -357,113 +367,143 @@ export class ControlApi {
   }
 
   /** Routes a control request; returns status and JSON body. */
-  handle(method: string, url: URL, body: unknown): { status: number; body?: unknown } {
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  handle(method: string, url: URL, body: unknown): Reply {
+    const [a, b, ...rest] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    let out: Reply | undefined;
+    if (a === 'orgs') out = b ? this.orgRoute(method, this.org(b), rest, body) : this.orgsRoute(method, body);
+    else if (a === 'faults' && !rest.length) out = this.faultsRoute(method, b, body);
+    else if (a === 'counters' && !b) out = this.countersRoute(method, url.searchParams.get('org') ?? undefined);
+    else if (a === 'clock' && !b) out = this.clockRoute(method, body);
+    else if (a === 'health' && method === 'GET')
+      out = { status: 200, body: { ok: true, loginUrl: this.core.loginUrl } };
+    if (!out) throw new HttpError(404, `no route ${method} ${url.pathname}`);
+    return out;
+  }
+
+  private orgsRoute(method: string, body: unknown): Reply | undefined {
+    if (method === 'POST') return { status: 201, body: this.createOrg(parse(createOrgSchema, body)) };
+    if (method === 'GET') return { status: 200, body: [...this.core.world.orgs.values()].map((o) => this.summary(o)) };
+    return undefined;
+  }
+
+  /** /orgs/:key[/c/d/e] */
+  private orgRoute(method: string, org: Org, [c, d, e]: string[], body: unknown): Reply | undefined {
     const core = this.core;
-    const [a, b, c, d, e] = parts;
-    if (a === 'orgs') {
-      if (!b) {
-        if (method === 'POST') return { status: 201, body: this.createOrg(parse(createOrgSchema, body)) };
-        if (method === 'GET') return { status: 200, body: [...core.world.orgs.values()].map((o) => this.summary(o)) };
-      } else {
-        const org = this.org(b);
-        if (!c) {
-          if (method === 'GET') return { status: 200, body: this.summary(org) };
-          if (method === 'DELETE') {
-            core.world.orgs.delete(org.key);
-            core.world.expireOrgSessions(org.key);
-            for (const [t, v] of core.world.refreshTokens) if (v.orgKey === org.key) core.world.refreshTokens.delete(t);
-            core.markDirty();
-            return { status: 204 };
-          }
-        }
-        if (c === 'reset' && method === 'POST') {
-          resetOrg(core.world, org);
-          core.markDirty();
-          return { status: 200, body: this.summary(org) };
-        }
-        if (c === 'settings' && method === 'PATCH') {
-          const p = parse(settingsSchema, body);
-          const s = org.settings;
-          if (p.allowConnectedAppCreation !== undefined) s.allowConnectedAppCreation = p.allowConnectedAppCreation;
-          if (p.apiDailyLimit !== undefined) s.apiDailyLimit = p.apiDailyLimit;
-          if (p.propagationDelayMs !== undefined) s.propagationDelayMs = p.propagationDelayMs;
-          if (p.integrationLicenses !== undefined) s.integrationLicenses = p.integrationLicenses;
-          for (const [k, v] of Object.entries(p.adminPermissions ?? {}))
-            if (v !== undefined) s.adminPermissions[k as AdminPermission] = v;
-          core.markDirty();
-          return { status: 200, body: this.summary(org) };
-        }
-        if (c === 'admin-token' && method === 'POST') {
-          const s = core.world.newAccessToken(org, org.adminUserId, core.opts.sessionTimeoutMs);
-          return {
-            status: 200,
-            body: {
-              accessToken: s.token,
-              refreshToken: org.refreshToken,
-              instanceUrl: instanceUrlOf(core.loginUrl, org),
-              adminUsername: org.adminUsername,
-            },
-          };
-        }
-        if (c === 'expire-sessions' && method === 'POST') {
-          const expired = core.world.expireOrgSessions(org.key);
-          core.markDirty();
-          return { status: 200, body: { expired } };
-        }
-        if (c === 'components' && !d && method === 'GET') return { status: 200, body: this.components(org) };
-        if (c === 'components' && d && e && method === 'DELETE') {
-          this.deleteComponent(org, d, e);
-          org.journal = [];
-          core.markDirty();
-          return { status: 204 };
-        }
-        if (c === 'records' && d && !e && method === 'GET') {
-          const o = org.schema.get(d);
-          if (!o) throw new HttpError(404, `unknown sObject ${d}`);
-          return { status: 200, body: [...org.rows(o.name)].map((r) => publicRec(materialize(org, o.name, r))) };
-        }
-        if (c === 'records' && d && e && method === 'PATCH') {
-          const r = this.patchRecord(org, d, e, body);
-          org.journal = [];
-          core.markDirty();
-          return { status: 200, body: r };
-        }
-      }
-    }
-    if (a === 'faults') {
-      if (!b && method === 'POST') {
-        const spec = parse(faultSchema, body);
-        if (spec.org !== undefined && !core.world.orgs.has(spec.org)) throw new HttpError(404, `no org '${spec.org}'`);
-        return { status: 201, body: { id: core.faults.add(spec) } };
-      }
-      if (!b && method === 'GET') return { status: 200, body: core.faults.all() };
-      if (!b && method === 'DELETE') {
-        core.faults.clear();
-        return { status: 204 };
-      }
-      if (b && method === 'DELETE') {
-        if (!core.faults.remove(b)) throw new HttpError(404, `no fault '${b}'`);
-        return { status: 204 };
-      }
-    }
-    if (a === 'counters' && !b) {
-      const org = url.searchParams.get('org') ?? undefined;
-      if (method === 'GET') return { status: 200, body: core.counters.get(org) };
+    if (!c) {
+      if (method === 'GET') return { status: 200, body: this.summary(org) };
       if (method === 'DELETE') {
-        core.counters.reset(org);
+        core.world.orgs.delete(org.key);
+        core.world.expireOrgSessions(org.key);
+        for (const [t, v] of core.world.refreshTokens) if (v.orgKey === org.key) core.world.refreshTokens.delete(t);
+        core.markDirty();
         return { status: 204 };
       }
+      return undefined;
     }
-    if (a === 'health' && method === 'GET') return { status: 200, body: { ok: true, loginUrl: core.loginUrl } };
-    throw new HttpError(404, `no route ${method} ${url.pathname}`);
+    const route = `${method} ${c}${d ? '/:d' : ''}${e ? '/:e' : ''}`;
+    switch (route) {
+      case 'POST reset':
+        resetOrg(core.world, org);
+        core.markDirty();
+        return { status: 200, body: this.summary(org) };
+      case 'PATCH settings':
+        this.patchSettings(org, parse(settingsSchema, body));
+        core.markDirty();
+        return { status: 200, body: this.summary(org) };
+      case 'POST admin-token': {
+        const s = core.world.newAccessToken(org, org.adminUserId, core.opts.sessionTimeoutMs);
+        return {
+          status: 200,
+          body: {
+            accessToken: s.token,
+            refreshToken: org.refreshToken,
+            instanceUrl: instanceUrlOf(core.loginUrl, org),
+            adminUsername: org.adminUsername,
+          },
+        };
+      }
+      case 'POST expire-sessions': {
+        const expired = core.world.expireOrgSessions(org.key);
+        core.markDirty();
+        return { status: 200, body: { expired } };
+      }
+      case 'GET components':
+        return { status: 200, body: this.components(org) };
+      case 'DELETE components/:d/:e':
+        this.deleteComponent(org, d!, e!);
+        org.journal = [];
+        core.markDirty();
+        return { status: 204 };
+      case 'GET records/:d': {
+        const o = org.schema.get(d!);
+        if (!o) throw new HttpError(404, `unknown sObject ${d}`);
+        return { status: 200, body: [...org.rows(o.name)].map((r) => publicRec(materialize(org, o.name, r))) };
+      }
+      case 'PATCH records/:d/:e': {
+        const r = this.patchRecord(org, d!, e!, body);
+        org.journal = [];
+        core.markDirty();
+        return { status: 200, body: r };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private patchSettings(org: Org, p: z.infer<typeof settingsSchema>): void {
+    const s = org.settings;
+    if (p.allowConnectedAppCreation !== undefined) s.allowConnectedAppCreation = p.allowConnectedAppCreation;
+    if (p.apiDailyLimit !== undefined) s.apiDailyLimit = p.apiDailyLimit;
+    if (p.propagationDelayMs !== undefined) s.propagationDelayMs = p.propagationDelayMs;
+    if (p.integrationLicenses !== undefined) s.integrationLicenses = p.integrationLicenses;
+    for (const [k, v] of Object.entries(p.adminPermissions ?? {}))
+      if (v !== undefined) s.adminPermissions[k as AdminPermission] = v;
+  }
+
+  private faultsRoute(method: string, id: string | undefined, body: unknown): Reply | undefined {
+    const core = this.core;
+    if (!id && method === 'POST') {
+      const spec = parse(faultSchema, body);
+      if (spec.org !== undefined && !core.world.orgs.has(spec.org)) throw new HttpError(404, `no org '${spec.org}'`);
+      return { status: 201, body: { id: core.faults.add(spec) } };
+    }
+    if (!id && method === 'GET') return { status: 200, body: core.faults.all() };
+    if (!id && method === 'DELETE') {
+      core.faults.clear();
+      return { status: 204 };
+    }
+    if (id && method === 'DELETE') {
+      if (!core.faults.remove(id)) throw new HttpError(404, `no fault '${id}'`);
+      return { status: 204 };
+    }
+    return undefined;
+  }
+
+  private countersRoute(method: string, org: string | undefined): Reply | undefined {
+    if (method === 'GET') return { status: 200, body: this.core.counters.get(org) };
+    if (method === 'DELETE') {
+      this.core.counters.reset(org);
+      return { status: 204 };
+    }
+    return undefined;
+  }
+
+  /** GET /clock; POST /clock {advanceMs}: moves the emulated time forward (see clock.ts). */
+  private clockRoute(method: string, body: unknown): Reply | undefined {
+    const clock = this.core.world.clock;
+    if (method === 'POST') {
+      clock.advance(parse(clockSchema, body).advanceMs);
+      this.core.markDirty();
+    } else if (method !== 'GET') return undefined;
+    const state: ClockState = { now: new Date(clock.now()).toISOString(), offsetMs: clock.offsetMs };
+    return { status: 200, body: state };
   }
 
   readonly handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      let out: { status: number; body?: unknown };
+      let out: Reply;
       try {
         const raw = Buffer.concat(chunks).toString('utf8');
         let body: unknown;
@@ -574,5 +614,12 @@ export class EmulatorControl {
   }
   resetCounters(org?: string): Promise<void> {
     return this.call('DELETE', `/counters${org ? `?org=${encodeURIComponent(org)}` : ''}`);
+  }
+  clock(): Promise<ClockState> {
+    return this.call('GET', '/clock');
+  }
+  /** Moves the emulator's time forward: sessions time out, API usage ages, apps propagate, as if `ms` had passed. */
+  advanceClock(ms: number): Promise<ClockState> {
+    return this.call('POST', '/clock', { advanceMs: ms });
   }
 }

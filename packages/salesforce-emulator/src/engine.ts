@@ -183,7 +183,7 @@ export function coerceValue(ctx: Ctx, o: ObjectDef, fd: FieldDef, v: unknown): u
       const id = normalizeId(v);
       if (!id) throw new SfError('MALFORMED_ID', `${fd.label}: id value of incorrect type: ${v}`, [fd.name]);
       const target = ctx.org.find(id);
-      if (!target || !fd.referenceTo.includes(target.obj) || !isVisible(target.rec)) {
+      if (!target || !fd.referenceTo.includes(target.obj) || !isVisible(ctx, target.rec)) {
         throw new SfError('INVALID_CROSS_REFERENCE_KEY', `${fd.label}: invalid cross reference id`, [fd.name]);
       }
       return id;
@@ -217,9 +217,9 @@ export const restrictedPicklist = (fd: { label: string; name: string }, v: unkno
   );
 
 /** Runtime rows (ConnectedApplication) become visible only once the app has propagated. */
-export function isVisible(rec: Rec): boolean {
+export function isVisible(ctx: Ctx, rec: Rec): boolean {
   const at = rec._visibleAt;
-  return typeof at !== 'number' || at <= Date.now();
+  return typeof at !== 'number' || at <= ctx.world.clock.now();
 }
 
 /** Validates a JSON body against the object's fields; returns canonical-name → value. */
@@ -295,7 +295,7 @@ export function dmlInsert(ctx: Ctx, o: ObjectDef, body: unknown): string {
   if (o.fieldMap.has('isdeleted')) rec.IsDeleted = false;
   if (o.fieldMap.has('ownerid') && !rec.OwnerId) rec.OwnerId = ctx.userId;
   RULES[o.name]?.insert?.(ctx, rec);
-  const t = nowIso();
+  const t = ctx.world.clock.iso();
   rec.Id = ctx.world.ids.next(o.keyPrefix!);
   Object.assign(rec, {
     CreatedDate: t,
@@ -316,7 +316,7 @@ export function findRecord(ctx: Ctx, o: ObjectDef, rawId: string): Rec {
   if (!id) throw new SfError('MALFORMED_ID', `${o.label} ID: id value of incorrect type: ${rawId}`, ['Id']);
   if (ctx.org.deleted.has(id)) throw new SfError('ENTITY_IS_DELETED', 'entity is deleted', [], 404);
   const rec = ctx.org.table(o.name).get(id);
-  if (!rec || !isVisible(rec)) throw new SfError('NOT_FOUND', 'The requested resource does not exist', [], 404);
+  if (!rec || !isVisible(ctx, rec)) throw new SfError('NOT_FOUND', 'The requested resource does not exist', [], 404);
   return rec;
 }
 
@@ -326,7 +326,7 @@ export function dmlUpdate(ctx: Ctx, o: ObjectDef, rawId: string, body: unknown):
   if (o.grantable && !objectAccess(ctx, o).edit) throw INSUFFICIENT();
   const changes = mapBody(ctx, o, body, 'update');
   RULES[o.name]?.update?.(ctx, rec, changes);
-  const t = nowIso();
+  const t = ctx.world.clock.iso();
   Object.assign(changes, { LastModifiedDate: t, LastModifiedById: ctx.userId, SystemModstamp: t });
   ctx.org.patch(o.name, rec.Id as string, changes);
   const rules = RULES[o.name];
@@ -504,7 +504,7 @@ export const RULES: Record<string, Rules> = {
       // The profile-owned permission set is assigned implicitly, as in real orgs.
       const ps = [...ctx.org.rows('PermissionSet')].find((p) => p.ProfileId === rec.ProfileId);
       if (!ps) return;
-      const t = nowIso();
+      const t = ctx.world.clock.iso();
       ctx.org.insert('PermissionSetAssignment', {
         Id: ctx.world.ids.next('0Pa'),
         AssigneeId: rec.Id,

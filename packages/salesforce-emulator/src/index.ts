@@ -9,10 +9,19 @@ import { ControlApi, EmulatorControl } from './control';
 import { EmulatorCore } from './server';
 
 export { EmulatorControl } from './control';
-export type { Component, ComponentKind, CounterSnapshot, CreatedOrg, OrgSettingsPatch, OrgSummary } from './control';
+export type {
+  ClockState,
+  Component,
+  ComponentKind,
+  CounterSnapshot,
+  CreatedOrg,
+  OrgSettingsPatch,
+  OrgSummary,
+} from './control';
 export type { FaultInput, FaultSpec } from './faults';
 export type { CreateOrgInput } from './seed';
 export { SERVICE_OAUTH_CLIENT, JWT_GRANT } from './oauth';
+export { emulatorOptionsFromEnv } from './env';
 export { FAULT_OPERATIONS } from './operations';
 
 export interface EmulatorOptions {
@@ -26,7 +35,10 @@ export interface EmulatorOptions {
   stateFile?: string;
   /** Default app propagation delay for orgs that don't set their own (default 0). */
   propagationDelayMs?: number;
-  /** Access token lifetime (default 2 h). */
+  /**
+   * Session Settings' timeout (default 2 h): an access token expires after this long without use. As in Salesforce,
+   * activity restarts it only once half of it has passed since it last restarted.
+   */
   sessionTimeoutMs?: number;
   /** Log each request with pino (default false). */
   log?: boolean;

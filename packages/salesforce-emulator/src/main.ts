@@ -1,25 +1,15 @@
-/** Standalone emulator: `npm run emulator`. Env: EMULATOR_PORT, EMULATOR_CONTROL_PORT, EMULATOR_STATE_FILE, EMULATOR_PROPAGATION_DELAY_MS, EMULATOR_HOST, EMULATOR_LOG. */
+/**
+ * Standalone emulator: `npm run emulator` (or `npm start` in this package). Env: EMULATOR_PORT, EMULATOR_CONTROL_PORT,
+ * EMULATOR_HOST, EMULATOR_STATE_FILE, EMULATOR_PROPAGATION_DELAY_MS, EMULATOR_SESSION_TIMEOUT_MS, EMULATOR_LOG
+ * (README.md).
+ */
+import { emulatorOptionsFromEnv } from './env';
 import { startEmulator } from './index';
 
-function intEnv(name: string, dflt: number | undefined): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
-  return n;
-}
-
 async function main(): Promise<void> {
-  const stateFile = process.env.EMULATOR_STATE_FILE || undefined;
-  const propagationDelayMs = intEnv('EMULATOR_PROPAGATION_DELAY_MS', undefined);
-  const emu = await startEmulator({
-    port: intEnv('EMULATOR_PORT', 4410),
-    controlPort: intEnv('EMULATOR_CONTROL_PORT', 4411),
-    host: process.env.EMULATOR_HOST || '127.0.0.1',
-    ...(stateFile ? { stateFile } : {}),
-    ...(propagationDelayMs !== undefined ? { propagationDelayMs } : {}),
-    log: process.env.EMULATOR_LOG === '1',
-  });
+  const opts = emulatorOptionsFromEnv();
+  const stateFile = opts.stateFile;
+  const emu = await startEmulator(opts);
   console.log(`Salesforce emulator: login URL ${emu.loginUrl}`);
   console.log(`Control API:         ${emu.controlUrl}`);
   if (stateFile) console.log(`State file:          ${stateFile}`);

@@ -187,7 +187,7 @@ function jwtGrant(env: OAuthEnv, form: URLSearchParams, instanceOrg?: Org): SfRe
   if (!app) return oauthError('invalid_client_id', 'client identifier invalid');
   const org = app.org;
   // During propagation (created/changed < delay ago) Salesforce does not know the client yet.
-  if (Date.now() - app.changedAt < org.propagationDelay(env.propagationDelayMs)) {
+  if (env.world.clock.now() - app.changedAt < org.propagationDelay(env.propagationDelayMs)) {
     return oauthError('invalid_client_id', 'client identifier invalid');
   }
   if (!app.certificate) return invalid();
@@ -205,7 +205,7 @@ function jwtGrant(env: OAuthEnv, form: URLSearchParams, instanceOrg?: Org): SfRe
     return oauthError('invalid_grant', 'audience is invalid');
   if (instanceOrg && instanceOrg !== org) return oauthError('invalid_client_id', 'client identifier invalid');
   const exp = claims.exp;
-  const now = Date.now() / 1000;
+  const now = env.world.clock.now() / 1000;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return invalid();
   if (exp <= now) return oauthError('invalid_grant', 'expired authorization code');
   if (exp > now + MAX_EXP_AHEAD_S + 5) return invalid();
@@ -251,12 +251,13 @@ export function identity(
   userId: string,
   bearer: string | undefined,
 ): SfResponse {
-  const s = bearer ? world.sessions.get(bearer) : undefined;
+  const s = world.liveSession(bearer);
   const org = s ? world.orgs.get(s.orgKey) : undefined;
-  if (!s || !org || s.expiresAt < Date.now())
+  if (!s || !org)
     return { status: 403, body: 'Bad_OAuth_Token', raw: { contentType: 'text/plain', text: 'Bad_OAuth_Token' } };
   if (org.id !== orgId || s.userId !== userId)
     return { status: 403, raw: { contentType: 'text/plain', text: 'Bad_Id' } };
+  world.useSession(s);
   const u = org.table('User').get(userId)!;
   return {
     status: 200,

@@ -215,7 +215,7 @@ function route(
   }
   if (a === 'limits') {
     if (method !== 'GET') throw methodNotAllowed(method, 'GET,HEAD');
-    const { used } = ctx.org.apiUsage;
+    const used = ctx.org.apiUsage.count(ctx.world.clock.now());
     const max = ctx.org.settings.apiDailyLimit;
     return json(200, {
       DailyApiRequests: { Max: max, Remaining: Math.max(0, max - used) },
@@ -249,7 +249,7 @@ function pageRows(ctx: Ctx, rows: Rec[], offset: number, cursor: string | undefi
     let id = cursor;
     if (!id) {
       id = `01g5g00000${token(8)}`;
-      ctx.org.cursors.set(id, { rows, created: Date.now() });
+      ctx.org.cursors.set(id, { rows, created: ctx.world.clock.now() });
       // Keep the cursor table bounded (Salesforce keeps at most 10 open cursors per user anyway).
       if (ctx.org.cursors.size > 50) ctx.org.cursors.delete(ctx.org.cursors.keys().next().value!);
     }
@@ -261,7 +261,7 @@ function pageRows(ctx: Ctx, rows: Rec[], offset: number, cursor: string | undefi
 function queryMore(ctx: Ctx, locator: string): SfResponse {
   const m = /^(.+)-(\d+)$/.exec(locator);
   const cur = m ? ctx.org.cursors.get(m[1]!) : undefined;
-  if (!m || !cur || Date.now() - cur.created > 15 * 60_000) {
+  if (!m || !cur || ctx.world.clock.now() - cur.created > 15 * 60_000) {
     throw new SfError('INVALID_QUERY_LOCATOR', 'invalid query locator');
   }
   return json(200, pageRows(ctx, cur.rows, Number(m[2]), m[1]));

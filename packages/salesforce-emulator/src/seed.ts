@@ -3,7 +3,6 @@ import type { World } from './state';
 import {
   ADMIN_PERMISSIONS,
   Org,
-  nowIso,
   tablesFromJson,
   tablesToJson,
   token,
@@ -58,6 +57,7 @@ export function createOrg(world: World, input: CreateOrgInput): Org {
     customObjects: input.customObjects ?? [],
     customFields: input.customFields ?? {},
   });
+  org.createdAt = world.clock.iso();
   seedOrg(world, org);
   org.seed = tablesToJson(org.tables);
   for (const t of org.tables.values()) for (const id of t.keys()) org.seedIds.add(id);
@@ -75,19 +75,20 @@ export function resetOrg(world: World, org: Org): void {
   org.deploys.clear();
   org.cursors.clear();
   org.journal = [];
-  org.apiUsage = { used: 0, windowStart: Date.now() };
+  org.apiUsage.reset();
   for (const [t, s] of world.sessions)
     if (s.orgKey === org.key && s.userId !== org.adminUserId) world.sessions.delete(t);
 }
 
-function audit(id: string, by: string, t = nowIso()): Rec {
+function audit(id: string, by: string, t: string): Rec {
   return { Id: id, CreatedDate: t, CreatedById: by, LastModifiedDate: t, LastModifiedById: by, SystemModstamp: t };
 }
 
 function seedOrg(world: World, org: Org): void {
   const ids = world.ids;
   const adminId = ids.next('005');
-  const a = (id: string): Rec => audit(id, adminId);
+  const now = world.clock.iso();
+  const a = (id: string): Rec => audit(id, adminId, now);
   const ins = (obj: string, rec: Rec): string => {
     org.insert(obj, rec);
     return rec.Id as string;
@@ -115,7 +116,7 @@ function seedOrg(world: World, org: Org): void {
       Status: 'Active',
       TotalLicenses: total,
       UsedLicenses: 0,
-      UsedLicensesLastUpdated: nowIso(),
+      UsedLicensesLastUpdated: now,
     });
   const sfLicense = license('Salesforce', 'SFDC', 10);
   const intLicense = license(INTEGRATION_LICENSE, 'SFDC_INTEGRATION', org.settings.integrationLicenses);
@@ -200,7 +201,7 @@ function seedOrg(world: World, org: Org): void {
     LanguageLocaleKey: 'en_US',
     EmailEncodingKey: 'UTF-8',
     FederationIdentifier: null,
-    LastLoginDate: nowIso(),
+    LastLoginDate: now,
   });
   org.adminUserId = adminId;
   org.adminUsername = username;

@@ -33,7 +33,6 @@ export interface CoreOptions {
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
-const DAY = 24 * 3600_000;
 
 class Dropped extends Error {}
 
@@ -277,29 +276,33 @@ export class EmulatorCore {
     send(res, r);
   }
 
-  /** Checks the bearer token and the daily API limit; returns the session or an error. */
+  /**
+   * Checks the bearer token (the request is activity on its session) and the API requests of the last 24 hours;
+   * returns the session or an error.
+   */
   private authorize(org: Org, tokenValue: string | undefined): Session | SfError {
-    const s = tokenValue ? this.world.sessions.get(tokenValue) : undefined;
-    if (!s || s.orgKey !== org.key || s.expiresAt < Date.now()) return sessionError();
+    const s = this.world.liveSession(tokenValue);
+    if (!s || s.orgKey !== org.key) return sessionError();
     const user = org.table('User').get(s.userId);
     if (!user?.IsActive) return sessionError();
     if (!userPerms(org, s.userId).PermissionsApiEnabled) {
       return new SfError('API_CURRENTLY_DISABLED', 'API is disabled for this User', [], 403);
     }
-    const u = org.apiUsage;
-    if (Date.now() - u.windowStart > DAY) {
-      u.used = 0;
-      u.windowStart = Date.now();
-    }
-    if (u.used >= org.settings.apiDailyLimit) {
+    this.world.useSession(s);
+    const now = this.world.clock.now();
+    if (org.apiUsage.count(now) >= org.settings.apiDailyLimit) {
       return new SfError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.', [], 403);
     }
-    u.used++;
+    org.apiUsage.record(now);
     return s;
   }
 
+  private apiUsed(org: Org): number {
+    return org.apiUsage.count(this.world.clock.now());
+  }
+
   private limitHeader(org: Org): Record<string, string> {
-    return { 'Sforce-Limit-Info': `api-usage=${org.apiUsage.used}/${org.settings.apiDailyLimit}` };
+    return { 'Sforce-Limit-Info': `api-usage=${this.apiUsed(org)}/${org.settings.apiDailyLimit}` };
   }
 
   private ctx(org: Org, s: Session, version: string): Ctx {
@@ -430,7 +433,7 @@ export class EmulatorCore {
           return faultXml(new SoapFault(`sf:${auth.errorCode}`, `${auth.errorCode}: ${auth.message}`));
         }
         const ctx = this.ctx(org, auth, version);
-        const limit = { current: org.apiUsage.used, limit: org.settings.apiDailyLimit };
+        const limit = { current: this.apiUsed(org), limit: org.settings.apiDailyLimit };
         org.journal = [];
         try {
           let result: unknown;

@@ -419,7 +419,7 @@ function follow(ctx: Ctx, rec: Rec, rels: FieldDef[]): Rec | null {
     const id = cur[rel.name];
     if (typeof id !== 'string') return null;
     const hit = ctx.org.find(id);
-    if (!hit || !isVisible(hit.rec)) return null;
+    if (!hit || !isVisible(ctx, hit.rec)) return null;
     cur = materialize(ctx.org, hit.obj, hit.rec);
     cur = { ...cur, attributes: { type: hit.obj } };
   }
@@ -531,13 +531,13 @@ function sourceRows(ctx: Ctx, pq: ParsedQuery): Rec[] {
     typeof w.value === 'string'
   ) {
     const rec = ctx.org.table(o.name).get(w.value);
-    return rec && isVisible(rec) ? [materialize(ctx.org, o.name, rec)] : [];
+    return rec && isVisible(ctx, rec) ? [materialize(ctx.org, o.name, rec)] : [];
   }
   const out: Rec[] = [];
   const canStop = !pq.orderBy.length && pq.limit !== undefined;
   const need = (pq.limit ?? 0) + (pq.offset ?? 0);
   for (const rec of ctx.org.rows(o.name)) {
-    if (!isVisible(rec)) continue;
+    if (!isVisible(ctx, rec)) continue;
     const row = materialize(ctx.org, o.name, rec);
     if (pq.where && !evalExpr(ctx, row, pq.where)) continue;
     out.push(row);

@@ -1,5 +1,7 @@
 /** In-memory state of the emulator: orgs, their records and metadata, sessions; JSON (de)serialisation. */
 import { randomBytes } from 'node:crypto';
+import { ApiUsage, type ApiUsageJson } from './api-usage';
+import { Clock } from './clock';
 import { IdGenerator, randomAlnum } from './ids';
 import { Schema, type CustomFieldSpec, type CustomObjectSpec } from './schema';
 
@@ -44,11 +46,20 @@ export interface MetaComponent {
   changedAt: number;
 }
 
+/**
+ * An access token. It expires after `timeoutMs` without use (Session Settings' timeout): Salesforce updates the last
+ * active time only once half of the timeout has passed since the last update (see World.useSession).
+ */
 export interface Session {
   token: string;
   orgKey: string;
   userId: string;
   issuedAt: number;
+  /** epoch ms of the last update of the last active time (issue, then activity) */
+  lastActiveAt: number;
+  /** the inactivity timeout */
+  timeoutMs: number;
+  /** lastActiveAt + timeoutMs */
   expiresAt: number;
   /** consumer key of the app that minted it (JWT bearer), if any */
   consumerKey?: string;
@@ -64,7 +75,7 @@ export interface DeployRecord {
   result?: Record<string, unknown>;
 }
 
-export const nowIso = (t = Date.now()): string => new Date(t).toISOString().replace('Z', '+0000');
+export { nowIso } from './clock';
 export const token = (n: number): string => randomAlnum(n, randomBytes);
 
 type Undo = () => void;
@@ -77,14 +88,16 @@ export class Org {
   /** ids deleted through the API (recycle bin): later calls get ENTITY_IS_DELETED */
   deleted = new Set<string>();
   seed: Record<string, Rec[]> = {};
-  apiUsage = { used: 0, windowStart: Date.now() };
+  /** API requests of the last 24 hours. */
+  apiUsage = new ApiUsage();
   deploys = new Map<string, DeployRecord>();
   cursors = new Map<string, { rows: Rec[]; created: number }>();
   journal: Undo[] = [];
   adminUserId = '';
   adminUsername = '';
   refreshToken = '';
-  createdAt = nowIso();
+  /** Set by createOrg (or from the state file). */
+  createdAt = '';
 
   constructor(
     public key: string,
@@ -193,13 +206,15 @@ export class Org {
 }
 
 export class World {
+  clock: Clock;
   orgs = new Map<string, Org>();
   ids: IdGenerator;
   sessions = new Map<string, Session>();
   refreshTokens = new Map<string, { orgKey: string; userId: string }>();
 
-  constructor(counter = 1) {
+  constructor(counter = 1, clockOffsetMs = 0) {
     this.ids = new IdGenerator(counter);
+    this.clock = new Clock(clockOffsetMs);
   }
 
   orgById(orgId: string): Org | undefined {
@@ -230,18 +245,39 @@ export class World {
     return undefined;
   }
 
-  newAccessToken(org: Org, userId: string, ttlMs: number, consumerKey?: string): Session {
+  /** A new access token whose session times out after `timeoutMs` without use. */
+  newAccessToken(org: Org, userId: string, timeoutMs: number, consumerKey?: string): Session {
     const t = `${org.id.slice(0, 15)}!${token(96)}`;
+    const now = this.clock.now();
     const s: Session = {
       token: t,
       orgKey: org.key,
       userId,
-      issuedAt: Date.now(),
-      expiresAt: Date.now() + ttlMs,
+      issuedAt: now,
+      lastActiveAt: now,
+      timeoutMs,
+      expiresAt: now + timeoutMs,
       ...(consumerKey ? { consumerKey } : {}),
     };
     this.sessions.set(t, s);
     return s;
+  }
+
+  /** The session of an access token, unless unknown or timed out. */
+  liveSession(tokenValue: string | undefined): Session | undefined {
+    const s = tokenValue ? this.sessions.get(tokenValue) : undefined;
+    return s && s.expiresAt >= this.clock.now() ? s : undefined;
+  }
+
+  /**
+   * Activity on a session: as Salesforce does, the last active time is updated (and the timeout restarts) only once
+   * half of the timeout has passed since the last update; earlier activity leaves the expiry where it is.
+   */
+  useSession(s: Session): void {
+    const now = this.clock.now();
+    if (now - s.lastActiveAt < s.timeoutMs / 2) return;
+    s.lastActiveAt = now;
+    s.expiresAt = now + s.timeoutMs;
   }
 
   expireOrgSessions(orgKey: string): number {
@@ -256,7 +292,7 @@ export class World {
   }
 
   pruneSessions(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const [t, s] of this.sessions) if (s.expiresAt < now) this.sessions.delete(t);
   }
 }
@@ -276,11 +312,14 @@ interface SerializedOrg {
   adminUserId: string;
   adminUsername: string;
   refreshToken: string;
-  apiUsage: { used: number; windowStart: number };
+  /** Former files: `{ used, windowStart }`. */
+  apiUsage: ApiUsageJson | { used: number; windowStart: number };
 }
 export interface SerializedWorld {
   format: 'sf-emulator/1';
   idCounter: number;
+  /** How far the control API moved the clock forward (absent in former files). */
+  clockOffsetMs?: number;
   orgs: SerializedOrg[];
   sessions: Session[];
   refreshTokens: [string, { orgKey: string; userId: string }][];
@@ -304,6 +343,7 @@ export function serializeWorld(w: World): SerializedWorld {
   return {
     format: 'sf-emulator/1',
     idCounter: w.ids.counter,
+    clockOffsetMs: w.clock.offsetMs,
     orgs: [...w.orgs.values()].map((o) => ({
       key: o.key,
       id: o.id,
@@ -317,7 +357,7 @@ export function serializeWorld(w: World): SerializedWorld {
       adminUserId: o.adminUserId,
       adminUsername: o.adminUsername,
       refreshToken: o.refreshToken,
-      apiUsage: o.apiUsage,
+      apiUsage: o.apiUsage.toJSON(),
     })),
     sessions: [...w.sessions.values()],
     refreshTokens: [...w.refreshTokens],
@@ -326,7 +366,7 @@ export function serializeWorld(w: World): SerializedWorld {
 
 export function deserializeWorld(json: SerializedWorld): World {
   if (json.format !== 'sf-emulator/1') throw new Error('unknown emulator state file format');
-  const w = new World(json.idCounter);
+  const w = new World(json.idCounter, json.clockOffsetMs ?? 0);
   for (const so of json.orgs) {
     const org = new Org(so.key, so.id, so.settings, so.config);
     org.createdAt = so.createdAt;
@@ -339,10 +379,15 @@ export function deserializeWorld(json: SerializedWorld): World {
     org.adminUserId = so.adminUserId;
     org.adminUsername = so.adminUsername;
     org.refreshToken = so.refreshToken;
-    org.apiUsage = so.apiUsage;
+    org.apiUsage = ApiUsage.fromJSON(so.apiUsage);
     w.orgs.set(org.key, org);
   }
-  for (const s of json.sessions) w.sessions.set(s.token, s);
+  for (const s of json.sessions) {
+    // Former files: sessions with a fixed lifetime from issue.
+    s.lastActiveAt ??= s.issuedAt;
+    s.timeoutMs ??= s.expiresAt - s.issuedAt;
+    w.sessions.set(s.token, s);
+  }
   for (const [t, v] of json.refreshTokens) w.refreshTokens.set(t, v);
   return w;
 }

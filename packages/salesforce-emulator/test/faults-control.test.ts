@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import jsforce from 'jsforce';
@@ -15,6 +15,8 @@ import {
   start,
   unique,
 } from './helpers';
+
+const HOUR = 3_600_000;
 
 let emu: RunningEmulator;
 beforeAll(async () => {
@@ -338,6 +340,29 @@ describe('Control API', () => {
     expect((await failure(b.conn.query('SELECT Id FROM Account'))).errorCode).toBe('NOT_FOUND');
   });
 
+  test('the clock only moves forward; what is created afterwards carries the emulated time', async () => {
+    const own = await start();
+    try {
+      const { org } = await newOrg(own);
+      const before = await own.control.clock();
+      expect(before.offsetMs).toBe(0);
+      const after = await own.control.advanceClock(36 * HOUR);
+      expect(after.offsetMs).toBe(36 * HOUR);
+      expect(Date.parse(after.now) - Date.parse(before.now)).toBeGreaterThanOrEqual(36 * HOUR);
+      await expect(own.control.advanceClock(-1)).rejects.toThrow(/400/);
+      // The org's first token timed out 36 hours ago (2-hour default): a fresh one.
+      const conn = connect({
+        instanceUrl: org.instanceUrl,
+        accessToken: (await own.control.adminToken(org.key)).accessToken,
+      });
+      const { id } = await conn.sobject('PermissionSet').create({ Name: 'Made_Later', Label: 'Made later' });
+      const row = (await own.control.records(org.key, 'PermissionSet')).find((r) => r.Id === id)!;
+      expect(Date.parse(String(row.CreatedDate).replace('+0000', 'Z'))).toBeGreaterThanOrEqual(Date.now() + 35 * HOUR);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('bad input to the Salesforce surface never crashes the server', async () => {
     const { org } = await newOrg(emu);
     const auth = { Authorization: `Bearer ${org.accessToken}`, 'Content-Type': 'application/json' };
@@ -368,6 +393,52 @@ describe('Control API', () => {
 });
 
 describe('Persistence', () => {
+  test('API usage, sessions and the clock survive a restart; a state file of the former format still loads', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'emu-state-'));
+    const stateFile = path.join(dir, 'state.json');
+    try {
+      const first = await start({ stateFile, sessionTimeoutMs: 10 * HOUR });
+      const { org, conn } = await newOrg(first, { key: 'usage', apiDailyLimit: 100 });
+      await conn.query('SELECT Id FROM Account');
+      await conn.query('SELECT Id FROM Account');
+      await first.control.advanceClock(HOUR);
+      await first.close();
+      const second = await start({ stateFile });
+      try {
+        expect((await second.control.clock()).offsetMs).toBe(HOUR);
+        expect((await second.control.getOrg('usage')).apiUsage.used).toBe(2);
+        const c2 = connect({ instanceUrl: `${second.loginUrl}/orgs/usage`, accessToken: org.accessToken });
+        await c2.query('SELECT Id FROM Account');
+        expect(c2.limitInfo.apiUsage?.used).toBe(3);
+      } finally {
+        await second.close();
+      }
+      // The former format: usage as { used, windowStart }, sessions with a fixed expiry, no clock offset.
+      const json = JSON.parse(readFileSync(stateFile, 'utf8'));
+      delete json.clockOffsetMs;
+      json.orgs[0].apiUsage = { used: 7, windowStart: Date.now() - HOUR };
+      for (const s of json.sessions) {
+        delete s.lastActiveAt;
+        delete s.timeoutMs;
+        s.issuedAt = Date.now();
+        s.expiresAt = Date.now() + HOUR;
+      }
+      writeFileSync(stateFile, JSON.stringify(json));
+      const third = await start({ stateFile });
+      try {
+        const c3 = connect({ instanceUrl: `${third.loginUrl}/orgs/usage`, accessToken: org.accessToken });
+        await c3.query('SELECT Id FROM Account');
+        expect(c3.limitInfo.apiUsage?.used).toBe(8);
+        await third.control.advanceClock(HOUR + 60_000);
+        expect((await failure(c3.query('SELECT Id FROM Account'))).errorCode).toBe('INVALID_SESSION_ID');
+      } finally {
+        await third.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('orgs, records, metadata and tokens survive a restart with the same state file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'emu-state-'));
     const stateFile = path.join(dir, 'state.json');

@@ -1,5 +1,5 @@
 import jsforce from 'jsforce';
-import { SERVICE_OAUTH_CLIENT, type RunningEmulator } from '../src';
+import { SERVICE_OAUTH_CLIENT, emulatorOptionsFromEnv, type RunningEmulator } from '../src';
 import {
   mdApi,
   JWT_GRANT,
@@ -12,6 +12,7 @@ import {
   newOrg,
   oauth,
   provisionUser,
+  rawFetch,
   signJwt,
   start,
   unique,
@@ -100,7 +101,7 @@ describe('OAuth refresh_token grant (service client)', () => {
     expect(refreshed).toBe(true);
   });
 
-  test('access tokens expire after the session timeout: INVALID_SESSION_ID', async () => {
+  test('an idle access token expires after the session timeout (real time): INVALID_SESSION_ID', async () => {
     const short = await start({ sessionTimeoutMs: 150 });
     try {
       const { conn } = await newOrg(short);
@@ -124,6 +125,66 @@ describe('OAuth refresh_token grant (service client)', () => {
   test('unsupported grant types are refused: unsupported_grant_type', async () => {
     const e = await failure(oauth(emu.loginUrl).requestToken({ grant_type: 'password', username: 'x', password: 'y' }));
     expect(e.name).toBe('unsupported_grant_type');
+  });
+});
+
+describe('Session timeout: inactivity, as Session Settings define it', () => {
+  const MINUTE = 60_000;
+  let timed: RunningEmulator;
+  beforeEach(async () => {
+    timed = await start({ sessionTimeoutMs: 10 * MINUTE });
+  });
+  afterEach(async () => {
+    await timed.close();
+  });
+
+  const query = (conn: ReturnType<typeof connect>) => conn.query('SELECT Id FROM Account');
+
+  test('a token used regularly keeps working well past the timeout; an idle one gets 401 INVALID_SESSION_ID', async () => {
+    const { org, conn: busy } = await newOrg(timed);
+    const idleToken = (await timed.control.adminToken(org.key)).accessToken;
+    const idle = connect({ instanceUrl: org.instanceUrl, accessToken: idleToken });
+    await query(idle);
+    for (let i = 0; i < 5; i++) {
+      await timed.control.advanceClock(6 * MINUTE);
+      await query(busy);
+    }
+    // 30 minutes after issue with a 10-minute timeout: the busy token still works, the idle one does not.
+    await query(busy);
+    expect((await failure(query(idle))).errorCode).toBe('INVALID_SESSION_ID');
+    const raw = await rawFetch(`${org.instanceUrl}/services/data/v66.0/limits`, {
+      headers: { Authorization: `Bearer ${idleToken}` },
+    });
+    expect(raw.status).toBe(401);
+    expect((raw.json() as unknown[])[0]).toMatchObject({ errorCode: 'INVALID_SESSION_ID' });
+  });
+
+  test('activity in the first half of the timeout does not restart it (Salesforce updates the session from halfway)', async () => {
+    const { conn } = await newOrg(timed);
+    await timed.control.advanceClock(4 * MINUTE);
+    await query(conn);
+    await timed.control.advanceClock(6 * MINUTE + 1000);
+    expect((await failure(query(conn))).errorCode).toBe('INVALID_SESSION_ID');
+  });
+
+  test('Metadata SOAP calls and identity URL requests are activity too', async () => {
+    const { org, conn } = await newOrg(timed);
+    for (let i = 0; i < 3; i++) {
+      await timed.control.advanceClock(6 * MINUTE);
+      await mdApi(conn).read('ExternalClientApplication', 'Nothing_Here');
+    }
+    const id = `${timed.loginUrl}/id/${org.orgId}/${org.adminUserId}`;
+    for (let i = 0; i < 3; i++) {
+      await timed.control.advanceClock(6 * MINUTE);
+      expect((await rawFetch(id, { headers: { Authorization: `Bearer ${org.accessToken}` } })).status).toBe(200);
+    }
+    await query(conn);
+  });
+
+  test('the standalone emulator takes its timeout from EMULATOR_SESSION_TIMEOUT_MS (default: 2 hours)', () => {
+    expect(emulatorOptionsFromEnv({ EMULATOR_SESSION_TIMEOUT_MS: '900000' }).sessionTimeoutMs).toBe(900_000);
+    expect(emulatorOptionsFromEnv({}).sessionTimeoutMs).toBeUndefined();
+    expect(() => emulatorOptionsFromEnv({ EMULATOR_SESSION_TIMEOUT_MS: '0' })).toThrow(/EMULATOR_SESSION_TIMEOUT_MS/);
   });
 });
 

@@ -162,6 +162,37 @@ describe('sObject CRUD', () => {
     await conn.query('SELECT Id FROM Account');
   });
 
+  test('API usage counts the requests of the last 24 hours (a rolling window), not since a daily reset', async () => {
+    const HOUR = 3_600_000;
+    const own = await start({ sessionTimeoutMs: 3 * 24 * HOUR });
+    try {
+      const { org, conn } = await newOrg(own, { apiDailyLimit: 3 });
+      const query = () => conn.query('SELECT Id FROM Account');
+      await query();
+      await query();
+      await own.control.advanceClock(12 * HOUR);
+      await query();
+      expect(conn.limitInfo.apiUsage).toEqual({ used: 3, limit: 3 });
+      expect((await failure(query())).errorCode).toBe('REQUEST_LIMIT_EXCEEDED');
+      // 23 h 58 min after the first two requests they still count.
+      await own.control.advanceClock(11 * HOUR + 58 * 60_000);
+      expect((await failure(query())).errorCode).toBe('REQUEST_LIMIT_EXCEEDED');
+      // 24 h 1 min after: they no longer do; the one made 12 hours later still does.
+      await own.control.advanceClock(3 * 60_000);
+      await query();
+      expect(conn.limitInfo.apiUsage).toEqual({ used: 2, limit: 3 });
+      const l = (await conn.limits()) as unknown as { DailyApiRequests: { Max: number; Remaining: number } };
+      expect(l.DailyApiRequests).toEqual({ Max: 3, Remaining: 0 });
+      expect((await own.control.getOrg(org.key)).apiUsage).toEqual({ used: 3, max: 3 });
+      // 36 h 1 min after the start, only the last two requests (at 24 h 1 min) are left.
+      await own.control.advanceClock(12 * HOUR);
+      await query();
+      expect(conn.limitInfo.apiUsage).toEqual({ used: 3, limit: 3 });
+    } finally {
+      await own.close();
+    }
+  });
+
   test('API versions 50.0–68.0 are served; GET /services/data/ lists them; others are 404', async () => {
     const { org } = await newOrg(emu);
     const list = (await rawFetch(`${emu.loginUrl}/services/data/`)).json() as { version: string }[];

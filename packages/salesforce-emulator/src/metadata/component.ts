@@ -3,7 +3,7 @@
  * ConnectedApplication) and tokens that hang off an app.
  */
 import type { Ctx } from '../engine';
-import { nowIso, type MetaComponent, type Rec } from '../state';
+import type { MetaComponent, Rec } from '../state';
 
 /** A component being created (existing undefined) or updated. */
 export interface Draft {
@@ -29,7 +29,7 @@ export interface ComponentHandler {
 
 /** Inserts a runtime row with its audit fields, created by the calling user. */
 export function insertRuntime(ctx: Ctx, obj: string, rec: Rec): void {
-  const t = nowIso();
+  const t = ctx.world.clock.iso();
   ctx.org.insert(obj, {
     ...rec,
     CreatedDate: t,

@@ -6,7 +6,8 @@ import JSZip from 'jszip';
 import { SfError } from '../errors';
 import type { Ctx } from '../engine';
 import { normalizeId } from '../ids';
-import { nowIso, type Rec } from '../state';
+import type { Clock } from '../clock';
+import type { Rec } from '../state';
 import { checkFullName } from './checks';
 import { requireMetadataAccess } from './crud';
 import { remove, save } from './save';
@@ -20,7 +21,7 @@ export function startDeploy(ctx: Ctx, args: Rec, onDone: () => void): Rec {
   const opts = (args.DeployOptions && typeof args.DeployOptions === 'object' ? args.DeployOptions : {}) as Rec;
   const checkOnly = opts.checkOnly === 'true';
   const id = ctx.world.ids.next('0Af');
-  const rec = { id, createdAt: nowIso(), createdById: ctx.userId, checkOnly, status: 'Pending' as const };
+  const rec = { id, createdAt: ctx.world.clock.iso(), createdById: ctx.userId, checkOnly, status: 'Pending' as const };
   ctx.org.deploys.set(id, rec);
   const org = ctx.org;
   void runDeploy({ ...ctx }, id, zipB64, opts)
@@ -122,7 +123,10 @@ class DeployReport {
   readonly successes: DeployMsg[] = [];
   readonly failures: DeployMsg[] = [];
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    private readonly clock: Clock,
+  ) {
     this.succeeded('', 'package.xml', 'package.xml');
   }
 
@@ -131,7 +135,7 @@ class DeployReport {
       changed: false,
       componentType,
       created: false,
-      createdDate: nowIso(),
+      createdDate: this.clock.iso(),
       deleted: false,
       fileName: this.root + fileName,
       fullName,
@@ -241,7 +245,7 @@ function applySaves(ctx: Ctx, report: DeployReport, items: Item[]): void {
 // ------------------------------------------------------------------ the deploy and its result
 
 function deployBase(ctx: Ctx, id: string, opts: Rec): Rec {
-  const started = nowIso();
+  const started = ctx.world.clock.iso();
   return {
     id,
     checkOnly: opts.checkOnly === 'true',
@@ -260,11 +264,12 @@ function deployBase(ctx: Ctx, id: string, opts: Rec): Rec {
 }
 
 /** A deploy that failed as a whole (bad zip or manifest): no component was looked at. */
-function failedDeploy(base: Rec, problem: Problem): Rec {
+function failedDeploy(base: Rec, problem: Problem, clock: Clock): Rec {
+  const now = clock.iso();
   return {
     ...base,
-    completedDate: nowIso(),
-    lastModifiedDate: nowIso(),
+    completedDate: now,
+    lastModifiedDate: now,
     details: { componentFailures: [], componentSuccesses: [] },
     errorMessage: problem.error,
     errorStatusCode: problem.code,
@@ -276,12 +281,13 @@ function failedDeploy(base: Rec, problem: Problem): Rec {
   };
 }
 
-function finishedDeploy(base: Rec, report: DeployReport): Rec {
+function finishedDeploy(base: Rec, report: DeployReport, clock: Clock): Rec {
   const ok = report.failures.length === 0;
+  const now = clock.iso();
   return {
     ...base,
-    completedDate: nowIso(),
-    lastModifiedDate: nowIso(),
+    completedDate: now,
+    lastModifiedDate: now,
     details: { componentFailures: report.failures, componentSuccesses: report.successes },
     numberComponentErrors: report.failures.length,
     numberComponentsDeployed: ok ? report.successes.length - 1 : 0,
@@ -294,10 +300,11 @@ function finishedDeploy(base: Rec, report: DeployReport): Rec {
 async function runDeploy(ctx: Ctx, id: string, zipB64: string, opts: Rec): Promise<Rec> {
   const base = deployBase(ctx, id, opts);
   const pkg = await openPackage(zipB64);
-  if ('error' in pkg) return failedDeploy(base, pkg);
+  const clock = ctx.world.clock;
+  if ('error' in pkg) return failedDeploy(base, pkg, clock);
   const manifests = await readManifests(pkg);
-  if ('error' in manifests) return failedDeploy(base, manifests);
-  const report = new DeployReport(pkg.root);
+  if ('error' in manifests) return failedDeploy(base, manifests, clock);
+  const report = new DeployReport(pkg.root, clock);
   const items = await loadItems(pkg, manifests.types, report);
   // Apply atomically (rollbackOnError is always honoured: stricter than allowing partial deploys).
   const org = ctx.org;
@@ -307,7 +314,7 @@ async function runDeploy(ctx: Ctx, id: string, zipB64: string, opts: Rec): Promi
   for (const d of manifests.destructive) if (d.post) applyDeletes(ctx, report, d.types, d.file);
   if (report.failures.length > 0 || base.checkOnly === true) org.rollbackTo(sp);
   org.journal = [];
-  return finishedDeploy(base, report);
+  return finishedDeploy(base, report, clock);
 }
 
 export function checkDeployStatus(ctx: Ctx, args: Rec): Rec {

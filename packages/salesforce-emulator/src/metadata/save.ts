@@ -23,7 +23,7 @@ function handlerOf(type: string): ComponentHandler {
 /** Validates and applies a create (existing=undefined) or an update, then stores the component. */
 export function save(ctx: Ctx, type: string, data: Rec, existing: MetaComponent | undefined): void {
   const { org, world } = ctx;
-  const t = Date.now();
+  const t = world.clock.now();
   const comp: MetaComponent = existing
     ? { ...existing, data, lastModifiedAt: nowIso(t) }
     : {
