@@ -1,8 +1,26 @@
-# One image for the API, the worker and the demo emulator; the command picks the process.
+# Two images from one file. The default (last) stage is the service: the API and the worker, the command picks the
+# process; it holds neither the Salesforce emulator nor anything only the emulator needs. The `emulator` target is
+# the demo Salesforce emulator alone (docker-compose's `demo` profile builds it with `target: emulator`).
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --workspaces=false: the root's dependencies only; the workspace packages (the emulator) are neither copied nor linked.
+RUN npm ci --workspaces=false --no-audit --no-fund
+
+# The Salesforce emulator: its package and its own production dependencies only (no Temporal, no service code).
+FROM node:20-bookworm-slim AS emulator
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/salesforce-emulator/package.json ./packages/salesforce-emulator/
+RUN npm ci --workspace=@agent-connections/salesforce-emulator --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY packages/salesforce-emulator ./packages/salesforce-emulator
+# The state file's folder (docker-compose mounts a volume there), writable by the unprivileged user.
+RUN mkdir -p /data && chown node:node /data
+ENV NODE_ENV=production
+USER node
+# 4410: the Salesforce surface (login and instance URLs); 4411: the control API.
+EXPOSE 4410 4411
+CMD ["node_modules/.bin/tsx", "packages/salesforce-emulator/src/main.ts"]
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
@@ -13,7 +31,6 @@ COPY activities ./activities
 COPY api ./api
 COPY codec ./codec
 COPY config ./config
-COPY emulator ./emulator
 COPY observability ./observability
 COPY scripts ./scripts
 COPY workers ./workers

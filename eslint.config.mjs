@@ -20,6 +20,30 @@ const forbiddenInWorkflows = [
   '@temporalio/testing',
 ];
 
+/** The Salesforce org emulator is a test double: the service's own code never depends on it. */
+const EMULATOR_PACKAGE = '@agent-connections/salesforce-emulator';
+const emulatorMessage =
+  'The service must not import the Salesforce emulator (a test double for tests, bench and scripts): reach Salesforce through its API.';
+const noEmulatorPaths = [{ name: EMULATOR_PACKAGE, message: emulatorMessage }];
+const noEmulatorPatterns = [
+  {
+    group: [`${EMULATOR_PACKAGE}/*`, '**/packages/salesforce-emulator', '**/packages/salesforce-emulator/**'],
+    message: emulatorMessage,
+  },
+];
+/** The service's code: every folder deployed in the production image (and those still to come). */
+const serviceFolders = [
+  'activities',
+  'api',
+  'codec',
+  'config',
+  'observability',
+  'workers',
+  'workflows',
+  'salesforce',
+  'secrets',
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.data/**', 'reports/**', 'coverage/**', 'api/public/**'] },
   js.configs.recommended,
@@ -38,21 +62,32 @@ export default tseslint.config(
     },
   },
   {
+    files: serviceFolders.map((folder) => `${folder}/**/*.{ts,js,mjs,cjs}`),
+    rules: {
+      'no-restricted-imports': ['error', { paths: noEmulatorPaths, patterns: noEmulatorPatterns }],
+    },
+  },
+  {
+    // Replaces the rule above for workflows/ (flat config does not merge rule options), so it repeats the emulator ban.
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: forbiddenInWorkflows.map((name) => ({
-            name,
-            message: 'Workflow code must stay deterministic: do I/O in an activity.',
-          })),
+          paths: [
+            ...forbiddenInWorkflows.map((name) => ({
+              name,
+              message: 'Workflow code must stay deterministic: do I/O in an activity.',
+            })),
+            ...noEmulatorPaths,
+          ],
           patterns: [
             {
-              group: ['../activities/*', '../api/*', '../workers/*', '../config/*', '../emulator/*'],
+              group: ['../activities/*', '../api/*', '../workers/*', '../config/*'],
               allowTypeImports: true,
               message: 'Workflows may import types only from outside workflows/.',
             },
+            ...noEmulatorPatterns,
           ],
         },
       ],
@@ -64,12 +99,12 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ['**/*.cjs', 'jest.config.js'],
+    files: ['**/*.cjs', '**/jest.config.js'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

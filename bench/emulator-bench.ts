@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startEmulator, EmulatorControl } from '../emulator';
+import { startEmulator, EmulatorControl } from '@agent-connections/salesforce-emulator';
 
 const TOTAL = Number(process.env.BENCH_REQUESTS ?? 20000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -44,10 +44,14 @@ function request(url: string, method: string, token: string, body?: string): Pro
 }
 
 async function startChild(): Promise<{ loginUrl: string; controlUrl: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'emulator', 'main.ts')], {
-    env: { ...process.env, EMULATOR_PORT: '0', EMULATOR_CONTROL_PORT: '0', EMULATOR_STATE_FILE: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', require.resolve('@agent-connections/salesforce-emulator/main')],
+    {
+      env: { ...process.env, EMULATOR_PORT: '0', EMULATOR_CONTROL_PORT: '0', EMULATOR_STATE_FILE: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 30_000);

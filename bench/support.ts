@@ -17,8 +17,8 @@ import { temporal } from '@temporalio/proto';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { EncryptedFileSecretStore } from '../activities/secret-store';
 import { hashApiKey, generateApiKey } from '../api/auth';
-import { SERVICE_OAUTH_CLIENT } from '../emulator';
-import type { CreateOrgInput } from '../emulator';
+import { SERVICE_OAUTH_CLIENT } from '@agent-connections/salesforce-emulator';
+import type { CreateOrgInput } from '@agent-connections/salesforce-emulator';
 import type { ServiceWorkerOptions } from '../workers/service-worker';
 import type { AgentConfiguration } from '../workflows/definitions';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { LOCAL_ADMIN_KEY_FILE } from '../api/auth';
 import { openSecretStore } from '../activities/secret-store';
 import { loadConfig } from '../config';
-import { EmulatorControl } from '../emulator';
+import { EmulatorControl } from '@agent-connections/salesforce-emulator';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
 import { ensureTool } from './temporal-tools.cjs';
 import { isTemporalUp, startDevServer } from './temporal-dev-server';
@@ -146,7 +146,7 @@ async function main() {
   const shared = { TEMPORAL_ADDRESS: temporalAddress, DATA_DIR: dataDir };
 
   if (useEmulator) {
-    startChild('emulator', 'emulator/main.ts', {
+    startChild('emulator', require.resolve('@agent-connections/salesforce-emulator/main'), {
       EMULATOR_PORT: String(emulatorPort),
       EMULATOR_CONTROL_PORT: String(emulatorControlPort),
       EMULATOR_STATE_FILE: path.join(dataDir, 'emulator-state.json'),

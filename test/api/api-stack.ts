@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import type { Express } from 'express';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { RunningEmulator } from '../../emulator';
-import { SERVICE_OAUTH_CLIENT, startEmulator } from '../../emulator';
+import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
+import { SERVICE_OAUTH_CLIENT, startEmulator } from '@agent-connections/salesforce-emulator';
 import type { EncryptedFileSecretStore } from '../../activities/secret-store';
 import type { ApiConfig, AppDependencies } from '../../api/app';
 import { createApp } from '../../api/app';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { CreatedOrg } from '../../emulator';
+import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import { connectionWorkflowId } from '../../workflows/definitions';
 import { badRequests } from '../support/bad-requests';
 import type { BadRequest } from '../support/bad-requests';

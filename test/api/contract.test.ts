@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import request from 'supertest';
-import type { CreatedOrg } from '../../emulator';
+import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import type { ConnectionView } from '../../api/schemas';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { CreatedOrg } from '../../emulator';
+import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import type { ConnectionView } from '../../api/schemas';
 import { leftovers } from '../support/salesforce';
 import type { ApiStack } from './api-stack';

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
-import type { CreatedOrg } from '../../emulator';
+import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import { freePort } from '../support/free-port';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, startApiStack, uniqueTenant } from './api-stack';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import type { CreatedOrg } from '../../emulator';
+import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import { leftovers } from '../support/salesforce';
 import type { ApiStack } from '../api/api-stack';
 import { startApiStack, uniqueTenant } from '../api/api-stack';

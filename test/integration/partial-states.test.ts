@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FaultInput } from '../../emulator';
+import type { FaultInput } from '@agent-connections/salesforce-emulator';
 import type { ComponentRef } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';

@@ -5,7 +5,7 @@
  * their real cause.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { CreateOrgInput } from '../../emulator';
+import type { CreateOrgInput } from '@agent-connections/salesforce-emulator';
 import { createPermissionSetActivities } from '../../activities/permission-set';
 import type { CreatePermissionSetInput, PermissionSetRef } from '../../activities/permission-set';
 import type { FieldGrant } from '../../activities/preflight';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FaultInput } from '../../emulator';
+import type { FaultInput } from '@agent-connections/salesforce-emulator';
 import type { ConnectionState } from '../../workflows/definitions';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
 import type { EncryptedFileSecretStore } from '../../activities/secret-store';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Connections } from '../support/connections';

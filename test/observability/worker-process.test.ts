@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
 import type { EncryptedFileSecretStore } from '../../activities/secret-store';
 import { createApp } from '../../api/app';
 import type { ApiConfig } from '../../api/app';

@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
 import type { EncryptedFileSecretStore } from '../../activities/secret-store';
 import { Connections } from './connections';
 import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from './harness';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SERVICE_OAUTH_CLIENT, startEmulator } from '../../emulator';
-import type { Component, CreateOrgInput, CreatedOrg, RunningEmulator } from '../../emulator';
+import { SERVICE_OAUTH_CLIENT, startEmulator } from '@agent-connections/salesforce-emulator';
+import type { Component, CreateOrgInput, CreatedOrg, RunningEmulator } from '@agent-connections/salesforce-emulator';
 import type { SecretStore } from '../../activities/secret-store';
 import type { AgentConfiguration, EnableRequest, SalesforceTarget } from '../../workflows/definitions';
 
