@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import type { RunningEmulator } from '../../emulator';
+import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
 import type { EncryptedFileSecretStore } from '../../activities/secret-store';
 import { createApp } from '../../api/app';
 import type { ConnectionView } from '../../api/schemas';
