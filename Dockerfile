@@ -28,6 +28,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY activities ./activities
+COPY salesforce ./salesforce
 COPY api ./api
 COPY codec ./codec
 COPY config ./config

@@ -3,10 +3,10 @@ import { XMLBuilder } from 'fast-xml-parser';
 import JSZip from 'jszip';
 import type { Connection } from 'jsforce';
 import type { AppKind, ComponentNames, SalesforceTarget } from '../workflows/definitions';
-import { retryUnanswered } from './call-retry';
-import type { SalesforceClients } from './salesforce-clients';
-import { asSalesforceStep, failureFromResultErrors, salesforceFailure } from './salesforce-errors';
-import type { ResultError } from './salesforce-errors';
+import { retryUnanswered } from '../salesforce/call-retry';
+import type { SalesforceClients } from '../salesforce/clients';
+import { asSalesforceStep, failureFromResultErrors, salesforceFailure } from '../salesforce/errors';
+import type { ResultError } from '../salesforce/errors';
 
 const METADATA_NS = 'http://soap.sforce.com/2006/04/metadata';
 /** Required by Salesforce even though the JWT bearer flow never redirects. */

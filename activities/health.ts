@@ -1,9 +1,9 @@
 import type { Connection } from 'jsforce';
 import type { ConnectionDetails, HealthProblem, HealthReport, SalesforceTarget } from '../workflows/definitions';
 import { externalClientAppParts, readMetadata } from './client-app';
-import type { SalesforceClients } from './salesforce-clients';
-import { asSalesforceStep, isUnansweredCall } from './salesforce-errors';
-import { queryAll, soqlString } from './soql';
+import type { SalesforceClients } from '../salesforce/clients';
+import { asSalesforceStep, isUnansweredCall } from '../salesforce/errors';
+import { queryAll, soqlString } from '../salesforce/soql';
 
 export interface HealthCheckActivityInput {
   target: SalesforceTarget;

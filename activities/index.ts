@@ -7,7 +7,7 @@ import { createIntegrationUserActivities } from './integration-user';
 import { createPermissionSetActivities } from './permission-set';
 import { createPreflightActivities } from './preflight';
 import { createReadinessActivities } from './readiness';
-import type { SalesforceClients } from './salesforce-clients';
+import type { SalesforceClients } from '../salesforce/clients';
 import type { SecretStore } from './secret-store';
 import { createSigningKeyActivities } from './signing-key';
 

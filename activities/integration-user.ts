@@ -1,9 +1,9 @@
 import type { Connection } from 'jsforce';
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
 import { destroyAll, findPermissionSet, isRetry } from './permission-set';
-import type { SalesforceClients } from './salesforce-clients';
-import { asSalesforceStep, isDuplicate } from './salesforce-errors';
-import { queryAll, soqlString } from './soql';
+import type { SalesforceClients } from '../salesforce/clients';
+import { asSalesforceStep, isDuplicate } from '../salesforce/errors';
+import { queryAll, soqlString } from '../salesforce/soql';
 
 export interface CreateIntegrationUserInput {
   target: SalesforceTarget;

@@ -2,11 +2,11 @@ import { activityInfo } from '@temporalio/activity';
 import type { Connection } from 'jsforce';
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
 import type { FieldGrant } from './preflight';
-import { insertInComposites } from './composite';
-import type { SalesforceClients } from './salesforce-clients';
-import { asSalesforceStep, failureFromResultErrors, isDuplicate, isNotFound } from './salesforce-errors';
-import type { ResultError } from './salesforce-errors';
-import { queryAll, soqlString } from './soql';
+import { insertInComposites } from '../salesforce/composite';
+import type { SalesforceClients } from '../salesforce/clients';
+import { asSalesforceStep, failureFromResultErrors, isDuplicate, isNotFound } from '../salesforce/errors';
+import type { ResultError } from '../salesforce/errors';
+import { queryAll, soqlString } from '../salesforce/soql';
 
 export interface CreatePermissionSetInput {
   target: SalesforceTarget;

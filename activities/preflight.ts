@@ -8,11 +8,11 @@ import type {
 } from '../workflows/definitions';
 import { ErrorType } from '../workflows/definitions';
 import { componentNames } from '../workflows/naming';
-import type { SalesforceClients } from './salesforce-clients';
+import type { SalesforceClients } from '../salesforce/clients';
 import { isServiceUsername } from './integration-user';
-import { asSalesforceStep, salesforceFailure } from './salesforce-errors';
-import { compositeBatch, queryUrl, soqlString, subrequestError } from './soql';
-import type { BatchSubresponse } from './soql';
+import { asSalesforceStep, salesforceFailure } from '../salesforce/errors';
+import { compositeBatch, queryUrl, soqlString, subrequestError } from '../salesforce/soql';
+import type { BatchSubresponse } from '../salesforce/soql';
 
 export const INTEGRATION_LICENSE_NAME = 'Salesforce Integration';
 export const INTEGRATION_PSL_DEVELOPER_NAME = 'SalesforceAPIIntegrationPsl';

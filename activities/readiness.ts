@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { SecretRef } from '../workflows/definitions';
 import { ErrorType } from '../workflows/definitions';
-import type { SalesforceClients } from './salesforce-clients';
-import { asSalesforceStep } from './salesforce-errors';
+import type { SalesforceClients } from '../salesforce/clients';
+import { asSalesforceStep } from '../salesforce/errors';
 
 export interface ReadinessInput {
   loginUrl: string;

@@ -1,4 +1,4 @@
-import type { AgentTokenResponse, SalesforceClients } from '../activities/salesforce-clients';
+import type { AgentTokenResponse, SalesforceClients } from '../salesforce/clients';
 import type { ConnectionDetails } from '../workflows/definitions';
 
 export type AgentTokenSource = Pick<SalesforceClients, 'requestAgentToken'>;

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { codecRouter } from '../codec/codec-server';
 import type { CodecServerOptions } from '../codec/codec-server';
 import type { ApiMetrics } from '../observability/metrics';
-import { SalesforceClients } from '../activities/salesforce-clients';
+import { SalesforceClients } from '../salesforce/clients';
 import type { SecretStore } from '../activities/secret-store';
 import type { AppConfig } from '../config';
 import type { AgentTokenSource } from './agent-tokens';

@@ -364,7 +364,7 @@ export async function createInProcessWorker(options: {
   const [{ NativeConnection }, { createServiceWorker }, { SalesforceClients }] = await Promise.all([
     import('@temporalio/worker'),
     import('../workers/service-worker'),
-    import('../activities/salesforce-clients'),
+    import('../salesforce/clients'),
   ]);
   const { address, dataConverter, secrets } = options;
   const nativeConnection = await NativeConnection.connect({ address });

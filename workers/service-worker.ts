@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { ActivityDependencies } from '../activities';
 import type { TemporalAccess } from '../activities/connection-control';
-import { SalesforceClients } from '../activities/salesforce-clients';
+import { SalesforceClients } from '../salesforce/clients';
 import { openSecretStore } from '../activities/secret-store';
 import type { AppConfig } from '../config';
 import { activityObservability } from '../observability/activity-interceptor';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import type { AdminCredentials } from '../../activities/salesforce-clients';
+import type { AdminCredentials } from '../../salesforce/clients';
 import { nativeConnectionRefusal } from '../../workflows/admission';
 import { isNativelyConnected } from '../../workflows/connection-state';
 import type { Crm, OperationAccepted, SalesforceTarget, SecretRef } from '../../workflows/definitions';

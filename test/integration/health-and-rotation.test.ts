@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Connection } from 'jsforce';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { AgentTokenBroker } from '../../api/agent-tokens';
-import { SalesforceClients } from '../../activities/salesforce-clients';
+import { SalesforceClients } from '../../salesforce/clients';
 import type { ConnectionState, HealthProblem } from '../../workflows/definitions';
 import { healthScheduleId, rotateCertificateUpdate, connectionWorkflowId } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';

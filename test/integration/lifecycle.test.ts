@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Connection, OAuth2 } from 'jsforce';
 import type { AgentConfiguration } from '../../workflows/definitions';
 import { ErrorType, connectionWorkflowId } from '../../workflows/definitions';
-import { JWT_BEARER_GRANT, signJwtAssertion } from '../../activities/salesforce-clients';
+import { JWT_BEARER_GRANT, signJwtAssertion } from '../../salesforce/clients';
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
-import { SalesforceClients } from '../../activities/salesforce-clients';
+import { SalesforceClients } from '../../salesforce/clients';
 import type { EncryptedFileSecretStore } from '../../activities/secret-store';
 import type { ComponentNames } from '../../workflows/definitions';
 import { componentNames } from '../../workflows/naming';

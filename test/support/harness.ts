@@ -7,7 +7,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
-import { SalesforceClients } from '../../activities/salesforce-clients';
+import { SalesforceClients } from '../../salesforce/clients';
 import { EncryptedFileSecretStore } from '../../activities/secret-store';
 import { encryptedDataConverter } from '../../codec/data-converter';
 import { createServiceWorker } from '../../workers/service-worker';

@@ -5,8 +5,8 @@ import {
   compositeFailure,
   compositeInsertRequests,
   isCollectionSubrequest,
-} from '../../activities/composite';
-import type { CompositeRequestBody, CompositeSubresponse, InsertGroup } from '../../activities/composite';
+} from '../../salesforce/composite';
+import type { CompositeRequestBody, CompositeSubresponse, InsertGroup } from '../../salesforce/composite';
 import { ErrorType } from '../../workflows/definitions';
 
 const rows = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ Key: `${prefix}${i}` }));

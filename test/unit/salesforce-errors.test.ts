@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../workflows/definitions';
-import { isDuplicate, isNotFound, isUnansweredCall, toActivityFailure } from '../../activities/salesforce-errors';
+import { isDuplicate, isNotFound, isUnansweredCall, toActivityFailure } from '../../salesforce/errors';
 
 function salesforceError(errorCode: string, message = 'message') {
   return Object.assign(new Error(message), { name: errorCode, errorCode });

@@ -1,5 +1,5 @@
 import { heartbeat, sleep } from '@temporalio/activity';
-import { isUnansweredCall } from './salesforce-errors';
+import { isUnansweredCall } from './errors';
 
 /** Waits between the tries of one call: the schedule jsforce itself uses for the requests it retries. */
 const RETRY_DELAYS_MS = [500, 1000, 2000];

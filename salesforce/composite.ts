@@ -1,7 +1,7 @@
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
-import { failureFromResultErrors, salesforceFailure } from './salesforce-errors';
-import type { ResultError } from './salesforce-errors';
+import { failureFromResultErrors, salesforceFailure } from './errors';
+import type { ResultError } from './errors';
 
 /*
  * Salesforce's limits on a Composite request (REST API Developer Guide, "Send Multiple Requests Using Composite",
