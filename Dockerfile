@@ -29,6 +29,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY activities ./activities
 COPY salesforce ./salesforce
+COPY secrets ./secrets
 COPY api ./api
 COPY codec ./codec
 COPY config ./config

@@ -8,7 +8,7 @@ import { createPermissionSetActivities } from './permission-set';
 import { createPreflightActivities } from './preflight';
 import { createReadinessActivities } from './readiness';
 import type { SalesforceClients } from '../salesforce/clients';
-import type { SecretStore } from './secret-store';
+import type { SecretStore } from '../secrets/secret-store';
 import { createSigningKeyActivities } from './signing-key';
 
 export interface ActivityDependencies {

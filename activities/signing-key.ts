@@ -3,7 +3,7 @@ import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import type { SecretRef } from '../workflows/definitions';
 import { signingKeyRef } from '../workflows/naming';
-import type { SecretStore } from './secret-store';
+import type { SecretStore } from '../secrets/secret-store';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 

@@ -7,7 +7,7 @@ import { codecRouter } from '../codec/codec-server';
 import type { CodecServerOptions } from '../codec/codec-server';
 import type { ApiMetrics } from '../observability/metrics';
 import { SalesforceClients } from '../salesforce/clients';
-import type { SecretStore } from '../activities/secret-store';
+import type { SecretStore } from '../secrets/secret-store';
 import type { AppConfig } from '../config';
 import type { AgentTokenSource } from './agent-tokens';
 import { AgentTokenBroker } from './agent-tokens';

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { openSecretStore } from '../activities/secret-store';
+import { openSecretStore } from '../secrets/secret-store';
 import { isLoopbackHost } from '../codec/codec-server';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { EncryptionCodec } from '../codec/encryption-codec';

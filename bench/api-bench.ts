@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { EncryptedFileSecretStore } from '../activities/secret-store';
+import { EncryptedFileSecretStore } from '../secrets/secret-store';
 import { createApp } from '../api/app';
 import { generateApiKey, hashApiKey } from '../api/auth';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';

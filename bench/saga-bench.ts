@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import { EncryptedFileSecretStore } from '../activities/secret-store';
+import { EncryptedFileSecretStore } from '../secrets/secret-store';
 import { encryptedDataConverter } from '../codec/data-converter';
 import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';

@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import type { EncryptedFileSecretStore } from '../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../secrets/secret-store';
 import { hashApiKey, generateApiKey } from '../api/auth';
 import { SERVICE_OAUTH_CLIENT } from '@agent-connections/salesforce-emulator';
 import type { CreateOrgInput } from '@agent-connections/salesforce-emulator';

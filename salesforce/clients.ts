@@ -1,7 +1,7 @@
 import { Connection, OAuth2 } from 'jsforce';
 import { importPKCS8, SignJWT } from 'jose';
 import type { SalesforceTarget, SecretRef } from '../workflows/definitions';
-import type { SecretStore } from '../activities/secret-store';
+import type { SecretStore } from '../secrets/secret-store';
 import { salesforceFailure } from './errors';
 
 /** What the secret store holds for an admin: the OAuth tokens from the admin's sign-in. */

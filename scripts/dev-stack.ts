@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { LOCAL_ADMIN_KEY_FILE } from '../api/auth';
-import { openSecretStore } from '../activities/secret-store';
+import { openSecretStore } from '../secrets/secret-store';
 import { loadConfig } from '../config';
 import { EmulatorControl } from '@agent-connections/salesforce-emulator';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';

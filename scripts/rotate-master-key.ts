@@ -8,7 +8,7 @@
  * cannot be re-sealed (Temporal history is immutable): the report lists them, and older ones stay for decoding.
  * Nothing secret is printed: key ids and counts only.
  */
-import { openSecretStore } from '../activities/secret-store';
+import { openSecretStore } from '../secrets/secret-store';
 import { loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
 

@@ -6,7 +6,7 @@ import { createActivities } from '../activities';
 import type { ActivityDependencies } from '../activities';
 import type { TemporalAccess } from '../activities/connection-control';
 import { SalesforceClients } from '../salesforce/clients';
-import { openSecretStore } from '../activities/secret-store';
+import { openSecretStore } from '../secrets/secret-store';
 import type { AppConfig } from '../config';
 import { activityObservability } from '../observability/activity-interceptor';
 import type { WorkerMetrics } from '../observability/metrics';

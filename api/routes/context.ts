@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import type { SecretStore } from '../../activities/secret-store';
+import type { SecretStore } from '../../secrets/secret-store';
 import type { AgentTokenBroker } from '../agent-tokens';
 import { assertTenantVisible, principalOf } from '../auth';
 import type { ConnectionGateway } from '../connection-gateway';

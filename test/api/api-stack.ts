@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
 import { SERVICE_OAUTH_CLIENT, startEmulator } from '@agent-connections/salesforce-emulator';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import type { ApiConfig, AppDependencies } from '../../api/app';
 import { createApp } from '../../api/app';
 import type { ApiKey } from '../../api/auth';

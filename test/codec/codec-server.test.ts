@@ -4,7 +4,7 @@ import request from 'supertest';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Payload } from '@temporalio/common';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { createApp } from '../../api/app';
 import type { ApiConfig } from '../../api/app';
 import type { ApiKey } from '../../api/auth';

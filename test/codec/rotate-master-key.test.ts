@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { EncryptedFileSecretStore, parseMasterKeys } from '../../activities/secret-store';
+import { EncryptedFileSecretStore, parseMasterKeys } from '../../secrets/secret-store';
 
 const root = path.resolve(__dirname, '..', '..');
 const run = promisify(execFile);

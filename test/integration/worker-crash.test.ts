@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Connections } from '../support/connections';
 import { TEST_PAYLOAD_KEY, devServerEnvironment, temporarySecretStore } from '../support/harness';

@@ -10,7 +10,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { createApp } from '../../api/app';
 import type { ApiConfig } from '../../api/app';
 import { generateApiKey, hashApiKey } from '../../api/auth';

@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
 import { SalesforceClients } from '../../salesforce/clients';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import type { ComponentNames } from '../../workflows/definitions';
 import { componentNames } from '../../workflows/naming';
 import { temporarySecretStore } from './harness';

@@ -8,7 +8,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SalesforceClients } from '../../salesforce/clients';
-import { EncryptedFileSecretStore } from '../../activities/secret-store';
+import { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { encryptedDataConverter } from '../../codec/data-converter';
 import { createServiceWorker } from '../../workers/service-worker';
 

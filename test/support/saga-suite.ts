@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { Connections } from './connections';
 import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from './harness';
 import { SERVICE_OAUTH_CLIENT, startTestEmulator } from './salesforce';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SERVICE_OAUTH_CLIENT, startEmulator } from '@agent-connections/salesforce-emulator';
 import type { Component, CreateOrgInput, CreatedOrg, RunningEmulator } from '@agent-connections/salesforce-emulator';
-import type { SecretStore } from '../../activities/secret-store';
+import type { SecretStore } from '../../secrets/secret-store';
 import type { AgentConfiguration, EnableRequest, SalesforceTarget } from '../../workflows/definitions';
 
 export { SERVICE_OAUTH_CLIENT };

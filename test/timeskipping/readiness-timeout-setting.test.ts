@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { createApp } from '../../api/app';
 import type { ConnectionView } from '../../api/schemas';
 import { ErrorType, SEARCH_ATTRIBUTE_TYPES, StepId } from '../../workflows/definitions';

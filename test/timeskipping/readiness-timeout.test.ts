@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
-import type { EncryptedFileSecretStore } from '../../activities/secret-store';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { createServiceWorker } from '../../workers/service-worker';
 import { enableConnection } from '../../workflows';
 import { ErrorType } from '../../workflows/definitions';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EncryptedFileSecretStore, parseMasterKeys } from '../../activities/secret-store';
+import { EncryptedFileSecretStore, parseMasterKeys } from '../../secrets/secret-store';
 
 async function tempDir() {
   return fs.mkdtemp(path.join(os.tmpdir(), 'secret-store-'));
