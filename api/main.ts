@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { openSecretStore } from '../secrets/secret-store';
-import { isLoopbackHost } from '../codec/codec-server';
+import { isLoopbackHost } from './loopback';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { EncryptionCodec } from '../codec/encryption-codec';
 import { loadConfig } from '../config';

@@ -9,7 +9,7 @@ import { createApp } from '../../api/app';
 import type { ApiConfig } from '../../api/app';
 import type { ApiKey } from '../../api/auth';
 import { generateApiKey, hashApiKey } from '../../api/auth';
-import type { CodecServerOptions } from '../../codec/codec-server';
+import type { CodecServerOptions } from '../../api/routes/codec';
 import { EncryptionCodec } from '../../codec/encryption-codec';
 import type { CodecKey } from '../../codec/encryption-codec';
 import { temporarySecretStore } from '../support/harness';

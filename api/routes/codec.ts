@@ -2,10 +2,12 @@ import express from 'express';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
-import type { ApiKey } from '../api/auth';
-import { authenticate, principalOf } from '../api/auth';
-import { HttpProblem, problems } from '../api/problem';
-import { parseInput, requireJsonBody } from '../api/requests';
+import type { AppConfig } from '../../config';
+import type { ApiKey } from '../auth';
+import { authenticate, principalOf } from '../auth';
+import { isLoopbackHost } from '../loopback';
+import { HttpProblem, problems } from '../problem';
+import { parseInput, requireJsonBody } from '../requests';
 
 /**
  * Who may use the codec endpoint.
@@ -16,7 +18,7 @@ import { parseInput, requireJsonBody } from '../api/requests';
  * - `none`: anyone who reaches it from an allowed origin (or without an Origin): for an endpoint behind an
  *   authenticating proxy on a private network only.
  */
-export type CodecAuthMode = 'key' | 'key-or-local-ui' | 'none';
+export type CodecAuthMode = AppConfig['CODEC_AUTH'];
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -41,10 +43,6 @@ const payloadSchema = z.object({
 });
 const bodySchema = z.object({ payloads: z.array(payloadSchema).max(MAX_PAYLOADS) });
 type JsonPayload = z.infer<typeof payloadSchema>;
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
