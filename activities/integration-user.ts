@@ -1,7 +1,8 @@
 import type { Connection } from 'jsforce';
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
-import { destroyAll, findPermissionSet, isRetry } from './permission-set';
+import { isRetry } from '../salesforce/call-retry';
 import type { SalesforceClients } from '../salesforce/clients';
+import { destroyAll, findPermissionSet, isServiceUsername } from '../salesforce/components';
 import { asSalesforceStep, isDuplicate } from '../salesforce/errors';
 import { queryAll, soqlString } from '../salesforce/soql';
 
@@ -43,11 +44,6 @@ export function retiredUsername(username: string, stamp: string): string {
   const domain = username.slice(at);
   const local = username.slice(0, at).slice(0, Math.max(1, USERNAME_MAX_LENGTH - marker.length - domain.length));
   return `${local}${marker}${domain}`;
-}
-
-/** Whether a username is one this service gives its integration users (`<agent>.<hash>@<org>.<our domain>`). */
-export function isServiceUsername(username: string, usernameDomain: string): boolean {
-  return username.toLowerCase().endsWith(`.${usernameDomain.toLowerCase()}`);
 }
 
 export function createIntegrationUserActivities({

@@ -1,11 +1,10 @@
-import { activityInfo } from '@temporalio/activity';
-import type { Connection } from 'jsforce';
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
-import type { FieldGrant } from './preflight';
-import { insertInComposites } from '../salesforce/composite';
+import { isRetry } from '../salesforce/call-retry';
 import type { SalesforceClients } from '../salesforce/clients';
-import { asSalesforceStep, failureFromResultErrors, isDuplicate, isNotFound } from '../salesforce/errors';
-import type { ResultError } from '../salesforce/errors';
+import { destroyAll, findPermissionSet } from '../salesforce/components';
+import type { FieldGrant, PermissionSetRef } from '../salesforce/components';
+import { insertInComposites } from '../salesforce/composite';
+import { asSalesforceStep, isDuplicate, isNotFound } from '../salesforce/errors';
 import { queryAll, soqlString } from '../salesforce/soql';
 
 export interface CreatePermissionSetInput {
@@ -13,39 +12,6 @@ export interface CreatePermissionSetInput {
   names: ComponentNames;
   grants: FieldGrant[];
   description: string;
-}
-
-export interface PermissionSetRef {
-  id: string;
-  name: string;
-}
-
-interface SaveResultLike {
-  id?: string;
-  success: boolean;
-  errors: ResultError[];
-}
-
-async function destroyAll(connection: Connection, type: string, ids: string[], step: string) {
-  if (ids.length === 0) return;
-  const results = (await connection.destroy(type, ids, { allOrNone: false, allowRecursive: true })) as SaveResultLike[];
-  const failed = results.find(
-    (r) => !r.success && !r.errors.some((e) => isNotFound({ errorCode: e.statusCode ?? e.errorCode })),
-  );
-  if (failed) throw failureFromResultErrors(failed.errors, step);
-}
-
-/** True on every attempt after the first: the only ones that may find what an earlier attempt left. */
-export function isRetry(): boolean {
-  return activityInfo().attempt > 1;
-}
-
-export async function findPermissionSet(connection: Connection, name: string): Promise<PermissionSetRef | undefined> {
-  const [found] = await queryAll<{ Id: string; Name: string }>(
-    connection,
-    `SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlString(name)}`,
-  );
-  return found ? { id: found.Id, name: found.Name } : undefined;
 }
 
 export function createPermissionSetActivities({ clients }: { clients: SalesforceClients }) {
@@ -165,5 +131,3 @@ export function createPermissionSetActivities({ clients }: { clients: Salesforce
     },
   };
 }
-
-export { destroyAll };

@@ -9,7 +9,8 @@ import type {
 import { ErrorType } from '../workflows/definitions';
 import { componentNames } from '../workflows/naming';
 import type { SalesforceClients } from '../salesforce/clients';
-import { isServiceUsername } from './integration-user';
+import { isServiceUsername } from '../salesforce/components';
+import type { FieldGrant } from '../salesforce/components';
 import { asSalesforceStep, salesforceFailure } from '../salesforce/errors';
 import { compositeBatch, queryUrl, soqlString, subrequestError } from '../salesforce/soql';
 import type { BatchSubresponse } from '../salesforce/soql';
@@ -34,14 +35,6 @@ export interface PreflightInput {
   appKind: AppKind;
   agentName: string;
   agentConfiguration: AgentConfiguration;
-}
-
-export interface FieldGrant {
-  object: string;
-  /** Fields that get a FieldPermissions row (`Object.Field`). */
-  fieldPermissions: string[];
-  /** Every configured field; required fields are readable through object access alone. */
-  fields: string[];
 }
 
 export interface PreflightResult {

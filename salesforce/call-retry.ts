@@ -1,5 +1,10 @@
-import { heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import { isUnansweredCall } from './errors';
+
+/** True on every attempt after the first: the only ones that may find what an earlier attempt left. */
+export function isRetry(): boolean {
+  return activityInfo().attempt > 1;
+}
 
 /** Waits between the tries of one call: the schedule jsforce itself uses for the requests it retries. */
 const RETRY_DELAYS_MS = [500, 1000, 2000];

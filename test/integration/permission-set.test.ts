@@ -7,8 +7,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { CreateOrgInput } from '@agent-connections/salesforce-emulator';
 import { createPermissionSetActivities } from '../../activities/permission-set';
-import type { CreatePermissionSetInput, PermissionSetRef } from '../../activities/permission-set';
-import type { FieldGrant } from '../../activities/preflight';
+import type { CreatePermissionSetInput } from '../../activities/permission-set';
+import type { FieldGrant, PermissionSetRef } from '../../salesforce/components';
 import { ErrorType } from '../../workflows/definitions';
 import { runAttempt, testComponentNames, useActivitySuite } from '../support/activity-suite';
 import { createTestOrg } from '../support/salesforce';
