@@ -3,7 +3,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import { builtinModules } from 'node:module';
+import localRules from './scripts/lint/no-import-cycle.mjs';
 
 /** Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no clients. */
 const forbiddenInWorkflows = [
@@ -68,7 +71,27 @@ export default tseslint.config(
     },
   },
   {
-    // Replaces the rule above for workflows/ (flat config does not merge rule options), so it repeats the emulator ban.
+    // No import cycles anywhere (service, tests, bench, scripts). import-x/no-cycle follows runtime imports, dynamic
+    // ones and require() included; it skips type-only imports whatever its options, so local/no-import-cycle follows
+    // every import the TypeScript program sees, `import type` included.
+    plugins: { 'import-x': importX, local: localRules },
+    settings: {
+      // Without .ts here import-x would not read the modules it resolves, and find no cycle at all.
+      'import-x/extensions': ['.ts', '.cts', '.mts', '.js', '.cjs', '.mjs'],
+      'import-x/external-module-folders': ['node_modules', 'node_modules/@types'],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
+    },
+    rules: {
+      'import-x/no-cycle': [
+        'error',
+        { maxDepth: '∞', ignoreExternal: true, allowUnsafeDynamicCyclicDependency: false },
+      ],
+      'local/no-import-cycle': 'error',
+    },
+  },
+  {
+    // Replaces the service folders' no-restricted-imports above for workflows/ (flat config does not merge rule
+    // options), so it repeats the emulator ban.
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -83,7 +106,17 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: ['../activities/*', '../api/*', '../workers/*', '../config/*'],
+              group: [
+                '../activities',
+                '../activities/*',
+                '../salesforce/*',
+                '../secrets/*',
+                '../codec/*',
+                '../observability/*',
+                '../api/*',
+                '../workers/*',
+                '../config/*',
+              ],
               allowTypeImports: true,
               message: 'Workflows may import types only from outside workflows/.',
             },
