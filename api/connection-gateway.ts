@@ -6,12 +6,9 @@ import type {
   AgentConfiguration,
   ConnectionState,
   Crm,
-  DisableRequest,
-  EnableRequest,
   OperationAccepted,
+  OperationKind,
   OperationRecord,
-  ReconnectRequest,
-  RotateCertificateRequest,
 } from '../workflows/definitions';
 import {
   ErrorType,
@@ -34,11 +31,29 @@ const CONNECTION_WORKFLOW_TYPE = 'connectionWorkflow';
 /** Seconds a client should wait before retrying when Temporal or the worker does not answer. */
 export const RETRY_AFTER_SECONDS = 5;
 
-export type OperationRequest =
-  | { kind: 'enable'; request: EnableRequest }
-  | { kind: 'disable'; request: DisableRequest }
-  | { kind: 'reconnect'; request: ReconnectRequest }
-  | { kind: 'rotate_certificate'; request: RotateCertificateRequest };
+/** The connection workflow's update for each operation kind: the one source of what each kind sends and answers. */
+const OPERATION_UPDATE_DEFINITIONS = {
+  enable: enableUpdate,
+  disable: disableUpdate,
+  reconnect: reconnectUpdate,
+  rotate_certificate: rotateCertificateUpdate,
+} satisfies Record<OperationKind, UpdateDefinition<OperationAccepted, [unknown]>>;
+
+/** The request of each operation kind: the argument of its update. */
+type OperationRequests = {
+  [K in OperationKind]: (typeof OPERATION_UPDATE_DEFINITIONS)[K] extends UpdateDefinition<OperationAccepted, [infer R]>
+    ? R
+    : never;
+};
+
+/** An operation to submit: its kind and a request of that kind. */
+export type OperationRequest<K extends OperationKind = OperationKind> = {
+  [P in K]: { kind: P; request: OperationRequests[P] };
+}[K];
+
+/** The same table, typed so that looking up a kind gives the update that takes that kind's request. */
+const OPERATION_UPDATES: { [K in OperationKind]: UpdateDefinition<OperationAccepted, [OperationRequests[K]]> } =
+  OPERATION_UPDATE_DEFINITIONS;
 
 interface FailureLike {
   name?: string;
@@ -111,19 +126,20 @@ export class ConnectionGateway {
     // update, which the validator refuses as IdempotencyKeyReused.
     const updateId = `${operation.kind}:${operationId}:${(requestHash ?? '').slice(0, 16)}`;
     try {
-      switch (operation.kind) {
-        case 'enable':
-          return await this.updateWithStart(tenantId, crm, enableUpdate, operation.request, updateId);
-        case 'disable':
-          return await this.updateWithStart(tenantId, crm, disableUpdate, operation.request, updateId);
-        case 'reconnect':
-          return await this.updateWithStart(tenantId, crm, reconnectUpdate, operation.request, updateId);
-        case 'rotate_certificate':
-          return await this.updateWithStart(tenantId, crm, rotateCertificateUpdate, operation.request, updateId);
-      }
+      return await this.sendOperation(tenantId, crm, operation, updateId);
     } catch (err) {
       throw await this.nameRunningOperation(err, tenantId, crm);
     }
+  }
+
+  /** Sends an operation through its kind's update; generic in the kind, so that the compiler pairs the two. */
+  private sendOperation<K extends OperationKind>(
+    tenantId: string,
+    crm: Crm,
+    operation: OperationRequest<K>,
+    updateId: string,
+  ): Promise<OperationAccepted> {
+    return this.updateWithStart(tenantId, crm, OPERATION_UPDATES[operation.kind], operation.request, updateId);
   }
 
   /**
