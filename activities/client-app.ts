@@ -3,6 +3,7 @@ import { XMLBuilder } from 'fast-xml-parser';
 import JSZip from 'jszip';
 import type { Connection } from 'jsforce';
 import type { AppKind, ComponentNames, SalesforceTarget } from '../workflows/definitions';
+import { StepId } from '../workflows/definitions';
 import { retryUnanswered } from '../salesforce/call-retry';
 import type { SalesforceClients } from '../salesforce/clients';
 import { asSalesforceStep, failureFromResultErrors, salesforceFailure } from '../salesforce/errors';
@@ -204,7 +205,7 @@ export async function deployAndWait(
   connection: Connection,
   zip: Buffer,
   options: { checkOnly: boolean },
-  step: string,
+  step: StepId,
 ): Promise<DeployMessage[]> {
   // jsforce answers a deploy with a locator, a thenable: awaiting it sends the call.
   const started = await retryUnanswered(async () =>
@@ -274,7 +275,7 @@ export function createClientAppActivities({
      * same single app.
      */
     async createClientApp(input: CreateClientAppInput): Promise<ClientAppRef> {
-      const step = 'client_app';
+      const step = StepId.clientApp;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         const files = appFiles(input, contactEmail);
@@ -302,7 +303,7 @@ export function createClientAppActivities({
 
     /** Validates a connected-app deploy without saving it: the only way to learn whether the org allows one. */
     async checkConnectedAppAllowed(input: CreateClientAppInput): Promise<void> {
-      const step = 'preflight';
+      const step = StepId.preflight;
       await asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         await deployAndWait(
@@ -327,7 +328,7 @@ export function createClientAppActivities({
       certificatePem: string;
       description: string;
     }): Promise<void> {
-      const step = 'update_certificate';
+      const step = StepId.updateCertificate;
       await asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         const files = appFiles(
@@ -358,7 +359,7 @@ export function createClientAppActivities({
 
     /** Deletes the app, whichever kind; parts already gone count as deleted. */
     async deleteClientApp(input: { target: SalesforceTarget; appKind: AppKind; apiName: string }): Promise<boolean> {
-      const step = 'remove_client_app';
+      const step = StepId.removeClientApp;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         // One read tells whether the app exists: an External Client App's parts are deployed together, and its header

@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { ConnectionDetails, HealthProblem, HealthReport, SalesforceTarget } from '../workflows/definitions';
+import { StepId } from '../workflows/definitions';
 import { externalClientAppParts, readMetadata } from './client-app';
 import type { SalesforceClients } from '../salesforce/clients';
 import { asSalesforceStep, isUnansweredCall } from '../salesforce/errors';
@@ -167,7 +168,7 @@ export function createHealthActivities({ clients }: { clients: SalesforceClients
      * compares what Salesforce holds (user, app policies, permission rows) with what the service created.
      */
     async checkConnectionHealth(input: HealthCheckActivityInput): Promise<HealthReport> {
-      const step = 'health_check';
+      const step = StepId.healthCheck;
       return asSalesforceStep(step, async () => {
         const { details } = input;
         const problems: HealthProblem[] = [];

@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
+import { StepId } from '../workflows/definitions';
 import { isRetry } from '../salesforce/call-retry';
 import type { SalesforceClients } from '../salesforce/clients';
 import { destroyAll, findPermissionSet, isServiceUsername } from '../salesforce/components';
@@ -61,7 +62,7 @@ export function createIntegrationUserActivities({
      * finds users of runs it has no record of (an earlier connection, a lost state) by their names.
      */
     async findIntegrationUsers(input: { target: SalesforceTarget; userLastName: string }): Promise<string[]> {
-      const step = 'remove_user_access';
+      const step = StepId.removeUserAccess;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         const users = await queryAll<UserRow>(
@@ -77,7 +78,7 @@ export function createIntegrationUserActivities({
      * response finds the user the earlier attempt created and adopts it.
      */
     async createIntegrationUser(input: CreateIntegrationUserInput): Promise<IntegrationUserRef> {
-      const step = 'integration_user';
+      const step = StepId.integrationUser;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         const existing = isRetry() ? await findUser(connection, input.names.username) : undefined;
@@ -117,7 +118,7 @@ export function createIntegrationUserActivities({
       permissionSetId: string;
       permissionSetLicenseId: string;
     }): Promise<void> {
-      const step = 'user_access';
+      const step = StepId.userAccess;
       await asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         // Salesforce refuses a second identical assignment (DUPLICATE_VALUE), so creating is idempotent by itself;
@@ -156,7 +157,7 @@ export function createIntegrationUserActivities({
       username: string;
       permissionSetName: string;
     }): Promise<boolean> {
-      const step = 'remove_user_access';
+      const step = StepId.removeUserAccess;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         const user = await findUser(connection, input.username);
@@ -175,7 +176,7 @@ export function createIntegrationUserActivities({
       username: string;
       retirementStamp: string;
     }): Promise<boolean> {
-      const step = 'deactivate_user';
+      const step = StepId.deactivateUser;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         const user = await findUser(connection, input.username);
@@ -201,7 +202,7 @@ async function createUnlessDuplicate(connection: Connection, type: string, recor
 }
 
 /** Deletes the user's non-profile permission set assignments (or only those of one set) and license assignments. */
-async function removeAccessOf(connection: Connection, userId: string, step: string, onlyPermissionSetName?: string) {
+async function removeAccessOf(connection: Connection, userId: string, step: StepId, onlyPermissionSetName?: string) {
   let assignments = await queryAll<{
     Id: string;
     PermissionSetId: string;

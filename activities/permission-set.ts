@@ -1,4 +1,5 @@
 import type { ComponentNames, SalesforceTarget } from '../workflows/definitions';
+import { StepId } from '../workflows/definitions';
 import { isRetry } from '../salesforce/call-retry';
 import type { SalesforceClients } from '../salesforce/clients';
 import { destroyAll, findPermissionSet } from '../salesforce/components';
@@ -21,7 +22,7 @@ export function createPermissionSetActivities({ clients }: { clients: Salesforce
      * creates: a permission set or rows left by an earlier attempt of this operation are adopted, never duplicated.
      */
     async createPermissionSet(input: CreatePermissionSetInput): Promise<PermissionSetRef> {
-      const step = 'permission_set';
+      const step = StepId.permissionSet;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         // Only a retry can find what an earlier attempt of this operation created; a first attempt creates directly
@@ -106,7 +107,7 @@ export function createPermissionSetActivities({ clients }: { clients: Salesforce
 
     /** Removes the permission set: first every assignment of it (Salesforce refuses while assigned), then itself. */
     async deletePermissionSet(input: { target: SalesforceTarget; permissionSetName: string }): Promise<boolean> {
-      const step = 'remove_permission_set';
+      const step = StepId.removePermissionSet;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
         const permissionSet = await findPermissionSet(connection, input.permissionSetName);

@@ -6,7 +6,7 @@ import type {
   ObjectFieldSelection,
   SalesforceTarget,
 } from '../workflows/definitions';
-import { ErrorType } from '../workflows/definitions';
+import { ErrorType, StepId } from '../workflows/definitions';
 import { componentNames } from '../workflows/naming';
 import type { SalesforceClients } from '../salesforce/clients';
 import { isServiceUsername } from '../salesforce/components';
@@ -67,15 +67,21 @@ function preflightFailure(problems: string[], fix: string, salesforceCode = 'PRE
     message: problems.join(' '),
     nonRetryable: true,
     details: [
-      { salesforceCode, salesforceMessage: problems.join(' '), message: problems.join(' '), fix, step: 'preflight' },
+      {
+        salesforceCode,
+        salesforceMessage: problems.join(' '),
+        message: problems.join(' '),
+        fix,
+        step: StepId.preflight,
+      },
     ],
   });
 }
 
 function recordsOf<T>(response: BatchSubresponse | undefined, what: string): T[] {
-  if (!response) throw salesforceFailure('UNKNOWN_EXCEPTION', `no answer for ${what}`, 'preflight');
+  if (!response) throw salesforceFailure('UNKNOWN_EXCEPTION', `no answer for ${what}`, StepId.preflight);
   const error = subrequestError(response);
-  if (error) throw salesforceFailure(error.errorCode, `${what}: ${error.message}`, 'preflight');
+  if (error) throw salesforceFailure(error.errorCode, `${what}: ${error.message}`, StepId.preflight);
   return (response.result as QueryResult<T>).records;
 }
 
@@ -90,7 +96,8 @@ function checkFields(
     return undefined;
   }
   const error = subrequestError(response);
-  if (error) throw salesforceFailure(error.errorCode, `describe ${selection.object}: ${error.message}`, 'preflight');
+  if (error)
+    throw salesforceFailure(error.errorCode, `describe ${selection.object}: ${error.message}`, StepId.preflight);
   const describe = response.result as { fields: DescribeField[] };
   const byName = new Map(describe.fields.map((f) => [f.name.toLowerCase(), f]));
   const fieldPermissions: string[] = [];
@@ -116,14 +123,14 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
      * license, each configured object's fields, and any component left by an earlier connection.
      */
     async preflight(input: PreflightInput): Promise<PreflightResult> {
-      return asSalesforceStep('preflight', async () => {
+      return asSalesforceStep(StepId.preflight, async () => {
         if (input.agentConfiguration.objects.length === 0) {
           throw preflightFailure(
             ['The agent configuration names no object to read.'],
             'Configure the objects and fields the agent reads, then enable again.',
           );
         }
-        const connection = await clients.admin(input.target, 'preflight');
+        const connection = await clients.admin(input.target, StepId.preflight);
         const provisional = componentNames({ ...input, orgId: '000000000000000', usernameDomain });
         const permissionNames = Object.keys(REQUIRED_ADMIN_PERMISSIONS).join(', ');
         const fixed = [
@@ -166,7 +173,7 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
         }
         const org = recordsOf<{ Id: string }>(organization, 'organization')[0];
         if (!org)
-          throw salesforceFailure('UNKNOWN_EXCEPTION', 'the org did not return its Organization row', 'preflight');
+          throw salesforceFailure('UNKNOWN_EXCEPTION', 'the org did not return its Organization row', StepId.preflight);
 
         const problems: string[] = [];
         const license = recordsOf<{ TotalLicenses: number; UsedLicenses: number }>(licenses, 'user licenses')[0];

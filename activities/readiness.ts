@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { SecretRef } from '../workflows/definitions';
-import { ErrorType } from '../workflows/definitions';
+import { ErrorType, StepId } from '../workflows/definitions';
 import type { SalesforceClients } from '../salesforce/clients';
 import { asSalesforceStep } from '../salesforce/errors';
 
@@ -32,7 +32,7 @@ export function createReadinessActivities({ clients }: { clients: SalesforceClie
      * retry policy turns that into a durable, backed-off wait.
      */
     async checkReadiness(input: ReadinessInput): Promise<{ instanceUrl: string }> {
-      const step = 'readiness';
+      const step = StepId.readiness;
       return asSalesforceStep(step, async () => {
         let token;
         try {

@@ -1,5 +1,6 @@
 import type { AgentTokenResponse, SalesforceClients } from '../salesforce/clients';
 import type { ConnectionDetails } from '../workflows/definitions';
+import { StepId } from '../workflows/definitions';
 
 export type AgentTokenSource = Pick<SalesforceClients, 'requestAgentToken'>;
 
@@ -65,7 +66,7 @@ export class AgentTokenBroker {
         consumerKey: details.consumerKey,
         username: details.integrationUsername,
         privateKey,
-        step: 'agent_token',
+        step: StepId.agentToken,
       });
     let response: AgentTokenResponse;
     try {

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { ErrorType } from '../workflows/definitions';
 import { tenantOfWorkflowId } from './logger';
 import type { WorkerMetrics } from './metrics';
 
-/** The readiness probe's activity and the failure type that means "Salesforce is still propagating the app". */
+/** The readiness probe's activity (its failure type ErrorType.notReady means "Salesforce is still propagating"). */
 const READINESS_ACTIVITY = 'checkReadiness';
-const NOT_READY = 'ConnectionNotReady';
 
 type StepResult = 'ok' | 'retryable' | 'failed' | 'cancelled';
 
@@ -44,7 +44,7 @@ export function activityObservability(metrics?: WorkerMetrics): ActivityIntercep
             metrics?.stepDuration.observe({ step, result }, seconds());
             const errorType = err instanceof ApplicationFailure ? (err.type ?? undefined) : (err as Error)?.name;
             if (step === READINESS_ACTIVITY) {
-              metrics?.readinessChecks.inc({ result: errorType === NOT_READY ? 'not_ready' : 'failed' });
+              metrics?.readinessChecks.inc({ result: errorType === ErrorType.notReady ? 'not_ready' : 'failed' });
             }
             ctx.log[result === 'failed' ? 'warn' : 'info']('step attempt failed', {
               durationMs: Math.round(seconds() * 1000),

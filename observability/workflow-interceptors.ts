@@ -4,6 +4,8 @@
  * line. Sinks are not called during replay, so a run is counted once, and nothing here adds a command to history.
  */
 import { ApplicationFailure, ContinueAsNew, isCancellation, proxySinks, workflowInfo } from '@temporalio/workflow';
+import type { OperationKind } from '../workflows/definitions';
+import { ErrorType, StepId } from '../workflows/definitions';
 import type {
   Next,
   Sinks,
@@ -23,12 +25,13 @@ export interface OperationSinks extends Sinks {
 
 /** The long-lived per-connection workflow is not an operation; every other workflow type is. */
 const NOT_OPERATIONS = new Set(['connectionWorkflow']);
-const KINDS: Record<string, string> = {
+/** The kind each workflow type counts as: its operation kind, or the health check's step for the scheduled check. */
+const KINDS: Record<string, OperationKind | typeof StepId.healthCheck> = {
   enableConnection: 'enable',
   disableConnection: 'disable',
   reconnectConnection: 'reconnect',
   rotateCertificate: 'rotate_certificate',
-  connectionHealthCheck: 'health_check',
+  connectionHealthCheck: StepId.healthCheck,
 };
 
 const { operations } = proxySinks<OperationSinks>();
@@ -44,7 +47,7 @@ function outcomeOf(err: unknown): { outcome: OperationOutcomeName; errorType?: s
     const details = err.details?.[0] as SagaDetails | undefined;
     if (details && typeof details === 'object' && Array.isArray(details.remaining)) {
       if (details.remaining.length > 0) return { outcome: 'rollback_incomplete', errorType: err.type ?? undefined };
-      if (err.type === 'OperationCancelled') return { outcome: 'cancelled', errorType: err.type };
+      if (err.type === ErrorType.cancelled) return { outcome: 'cancelled', errorType: err.type };
       if ((details.stepsCompensated ?? []).length > 0)
         return { outcome: 'compensated', errorType: err.type ?? undefined };
     }

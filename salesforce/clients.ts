@@ -1,6 +1,6 @@
 import { Connection, OAuth2 } from 'jsforce';
 import { importPKCS8, SignJWT } from 'jose';
-import type { SalesforceTarget, SecretRef } from '../workflows/definitions';
+import type { SalesforceTarget, SecretRef, StepId } from '../workflows/definitions';
 import type { SecretStore } from '../secrets/secret-store';
 import { salesforceFailure } from './errors';
 
@@ -63,7 +63,7 @@ export class SalesforceClients {
   }
 
   /** A connection as the org's admin; an expired token is refreshed once and the new one stored. */
-  async admin(target: SalesforceTarget, step: string): Promise<Connection> {
+  async admin(target: SalesforceTarget, step: StepId): Promise<Connection> {
     const credentials = await this.readAdminCredentials(target.adminCredentials, step);
     const oauthClient = this.options.oauthClient;
     const canRefresh = Boolean(credentials.refreshToken && oauthClient);
@@ -103,7 +103,7 @@ export class SalesforceClients {
     consumerKey: string;
     username: string;
     privateKey: SecretRef;
-    step: string;
+    step: StepId;
   }): Promise<AgentTokenResponse> {
     const privateKeyPem = await this.secrets.get(input.privateKey);
     if (!privateKeyPem) {
@@ -142,7 +142,7 @@ export class SalesforceClients {
     return this.options.instrument ? this.options.instrument(client) : client;
   }
 
-  private async readAdminCredentials(ref: SecretRef, step: string): Promise<AdminCredentials> {
+  private async readAdminCredentials(ref: SecretRef, step: StepId): Promise<AdminCredentials> {
     const raw = await this.secrets.get(ref);
     if (!raw) {
       throw salesforceFailure(

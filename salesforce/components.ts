@@ -6,6 +6,7 @@
 import type { Connection } from 'jsforce';
 import { failureFromResultErrors, isNotFound } from './errors';
 import type { ResultError } from './errors';
+import type { StepId } from '../workflows/definitions';
 import { queryAll, soqlString } from './soql';
 
 /** Read access to one object, as preflight checked it against the org and the permission set grants it. */
@@ -42,7 +43,7 @@ interface SaveResultLike {
 }
 
 /** Deletes records by id; one that is gone already counts as deleted, any other failure fails the step. */
-export async function destroyAll(connection: Connection, type: string, ids: string[], step: string): Promise<void> {
+export async function destroyAll(connection: Connection, type: string, ids: string[], step: StepId): Promise<void> {
   if (ids.length === 0) return;
   const results = (await connection.destroy(type, ids, { allOrNone: false, allowRecursive: true })) as SaveResultLike[];
   const failed = results.find(

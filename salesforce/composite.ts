@@ -1,6 +1,7 @@
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
 import { failureFromResultErrors, salesforceFailure } from './errors';
+import type { StepId } from '../workflows/definitions';
 import type { ResultError } from './errors';
 
 /*
@@ -190,7 +191,7 @@ function subresponseErrors(response: CompositeSubresponse): ResultError[] {
  * failed collection: the cause reported is the first error that is neither, whether it came from a record of a
  * collection (`statusCode`) or from a single-record create (`errorCode`), typed the same way.
  */
-export function compositeFailure(response: CompositeResponse, step: string): ApplicationFailure | undefined {
+export function compositeFailure(response: CompositeResponse, step: StepId): ApplicationFailure | undefined {
   const subresponses = response.compositeResponse;
   if (!Array.isArray(subresponses)) {
     return salesforceFailure('UNKNOWN_EXCEPTION', 'the composite request was answered without subresponses', step);
@@ -206,7 +207,7 @@ export function compositeFailure(response: CompositeResponse, step: string): App
  * each one transaction: a failure anywhere in it writes nothing of it. Throws the typed failure of the first call
  * that fails.
  */
-export async function insertInComposites(connection: Connection, groups: InsertGroup[], step: string): Promise<void> {
+export async function insertInComposites(connection: Connection, groups: InsertGroup[], step: StepId): Promise<void> {
   for (const body of compositeInsertRequests(connection.version, groups)) {
     const response = await connection.request<CompositeResponse>({
       method: 'POST',

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../workflows/definitions';
+import type { StepId } from '../workflows/definitions';
 
 /**
  * The error taxonomy at the activity boundary. jsforce raises one class for every REST error (its `errorCode` holds
@@ -123,7 +124,7 @@ export interface SalesforceFailureDetails {
   salesforceMessage: string;
   message: string;
   fix: string;
-  step: string;
+  step: StepId;
 }
 
 function errorCodeOf(err: unknown): string | undefined {
@@ -187,7 +188,7 @@ export function isNotFound(err: unknown): boolean {
 export function salesforceFailure(
   code: string,
   salesforceMessage: string,
-  step: string,
+  step: StepId,
   options: { transient?: boolean; cause?: Error } = {},
 ): ApplicationFailure {
   const transient = options.transient ?? TRANSIENT_CODES.has(code);
@@ -212,7 +213,7 @@ export function salesforceFailure(
  * Converts anything jsforce or the network threw into a typed ApplicationFailure. Errors that are already
  * ApplicationFailures pass through unchanged.
  */
-export function toActivityFailure(err: unknown, step: string): ApplicationFailure {
+export function toActivityFailure(err: unknown, step: StepId): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   const message = err instanceof Error ? err.message : String(err);
   const name = err instanceof Error ? err.name : undefined;
@@ -245,7 +246,7 @@ export function toActivityFailure(err: unknown, step: string): ApplicationFailur
 }
 
 /** Wraps an activity body so that every failure leaves it typed. */
-export async function asSalesforceStep<T>(step: string, body: () => Promise<T>): Promise<T> {
+export async function asSalesforceStep<T>(step: StepId, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (err) {
@@ -262,7 +263,7 @@ export interface ResultError {
 
 export function failureFromResultErrors(
   errors: ResultError[] | ResultError | undefined,
-  step: string,
+  step: StepId,
 ): ApplicationFailure {
   const list = Array.isArray(errors) ? errors : errors ? [errors] : [];
   const first = list[0];

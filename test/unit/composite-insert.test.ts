@@ -196,7 +196,10 @@ describe('the failure of a Composite response', () => {
 
   it('is none when single-record creates (201) and collections all succeeded', () => {
     expect(
-      compositeFailure({ compositeResponse: [created('ObjectPermissions_0'), ok('FieldPermissions_0_0')] }, 'x'),
+      compositeFailure(
+        { compositeResponse: [created('ObjectPermissions_0'), ok('FieldPermissions_0_0')] },
+        'permission_set',
+      ),
     ).toBeUndefined();
   });
 
