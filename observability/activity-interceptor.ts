@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { ErrorType } from '../workflows/definitions';
-import { tenantOfWorkflowId } from './logger';
+import { ErrorType, tenantOfWorkflowId } from '../workflows/definitions';
 import type { WorkerMetrics } from './metrics';
 
 /** The readiness probe's activity (its failure type ErrorType.notReady means "Salesforce is still propagating"). */

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { tenantOfWorkflowId } from '../workflows/definitions';
 
 /** Field names that hold secrets wherever they appear (up to three levels deep): their values are never written. */
 const SECRET_FIELDS = [
@@ -80,16 +81,6 @@ export function createLogger(options: LoggerOptions): PinoLogger {
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
-}
-
-/**
- * The tenant of a workflow id: every workflow of the service is `<kind>:<tenantId>:<crm>[:<operationId>]`
- * (workflows/definitions.ts), so logs get the tenant without any workflow code knowing about logs.
- */
-export function tenantOfWorkflowId(workflowId: unknown): string | undefined {
-  if (typeof workflowId !== 'string') return undefined;
-  const parts = workflowId.split(':');
-  return parts.length >= 3 ? parts[1] : undefined;
 }
 
 const PINO_LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

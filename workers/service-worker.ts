@@ -12,6 +12,7 @@ import { activityObservability } from '../observability/activity-interceptor';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
 import type { OperationSinks } from '../observability/workflow-interceptors';
+import { tenantOfWorkflowId } from '../workflows/definitions';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
 export async function buildActivityDependencies(
@@ -86,7 +87,7 @@ function operationSinks(metrics?: WorkerMetrics, log?: Logger): InjectedSinks<Op
     workflowId: info.workflowId,
     runId: info.runId,
     workflowType: info.workflowType,
-    tenantId: info.workflowId.split(':')[1],
+    tenantId: tenantOfWorkflowId(info.workflowId),
   });
   return {
     operations: {

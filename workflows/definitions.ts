@@ -364,6 +364,16 @@ export function progressWorkflowIds(record: Pick<OperationRecord, 'kind' | 'work
 }
 
 /**
+ * The tenant of a workflow id of the service, which is always `<kind>:<tenantId>:<crm>[:<more>]` (the ids above, and
+ * the health checks that schedules start); undefined for anything else. Logs and metrics label runs with it.
+ */
+export function tenantOfWorkflowId(workflowId: unknown): string | undefined {
+  if (typeof workflowId !== 'string') return undefined;
+  const parts = workflowId.split(':');
+  return parts.length >= 3 ? parts[1] : undefined;
+}
+
+/**
  * The id of every step an operation reports (progress, errors, metrics): sagas name their steps with these and
  * activities tag their failures with them.
  */

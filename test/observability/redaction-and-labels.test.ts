@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
-import { PinoTemporalLogger, createLogger, tenantOfWorkflowId } from '../../observability/logger';
+import { PinoTemporalLogger, createLogger } from '../../observability/logger';
 import { parseLimitInfo, salesforceEndpoint } from '../../observability/salesforce-calls';
+import { tenantOfWorkflowId } from '../../workflows/definitions';
 
 function capturingLogger() {
   const lines: Record<string, unknown>[] = [];
