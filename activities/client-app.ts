@@ -165,7 +165,7 @@ function xmlDocument(root: string, body: Record<string, unknown>): string {
 }
 
 /** A deploy package: package.xml plus one file per component, in the folders Salesforce expects. */
-export async function buildPackage(files: MetadataFile[], apiVersion: string): Promise<Buffer> {
+async function buildPackage(files: MetadataFile[], apiVersion: string): Promise<Buffer> {
   const zip = new JSZip();
   const types = new Map<string, string[]>();
   for (const file of files) {
@@ -201,7 +201,7 @@ function asArray<T>(value: T | T[] | undefined | null): T[] {
  * that gets no answer is asked again, not the deploy restarted; a deploy that gets no answer is sent again (it
  * creates or updates, so two converge on the same components).
  */
-export async function deployAndWait(
+async function deployAndWait(
   connection: Connection,
   zip: Buffer,
   options: { checkOnly: boolean },

@@ -24,7 +24,7 @@ export interface ActivityDependencies {
 }
 
 /** How often a running activity tells Temporal that its worker is alive: well within the 30 s heartbeat timeouts. */
-export const LIVENESS_HEARTBEAT_MS = 10_000;
+const LIVENESS_HEARTBEAT_MS = 10_000;
 
 type ActivityFunction = (...args: never[]) => Promise<unknown>;
 

@@ -15,8 +15,8 @@ import { asSalesforceStep, salesforceFailure } from '../salesforce/errors';
 import { compositeBatch, queryUrl, soqlString, subrequestError } from '../salesforce/soql';
 import type { BatchSubresponse } from '../salesforce/soql';
 
-export const INTEGRATION_LICENSE_NAME = 'Salesforce Integration';
-export const INTEGRATION_PSL_DEVELOPER_NAME = 'SalesforceAPIIntegrationPsl';
+const INTEGRATION_LICENSE_NAME = 'Salesforce Integration';
+const INTEGRATION_PSL_DEVELOPER_NAME = 'SalesforceAPIIntegrationPsl';
 
 /** The admin permissions an enable needs, with the name Setup shows for each. */
 const REQUIRED_ADMIN_PERMISSIONS: Record<string, string> = {

@@ -15,7 +15,7 @@ import { problems } from './problem';
  * - `codec`: the codec endpoint (`/codec/encode`, `/codec/decode`), for operators' tools; it decrypts payloads.
  * - `metrics`: `/metrics`, for a Prometheus scraper.
  */
-export const SCOPES = ['admin', 'read', 'agent', 'codec', 'metrics'] as const;
+const SCOPES = ['admin', 'read', 'agent', 'codec', 'metrics'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKey {
@@ -52,7 +52,7 @@ export function generateApiKey(): string {
 }
 
 /** `id:scope[+scope]:sha256hex[:tenantId]`, comma-separated. */
-export function parseApiKeySpec(spec: string): ApiKey[] {
+function parseApiKeySpec(spec: string): ApiKey[] {
   return spec
     .split(',')
     .map((entry) => entry.trim())
@@ -68,7 +68,7 @@ export function parseApiKeySpec(spec: string): ApiKey[] {
     });
 }
 
-export function parseApiKeyFile(file: string): ApiKey[] {
+function parseApiKeyFile(file: string): ApiKey[] {
   const parsed = z.array(apiKeySchema).safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `[${i.path.join('.')}] ${i.message}`).join('; ');

@@ -4,7 +4,7 @@ import type { ZodError } from 'zod';
 /** Where the problem types are documented; the slugs below are stable identifiers clients may switch on. */
 const PROBLEM_BASE = 'https://agent-connections.app/problems/';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export interface FieldError {
   /** Where the problem is: `body.objects[0].fields[1]`, `path.tenantId`, `header.idempotency-key`, `query.limit`. */
@@ -83,7 +83,7 @@ export function fieldErrorsOf(error: ZodError, location: 'body' | 'path' | 'quer
   );
 }
 
-export function sendProblem(
+function sendProblem(
   req: Request,
   res: Response,
   status: number,

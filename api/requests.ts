@@ -70,7 +70,7 @@ export function sha256Hex(text: string): string {
 }
 
 /** A UUID (version 8, "custom") that is a function of the tenant and the client's key, so that retries find it. */
-export function operationIdFromKey(tenantId: string, idempotencyKey: string): string {
+function operationIdFromKey(tenantId: string, idempotencyKey: string): string {
   const bytes = createHash('sha256').update(`agent-connections/idempotency\n${tenantId}\n${idempotencyKey}`).digest();
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;

@@ -17,7 +17,7 @@ import { CRMS } from '../workflows/definitions';
 /** Salesforce API names: letters, digits and single underscores, an optional namespace and suffix (`ns__Field__c`). */
 const API_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:__[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*){0,2}$/;
 
-export const LIMITS = {
+const LIMITS = {
   apiNameLength: 80,
   objects: 50,
   fieldsPerObject: 200,
@@ -132,7 +132,7 @@ const orgUrl = z
 const secretRefPattern = /^tenants\/[A-Za-z0-9_-]+\/[A-Za-z0-9_./-]{1,200}$/;
 
 /** The admin's OAuth credentials: either a reference the admin backend stored, or the tokens themselves. */
-export const adminCredentialsSchema = z
+const adminCredentialsSchema = z
   .strictObject({
     secretRef: z
       .string()
@@ -236,12 +236,9 @@ export const operationsQuerySchema = z.strictObject({
     .optional(),
 });
 
-export type EnableBody = z.infer<typeof enableBodySchema>;
 /** Rotation takes no parameters: the body, if any, must be an empty object. */
 export const rotateCertificateBodySchema = z.strictObject({});
 
-export type ReconnectBody = z.infer<typeof reconnectBodySchema>;
-export type DisableBody = z.infer<typeof disableBodySchema>;
 export type AdminCredentialsInput = z.infer<typeof adminCredentialsSchema>;
 
 // Responses: documented in OpenAPI and used to type the mapping from the workflow's state.

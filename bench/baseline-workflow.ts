@@ -7,7 +7,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { BaselineActivities } from './baseline-activities';
 
 /** As many as the enable saga's activities: preflight, signing key, permission set, user, access, app, readiness. */
-export const BASELINE_STEPS = 7;
+const BASELINE_STEPS = 7;
 
 const { noop } = proxyActivities<BaselineActivities>({ startToCloseTimeout: '1 minute' });
 

@@ -80,7 +80,7 @@ export function freePort(): Promise<number> {
 const STANDARD_OBJECTS = ['Account', 'Contact', 'Opportunity'];
 
 /** Object names for a configuration of `objects` objects: the 3 standard ones, then custom objects. */
-export function benchObjects(objects: number): string[] {
+function benchObjects(objects: number): string[] {
   return Array.from({ length: objects }, (_, i) => STANDARD_OBJECTS[i] ?? `Bench_Object_${i + 1}__c`);
 }
 
@@ -206,7 +206,7 @@ const running = new Set<ServiceProcess>();
  * Runs a TypeScript entry point of this repository as `node --import tsx <entry>` in its own process group: one
  * process (no tsx launcher in between), so that /proc/<pid> measures exactly it and SIGKILL takes all of it.
  */
-export function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
+function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
   // BENCH_NODE_ARGS adds Node flags to every service (e.g. `--cpu-prof --cpu-prof-dir=reports/profiles` to profile).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {

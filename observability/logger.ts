@@ -24,7 +24,7 @@ const SECRET_FIELDS = [
   'key',
 ];
 
-export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
+const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 
 /**
  * Secrets that could hide inside free text (an error message quoting a request, say): PEM private keys, bearer
@@ -38,7 +38,7 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bacsk_[A-Za-z0-9_-]{16,}/g,
 ];
 
-export function scrubSecrets(text: string): string {
+function scrubSecrets(text: string): string {
   return SECRET_PATTERNS.reduce((out, pattern) => out.replace(pattern, '[redacted]'), text);
 }
 

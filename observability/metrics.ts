@@ -3,10 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every series the product exports starts with this; the SDK's own start with `temporal_`. */
-export const METRIC_PREFIX = 'agent_connections_';
-
-/** How an operation (a saga workflow) ended. */
-export type OperationOutcome = 'succeeded' | 'failed' | 'compensated' | 'rollback_incomplete' | 'cancelled';
+const METRIC_PREFIX = 'agent_connections_';
 
 const STEP_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const WAIT_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800];
@@ -137,7 +134,7 @@ export interface MetricsServer {
 }
 
 /** Splits `host:port` (IPv6 in brackets). */
-export function parseHostPort(address: string): { host: string; port: number } {
+function parseHostPort(address: string): { host: string; port: number } {
   const separator = address.lastIndexOf(':');
   return { host: address.slice(0, separator).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(separator + 1)) };
 }

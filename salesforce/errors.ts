@@ -114,7 +114,7 @@ const DEFAULT_GUIDANCE: Guidance = {
   fix: 'Check the Salesforce message below; fix the org setup, then select Reconnect.',
 };
 
-export function guidanceFor(code: string): Guidance {
+function guidanceFor(code: string): Guidance {
   return GUIDANCE[code] ?? DEFAULT_GUIDANCE;
 }
 

@@ -5,10 +5,6 @@ export function soqlString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-export function soqlList(values: string[]): string {
-  return `(${values.map(soqlString).join(', ')})`;
-}
-
 export async function queryAll<T>(connection: Connection, soql: string): Promise<T[]> {
   const result = await connection.query<T & Record<string, unknown>>(soql, { autoFetch: true, maxFetch: 100000 });
   return result.records;

@@ -31,7 +31,7 @@ const CLI_TYPE_NAMES: Record<string, string> = {
 };
 
 /** Waits until a Temporal frontend answers GetSystemInfo, or throws after `timeoutMs`. */
-export async function waitForTemporal(address: string, timeoutMs: number, isAlive: () => boolean = () => true) {
+async function waitForTemporal(address: string, timeoutMs: number, isAlive: () => boolean = () => true) {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

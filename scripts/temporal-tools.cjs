@@ -202,7 +202,7 @@ function ensureTool(kind) {
   );
 }
 
-module.exports = { ensureTool, cacheRoot, CLI_PYPI_VERSION, TEST_SERVER_VERSION };
+module.exports = { ensureTool };
 
 if (require.main === module) {
   try {

@@ -9,12 +9,12 @@ import type { WorkerOptions } from '@temporalio/worker';
 export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../observability/workflow-interceptors')];
 
 /** The SDK's OpenTelemetry workflow interceptors, which a bundle must hold for workflow spans (OTEL_ENABLED). */
-export const TRACING_INTERCEPTOR_MODULES = [
+const TRACING_INTERCEPTOR_MODULES = [
   require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
 ];
 
 /** Bundles the workflows (with the service's workflow interceptors) into one file that a worker loads as is. */
-export async function writeWorkflowBundle(outputPath: string, extraInterceptorModules: string[] = []): Promise<void> {
+async function writeWorkflowBundle(outputPath: string, extraInterceptorModules: string[] = []): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES, ...extraInterceptorModules],
