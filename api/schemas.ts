@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type {
   AgentConfiguration,
   AppKind,
+  ComponentRef,
   ConnectionStatus,
   Crm,
   OperationKind,
@@ -224,6 +225,16 @@ export const disableBodySchema = z
 
 export const emptyBodySchema = z.strictObject({});
 
+const operationStatusSchema = z.enum([
+  'running',
+  'succeeded',
+  'failed',
+  'rollback_incomplete',
+  'cancelled',
+] satisfies OperationStatus[]);
+
+const operationKindSchema = z.enum(['enable', 'disable', 'reconnect', 'rotate_certificate'] satisfies OperationKind[]);
+
 export const operationsQuerySchema = z.strictObject({
   limit: z
     .string()
@@ -231,9 +242,7 @@ export const operationsQuerySchema = z.strictObject({
     .transform(Number)
     .refine((n) => n >= 1 && n <= 50, 'must be a number from 1 to 50')
     .optional(),
-  status: z
-    .enum(['running', 'succeeded', 'failed', 'rollback_incomplete', 'cancelled'] satisfies OperationStatus[])
-    .optional(),
+  status: operationStatusSchema.optional(),
 });
 
 /** Rotation takes no parameters: the body, if any, must be an empty object. */
@@ -263,23 +272,21 @@ const stepProgressSchema = z.object({
 });
 
 const componentRefSchema = z.object({
-  kind: z.enum(['permission_set', 'integration_user', 'user_access', 'client_app', 'signing_key']),
+  kind: z.enum([
+    'permission_set',
+    'integration_user',
+    'user_access',
+    'client_app',
+    'signing_key',
+  ] satisfies ComponentRef['kind'][]),
   name: z.string(),
   id: z.string().optional(),
 });
 
-const operationStatusSchema = z.enum([
-  'running',
-  'succeeded',
-  'failed',
-  'rollback_incomplete',
-  'cancelled',
-] satisfies OperationStatus[]);
-
 export const operationViewSchema = z
   .object({
     id: z.string(),
-    kind: z.enum(['enable', 'disable', 'reconnect', 'rotate_certificate'] satisfies OperationKind[]),
+    kind: operationKindSchema,
     status: operationStatusSchema,
     workflowId: z.string().describe('The saga’s workflow, for operators in the Temporal Web UI.'),
     startedAt: z.string(),
@@ -299,7 +306,7 @@ export const operationViewSchema = z
 export const operationAcceptedSchema = z
   .object({
     operationId: z.string(),
-    kind: z.enum(['enable', 'disable', 'reconnect', 'rotate_certificate'] satisfies OperationKind[]),
+    kind: operationKindSchema,
     workflowId: z.string(),
     links: z.object({ operation: z.string(), connection: z.string() }),
   })
@@ -417,4 +424,6 @@ export type ContractChecks = [
   Assert<AppKind extends z.infer<typeof appKindSchema> ? true : false>,
   Assert<ConnectionStatus extends ConnectionView['status'] ? true : false>,
   Assert<OperationStatus extends OperationView['status'] ? true : false>,
+  Assert<OperationKind extends z.infer<typeof operationKindSchema> ? true : false>,
+  Assert<ComponentRef['kind'] extends z.infer<typeof componentRefSchema>['kind'] ? true : false>,
 ];
