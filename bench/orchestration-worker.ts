@@ -16,7 +16,7 @@ import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
 import { buildActivityDependencies, workerTuning } from '../workers/service-worker';
-import { workflowBundleOf } from '../workers/workflow-bundle';
+import { withWorkflowBundle } from '../workers/workflow-bundle';
 import { componentNames } from '../workflows/naming';
 
 const fakeId = (prefix: string) => `${prefix}${randomUUID().replace(/-/g, '').slice(0, 15)}`;
@@ -84,17 +84,19 @@ async function main(): Promise<void> {
       healthCheckInterval: config.HEALTH_CHECK_INTERVAL,
       rotateBeforeDays: config.CERTIFICATE_ROTATE_BEFORE_DAYS,
     });
-    const worker = await Worker.create({
-      connection,
-      namespace: temporal.namespace,
-      taskQueue: config.TASK_QUEUE,
-      activities: { ...createActivities(dependencies), ...instantSalesforce(config.INTEGRATION_USERNAME_DOMAIN) },
-      dataConverter,
-      workflowBundle: await workflowBundleOf({ prebuiltPath: config.WORKFLOW_BUNDLE_PATH }),
-      // The bundle's operation interceptors report through sinks; the product's feed metrics and logs.
-      sinks: { operations: { started: { fn: () => undefined }, finished: { fn: () => undefined } } },
-      ...workerTuning(config),
-    });
+    const worker = await withWorkflowBundle({ prebuiltPath: config.WORKFLOW_BUNDLE_PATH }, (workflowBundle) =>
+      Worker.create({
+        connection,
+        namespace: temporal.namespace,
+        taskQueue: config.TASK_QUEUE,
+        activities: { ...createActivities(dependencies), ...instantSalesforce(config.INTEGRATION_USERNAME_DOMAIN) },
+        dataConverter,
+        workflowBundle,
+        // The bundle's operation interceptors report through sinks; the product's feed metrics and logs.
+        sinks: { operations: { started: { fn: () => undefined }, finished: { fn: () => undefined } } },
+        ...workerTuning(config),
+      }),
+    );
     console.log(`worker polling task queue "${config.TASK_QUEUE}" (orchestration only)`);
     await worker.run();
   } finally {

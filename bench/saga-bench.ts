@@ -143,6 +143,7 @@ async function main() {
   await nativeConnection.close();
   await emulator.close();
   await server.stop();
+  await fs.rm(dir, { recursive: true, force: true });
   clearTimeout(timer);
 }
 

@@ -8,7 +8,7 @@ import { WorkerMetrics, defaultSdkMetricsAddress, startMetricsServer } from '../
 import type { MetricsServer } from '../observability/metrics';
 import { createTracing } from '../observability/tracing';
 import { buildActivityDependencies, createServiceWorker, workerTuning } from './service-worker';
-import { workflowBundleOf } from './workflow-bundle';
+import { withWorkflowBundle } from './workflow-bundle';
 
 /**
  * The worker process: parse config, connect, build dependencies, run until SIGINT/SIGTERM, then drain: the worker
@@ -55,17 +55,21 @@ async function main(): Promise<void> {
       (m) => log.warn(m),
       metrics,
     );
-    const worker = await createServiceWorker({
-      connection,
-      dataConverter,
-      namespace: temporal.namespace,
-      taskQueue: config.TASK_QUEUE,
-      dependencies,
-      workflowBundle: await workflowBundleOf({ prebuiltPath: config.WORKFLOW_BUNDLE_PATH, tracing: Boolean(tracing) }),
-      tuning: workerTuning(config),
-      observability: { metrics, log },
-      ...(tracing ? { plugins: [tracing.plugin] } : {}),
-    });
+    const worker = await withWorkflowBundle(
+      { prebuiltPath: config.WORKFLOW_BUNDLE_PATH, tracing: Boolean(tracing) },
+      (workflowBundle) =>
+        createServiceWorker({
+          connection,
+          dataConverter,
+          namespace: temporal.namespace,
+          taskQueue: config.TASK_QUEUE,
+          dependencies,
+          workflowBundle,
+          tuning: workerTuning(config),
+          observability: { metrics, log },
+          ...(tracing ? { plugins: [tracing.plugin] } : {}),
+        }),
+    );
     if (metricsOn) {
       metricsServer = await startMetricsServer({
         address: config.WORKER_METRICS_ADDRESS,

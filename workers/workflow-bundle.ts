@@ -24,36 +24,42 @@ async function writeWorkflowBundle(outputPath: string, extraInterceptorModules: 
 }
 
 /**
- * The worker's workflow bundle: the prebuilt one when WORKFLOW_BUNDLE_PATH names it (a container image builds it
- * once), otherwise one built now from the sources in a child process. Webpack needs a few hundred MB while it
- * bundles; in a child process that memory goes back to the system instead of staying in the worker's heap for its
- * whole life. Built at every start, never cached, so a worker cannot run workflows older than its sources.
+ * Creates a worker (`create`) with the worker's workflow bundle: the prebuilt one when WORKFLOW_BUNDLE_PATH names it (a
+ * container image builds it once), otherwise one built now from the sources in a child process. Webpack needs a few
+ * hundred MB while it bundles; in a child process that memory goes back to the system instead of staying in the
+ * worker's heap for its whole life. Built at every start, never cached, so a worker cannot run workflows older than
+ * its sources. A worker reads its bundle once, when it is created: a bundle built here is deleted right after.
  */
-export async function workflowBundleOf(options: {
-  prebuiltPath?: string;
-  tracing?: boolean;
-}): Promise<WorkerOptions['workflowBundle']> {
+export async function withWorkflowBundle<T>(
+  options: { prebuiltPath?: string; tracing?: boolean },
+  create: (workflowBundle: WorkerOptions['workflowBundle']) => Promise<T>,
+): Promise<T> {
   // A prebuilt bundle holds no tracing interceptors: with tracing on, the worker bundles its own.
-  if (options.prebuiltPath && !options.tracing) return { codePath: path.resolve(options.prebuiltPath) };
+  if (options.prebuiltPath && !options.tracing) return create({ codePath: path.resolve(options.prebuiltPath) });
   const extraArgs = options.tracing ? ['--with-tracing'] : [];
-  const outputPath = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'agent-connections-workflows-')), 'bundle.js');
-  await new Promise<void>((resolve, reject) => {
-    // Webpack's heap, not the worker's: a worker may run with a small --max-old-space-size in NODE_OPTIONS.
-    const child = spawn(
-      process.execPath,
-      ['--max-old-space-size=1024', '--import', 'tsx', __filename, outputPath, ...extraArgs],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString('utf8')).slice(-4000)));
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`bundling the workflows failed (exit ${String(code)}):\n${errors}`)),
-    );
-  });
-  return { codePath: outputPath };
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-connections-workflows-'));
+  try {
+    const outputPath = path.join(dir, 'bundle.js');
+    await new Promise<void>((resolve, reject) => {
+      // Webpack's heap, not the worker's: a worker may run with a small --max-old-space-size in NODE_OPTIONS.
+      const child = spawn(
+        process.execPath,
+        ['--max-old-space-size=1024', '--import', 'tsx', __filename, outputPath, ...extraArgs],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let errors = '';
+      child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString('utf8')).slice(-4000)));
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`bundling the workflows failed (exit ${String(code)}):\n${errors}`)),
+      );
+    });
+    return await create({ codePath: outputPath });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }
 
 if (require.main === module) {

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EncryptedFileSecretStore, parseMasterKeys } from '../../secrets/secret-store';
+import { temporaryDir } from '../support/temp-dirs';
 
 const root = path.resolve(__dirname, '..', '..');
 const run = promisify(execFile);
@@ -34,7 +34,7 @@ async function rotate(
 describe('secrets:rotate re-seals the secret store with the newest master key', () => {
   let dataDir: string;
   beforeAll(async () => {
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-connections-rotate-'));
+    dataDir = await temporaryDir('agent-connections-rotate-');
   });
   afterAll(async () => {
     await fs.rm(dataDir, { recursive: true, force: true });

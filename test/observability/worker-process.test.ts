@@ -3,7 +3,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
@@ -23,6 +22,7 @@ import { Connections } from '../support/connections';
 import { freePort } from '../support/free-port';
 import { TEST_PAYLOAD_KEY, devServerEnvironment, temporarySecretStore } from '../support/harness';
 import { SERVICE_OAUTH_CLIENT, startTestEmulator } from '../support/salesforce';
+import { temporaryDir } from '../support/temp-dirs';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -87,7 +87,7 @@ describe('observability of a real enable: metrics, logs, traces, graceful drain'
     const store = await temporarySecretStore();
     secrets = store.store;
     secretsDir = store.dir;
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-connections-data-'));
+    dataDir = await temporaryDir('agent-connections-data-');
     collector = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));

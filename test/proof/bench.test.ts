@@ -1,14 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runTool } from './run-tool';
+import { temporaryDirSync } from '../support/temp-dirs';
 
 /**
  * The short version of `npm run bench`: the same program with N = 10 and one run. It checks that the benchmark
  * works and writes a sane report; speed and memory are what the benchmark measures, never asserted here.
  */
 describe('npm run bench, short', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proof-bench-'));
+  const dir = temporaryDirSync('proof-bench-');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('runs the enables and the baseline, counts Salesforce calls, and writes the report', async () => {

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runTool } from './run-tool';
+import { temporaryDirSync } from '../support/temp-dirs';
 
 /**
  * The short version of `npm run chaos`: 30 operations across 6 tenants, one worker SIGKILL, one Temporal server
  * restart, 500 malformed requests; the same audit, which must pass.
  */
 describe('npm run chaos, short', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proof-chaos-'));
+  const dir = temporaryDirSync('proof-chaos-');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('ends with nothing lost, orphaned or duplicated, and refuses every malformed request', async () => {

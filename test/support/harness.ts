@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -11,6 +10,7 @@ import { SalesforceClients } from '../../salesforce/clients';
 import { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { encryptedDataConverter } from '../../codec/data-converter';
 import { createServiceWorker } from '../../workers/service-worker';
+import { temporaryDir } from './temp-dirs';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -57,14 +57,14 @@ export async function devServerEnvironment(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({ address, client: { dataConverter: testDataConverter } });
 }
 
-/** A secret store in a fresh temporary folder with a random master key. */
+/** A secret store in a fresh temporary folder of the run with a random master key. */
 export async function temporarySecretStore(): Promise<{
   store: EncryptedFileSecretStore;
   dir: string;
   /** The master key as SECRETS_MASTER_KEYS spells it, for worker processes that share the store. */
   masterKeys: string;
 }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-connections-secrets-'));
+  const dir = await temporaryDir('agent-connections-secrets-');
   const key = { id: 'test', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') };
   return {
     store: new EncryptedFileSecretStore(dir, [key]),

@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { EncryptedFileSecretStore, parseMasterKeys } from '../../secrets/secret-store';
-
-async function tempDir() {
-  return fs.mkdtemp(path.join(os.tmpdir(), 'secret-store-'));
-}
+import { temporaryDir } from '../support/temp-dirs';
 
 const key = (id: string) => ({ id, key: randomBytes(32) });
 
 describe('the encrypted file secret store', () => {
   it('stores values encrypted at rest and reads them back', async () => {
-    const dir = await tempDir();
+    const dir = await temporaryDir('secret-store-');
     const store = new EncryptedFileSecretStore(dir, [key('k1')]);
     const ref = await store.put('tenants/acme/admin/op1', 'access-token-SECRET-123');
     expect(await store.get(ref)).toBe('access-token-SECRET-123');
@@ -24,7 +20,7 @@ describe('the encrypted file secret store', () => {
   });
 
   it('answers undefined for a missing reference and deletes idempotently', async () => {
-    const store = new EncryptedFileSecretStore(await tempDir(), [key('k1')]);
+    const store = new EncryptedFileSecretStore(await temporaryDir('secret-store-'), [key('k1')]);
     expect(await store.get({ secretRef: 'nope' })).toBeUndefined();
     const ref = await store.create('tenants/acme/keys', 'v');
     expect(ref.secretRef.startsWith('tenants/acme/keys/')).toBe(true);
@@ -34,7 +30,7 @@ describe('the encrypted file secret store', () => {
   });
 
   it('rotates master keys: old secrets still open, new ones use the newest key, reseal retires the old key', async () => {
-    const dir = await tempDir();
+    const dir = await temporaryDir('secret-store-');
     const k1 = key('k1');
     const k2 = key('k2');
     const before = new EncryptedFileSecretStore(dir, [k1]);
@@ -47,7 +43,7 @@ describe('the encrypted file secret store', () => {
   });
 
   it('refuses a value sealed for another reference (the reference is authenticated)', async () => {
-    const dir = await tempDir();
+    const dir = await temporaryDir('secret-store-');
     const store = new EncryptedFileSecretStore(dir, [key('k1')]);
     await store.put('a', 'value-a');
     const [file] = await fs.readdir(dir);
