@@ -21,7 +21,6 @@ export type {
 export type { FaultInput, FaultSpec } from './faults';
 export type { CreateOrgInput } from './seed';
 export { SERVICE_OAUTH_CLIENT, JWT_GRANT } from './oauth';
-export { emulatorOptionsFromEnv } from './env';
 export { FAULT_OPERATIONS } from './operations';
 
 export interface EmulatorOptions {

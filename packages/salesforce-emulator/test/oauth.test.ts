@@ -1,5 +1,6 @@
 import jsforce from 'jsforce';
-import { SERVICE_OAUTH_CLIENT, emulatorOptionsFromEnv, type RunningEmulator } from '../src';
+import { SERVICE_OAUTH_CLIENT, type RunningEmulator } from '../src';
+import { emulatorOptionsFromEnv } from '../src/env';
 import {
   mdApi,
   JWT_GRANT,
