@@ -6,7 +6,6 @@ import globals from 'globals';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import { builtinModules } from 'node:module';
-import localRules from './scripts/lint/no-import-cycle.mjs';
 
 /** Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins, no clients. */
 const forbiddenInWorkflows = [
@@ -72,9 +71,9 @@ export default tseslint.config(
   },
   {
     // No import cycles anywhere (service, tests, bench, scripts). import-x/no-cycle follows runtime imports, dynamic
-    // ones and require() included; it skips type-only imports whatever its options, so local/no-import-cycle follows
-    // every import the TypeScript program sees, `import type` included.
-    plugins: { 'import-x': importX, local: localRules },
+    // ones and require() included; it skips type-only imports whatever its options, so `npm run lint` also runs
+    // dependency-cruiser (.dependency-cruiser.cjs), which counts `import type` too.
+    plugins: { 'import-x': importX },
     settings: {
       // Without .ts here import-x would not read the modules it resolves, and find no cycle at all.
       'import-x/extensions': ['.ts', '.cts', '.mts', '.js', '.cjs', '.mjs'],
@@ -86,7 +85,6 @@ export default tseslint.config(
         'error',
         { maxDepth: '∞', ignoreExternal: true, allowUnsafeDynamicCyclicDependency: false },
       ],
-      'local/no-import-cycle': 'error',
     },
   },
   {
