@@ -5,7 +5,10 @@ import { Worker } from '@temporalio/worker';
 import { testDataConverter, workflowBundle } from '../support/harness';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'histories');
-/** Current histories at the top; those recorded before a patch in a folder named after it, kept while such runs may exist. */
+/**
+ * Current histories at the top; older ones in a folder named after the change they predate (a patch, or a rewrite of
+ * the workflow code that kept its commands), kept while such runs may exist.
+ */
 const files = fs.existsSync(fixtures)
   ? fs
       .readdirSync(fixtures, { recursive: true, encoding: 'utf8' })
