@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { createAccessActivities } from './access';
 import { createClientAppActivities } from './client-app';
 import { createConnectionControlActivities } from './connection-control';
 import type { TemporalAccess } from './connection-control';
@@ -59,6 +60,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createPreflightActivities(deps),
     ...createSigningKeyActivities({ secrets: deps.secrets, validityDays: deps.certificateValidityDays }),
     ...createPermissionSetActivities(deps),
+    ...createAccessActivities(deps),
     ...createIntegrationUserActivities(deps),
     ...createClientAppActivities(deps),
     ...createReadinessActivities(deps),

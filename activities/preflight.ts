@@ -1,16 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type {
-  AgentConfiguration,
-  AppKind,
-  ComponentNames,
-  ObjectFieldSelection,
-  SalesforceTarget,
-} from '../workflows/definitions';
+import type { AgentConfiguration, AppKind, ComponentNames, SalesforceTarget } from '../workflows/definitions';
 import { ErrorType, StepId } from '../workflows/definitions';
 import { componentNames } from '../workflows/naming';
 import type { SalesforceClients } from '../salesforce/clients';
 import { isServiceUsername } from '../salesforce/components';
 import type { FieldGrant } from '../salesforce/components';
+import { checkConfiguration, describeRequests } from '../salesforce/configuration-check';
 import { asSalesforceStep, salesforceFailure } from '../salesforce/errors';
 import { compositeBatch, queryUrl, soqlString, subrequestError } from '../salesforce/soql';
 import type { BatchSubresponse } from '../salesforce/soql';
@@ -47,11 +42,6 @@ export interface PreflightResult {
   probeObject: string;
 }
 
-interface DescribeField {
-  name: string;
-  permissionable?: boolean;
-}
-
 interface QueryResult<T> {
   records: T[];
 }
@@ -83,36 +73,6 @@ function recordsOf<T>(response: BatchSubresponse | undefined, what: string): T[]
   const error = subrequestError(response);
   if (error) throw salesforceFailure(error.errorCode, `${what}: ${error.message}`, StepId.preflight);
   return (response.result as QueryResult<T>).records;
-}
-
-/** Checks each configured field against the org's describe; collects every problem rather than the first. */
-function checkFields(
-  selection: ObjectFieldSelection,
-  response: BatchSubresponse | undefined,
-  problems: string[],
-): FieldGrant | undefined {
-  if (!response || response.statusCode === 404) {
-    problems.push(`Object ${selection.object} does not exist in this org.`);
-    return undefined;
-  }
-  const error = subrequestError(response);
-  if (error)
-    throw salesforceFailure(error.errorCode, `describe ${selection.object}: ${error.message}`, StepId.preflight);
-  const describe = response.result as { fields: DescribeField[] };
-  const byName = new Map(describe.fields.map((f) => [f.name.toLowerCase(), f]));
-  const fieldPermissions: string[] = [];
-  const fields: string[] = [];
-  for (const requested of selection.fields) {
-    const field = byName.get(requested.toLowerCase());
-    if (!field) {
-      problems.push(`Field ${selection.object}.${requested} does not exist in this org.`);
-      continue;
-    }
-    fields.push(field.name);
-    // Non-permissionable fields (Id, required fields) are readable through object access and take no FLS row.
-    if (field.permissionable) fieldPermissions.push(`${selection.object}.${field.name}`);
-  }
-  return { object: selection.object, fields, fieldPermissions };
 }
 
 export function createPreflightActivities({ clients, usernameDomain }: PreflightDependencies) {
@@ -149,13 +109,10 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
             `SELECT Id, Username FROM User WHERE IsActive = true AND LastName = ${soqlString(provisional.userLastName)}`,
           ),
         ];
-        const describes = input.agentConfiguration.objects.map(
-          (o) => `/sobjects/${encodeURIComponent(o.object)}/describe`,
-        );
-        const responses = await compositeBatch(
-          connection,
-          [...fixed, ...describes].map((url) => ({ method: 'GET' as const, url })),
-        );
+        const responses = await compositeBatch(connection, [
+          ...fixed.map((url) => ({ method: 'GET' as const, url })),
+          ...describeRequests(input.agentConfiguration),
+        ]);
         const [permissions, organization, licenses, profiles, psls, permissionSets, apps, users] = fixed.map(
           (_, i) => responses[i],
         );
@@ -213,11 +170,13 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
           );
         }
 
-        const grants: FieldGrant[] = [];
-        input.agentConfiguration.objects.forEach((selection, i) => {
-          const grant = checkFields(selection, responses[fixed.length + i], problems);
-          if (grant) grants.push(grant);
-        });
+        const configuration = checkConfiguration(
+          input.agentConfiguration,
+          responses.slice(fixed.length),
+          StepId.preflight,
+        );
+        const grants = configuration.grants;
+        problems.push(...configuration.problems.map((p) => p.message));
         if (problems.length > 0 || !profile || !psl) {
           throw preflightFailure(
             problems,

@@ -50,6 +50,8 @@ export interface AppDependencies {
   log?: ApiLogger;
   /** True once shutdown began: `/readyz` fails so that load balancers stop sending traffic. */
   isDraining?: () => boolean;
+  /** The service's own OAuth client (SALESFORCE_CLIENT_ID/SECRET), to refresh an admin's expired access token. */
+  salesforceOAuthClient?: { clientId: string; clientSecret: string };
   /** Where agent tokens come from; the default signs in to Salesforce with the connection's key. */
   agentTokenSource?: AgentTokenSource;
   /** The codec endpoint for the Web UI and the CLI, under `/codec`; not mounted without it. */
@@ -108,13 +110,18 @@ export function createApp(deps: AppDependencies): express.Express {
     taskQueue: deps.config.TASK_QUEUE,
     timeoutMs: deps.config.API_UPDATE_TIMEOUT_MS,
   });
+  const salesforce = new SalesforceClients(deps.secrets, {
+    apiVersion: deps.config.SALESFORCE_API_VERSION,
+    oauthClient: deps.salesforceOAuthClient,
+  });
   const context: RouteContext = {
     gateway,
     secrets: deps.secrets,
-    tokens: new AgentTokenBroker(
-      deps.agentTokenSource ?? new SalesforceClients(deps.secrets, { apiVersion: deps.config.SALESFORCE_API_VERSION }),
-      { ttlMs: deps.config.AGENT_TOKEN_TTL_SECONDS * 1000, now },
-    ),
+    salesforce,
+    tokens: new AgentTokenBroker(deps.agentTokenSource ?? salesforce, {
+      ttlMs: deps.config.AGENT_TOKEN_TTL_SECONDS * 1000,
+      now,
+    }),
     knownTenants: deps.config.API_TENANTS
       ? new Set(
           deps.config.API_TENANTS.split(',')

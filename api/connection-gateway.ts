@@ -9,18 +9,16 @@ import type {
   OperationAccepted,
   OperationKind,
   OperationRecord,
+  OperationRequests,
 } from '../workflows/definitions';
 import {
   ErrorType,
+  OPERATION_UPDATES,
   SEARCH_ATTRIBUTES,
   STATE_MEMO_KEY,
   cancelOperationUpdate,
   configureAgentUpdate,
   connectionWorkflowId,
-  disableUpdate,
-  enableUpdate,
-  reconnectUpdate,
-  rotateCertificateUpdate,
 } from '../workflows/definitions';
 import { withLiveProgress } from './live-progress';
 import { HttpProblem, problems } from './problem';
@@ -31,29 +29,10 @@ const CONNECTION_WORKFLOW_TYPE = 'connectionWorkflow';
 /** Seconds a client should wait before retrying when Temporal or the worker does not answer. */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** The connection workflow's update for each operation kind: the one source of what each kind sends and answers. */
-const OPERATION_UPDATE_DEFINITIONS = {
-  enable: enableUpdate,
-  disable: disableUpdate,
-  reconnect: reconnectUpdate,
-  rotate_certificate: rotateCertificateUpdate,
-} satisfies Record<OperationKind, UpdateDefinition<OperationAccepted, [unknown]>>;
-
-/** The request of each operation kind: the argument of its update. */
-type OperationRequests = {
-  [K in OperationKind]: (typeof OPERATION_UPDATE_DEFINITIONS)[K] extends UpdateDefinition<OperationAccepted, [infer R]>
-    ? R
-    : never;
-};
-
 /** An operation to submit: its kind and a request of that kind. */
 export type OperationRequest<K extends OperationKind = OperationKind> = {
   [P in K]: { kind: P; request: OperationRequests[P] };
 }[K];
-
-/** The same table, typed so that looking up a kind gives the update that takes that kind's request. */
-const OPERATION_UPDATES: { [K in OperationKind]: UpdateDefinition<OperationAccepted, [OperationRequests[K]]> } =
-  OPERATION_UPDATE_DEFINITIONS;
 
 interface FailureLike {
   name?: string;

@@ -3,7 +3,7 @@ import { openSecretStore } from '../secrets/secret-store';
 import { isLoopbackHost } from './loopback';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { EncryptionCodec } from '../codec/encryption-codec';
-import { loadConfig } from '../config';
+import { loadConfig, serviceOAuthClient } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
 import { createLogger } from '../observability/logger';
 import { ApiMetrics } from '../observability/metrics';
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     config,
     apiKeys,
     log,
+    salesforceOAuthClient: serviceOAuthClient(config),
     isDraining: () => draining,
     codec: {
       codec: new EncryptionCodec(codecKeys),

@@ -16,6 +16,7 @@ import {
   operationsQuerySchema,
   reconnectBodySchema,
   rotateCertificateBodySchema,
+  updateAccessBodySchema,
   tenantIdSchema,
 } from './schemas';
 
@@ -91,6 +92,21 @@ const operations: Operation[] = [
       'Replaces the app’s key pair and certificate without downtime: the old key is discarded only once the new one signs in.',
     scope: 'admin',
     body: rotateCertificateBodySchema,
+    idempotent: true,
+    success: OPERATION_ACCEPTED,
+    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+  },
+  {
+    method: 'post',
+    path: `${CONNECTION}/update-access`,
+    summary: 'Update access in place',
+    description:
+      'Grants the permission set exactly the agent configuration’s objects and fields (the held one, or the one ' +
+      'sent, which replaces it): the app, consumer key, integration user and certificate stay, so the agent keeps its ' +
+      'access throughout. The configuration is checked against the org first; a failure changes nothing, and a ' +
+      'failed update puts the previous grants back.',
+    scope: 'admin',
+    body: updateAccessBodySchema,
     idempotent: true,
     success: OPERATION_ACCEPTED,
     errors: [...COMMON_ERRORS, 409, 413, 415, 422],

@@ -233,7 +233,13 @@ const operationStatusSchema = z.enum([
   'cancelled',
 ] satisfies OperationStatus[]);
 
-const operationKindSchema = z.enum(['enable', 'disable', 'reconnect', 'rotate_certificate'] satisfies OperationKind[]);
+const operationKindSchema = z.enum([
+  'enable',
+  'disable',
+  'reconnect',
+  'rotate_certificate',
+  'update_access',
+] satisfies OperationKind[]);
 
 export const operationsQuerySchema = z.strictObject({
   limit: z
@@ -247,6 +253,10 @@ export const operationsQuerySchema = z.strictObject({
 
 /** Rotation takes no parameters: the body, if any, must be an empty object. */
 export const rotateCertificateBodySchema = z.strictObject({});
+
+export const updateAccessBodySchema = z
+  .strictObject({ agentConfiguration: agentConfigurationSchema.optional() })
+  .meta({ id: 'UpdateAccessRequest' });
 
 export type AdminCredentialsInput = z.infer<typeof adminCredentialsSchema>;
 
@@ -370,6 +380,7 @@ export const connectionViewSchema = z
       disable: z.string(),
       reconnect: z.string(),
       rotateCertificate: z.string(),
+      updateAccess: z.string(),
       currentOperation: z.string().optional(),
     }),
   })

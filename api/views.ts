@@ -85,6 +85,7 @@ export function connectionView(state: ConnectionState): ConnectionView {
       disable: `${base}/disable`,
       reconnect: `${base}/reconnect`,
       rotateCertificate: `${base}/rotate-certificate`,
+      updateAccess: `${base}/update-access`,
       currentOperation: state.currentOperation ? operationPath(tenantId, crm, state.currentOperation.id) : undefined,
     },
   };

@@ -112,3 +112,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config = parsed.data;
   return { ...config, secretsDir: config.SECRETS_DIR ?? path.join(config.DATA_DIR, 'secrets') };
 }
+
+/** The service's own OAuth client, when configured: it refreshes an admin's expired access token. */
+export function serviceOAuthClient(
+  config: Pick<AppConfig, 'SALESFORCE_CLIENT_ID' | 'SALESFORCE_CLIENT_SECRET'>,
+): { clientId: string; clientSecret: string } | undefined {
+  return config.SALESFORCE_CLIENT_ID && config.SALESFORCE_CLIENT_SECRET
+    ? { clientId: config.SALESFORCE_CLIENT_ID, clientSecret: config.SALESFORCE_CLIENT_SECRET }
+    : undefined;
+}

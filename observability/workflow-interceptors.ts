@@ -31,6 +31,7 @@ const KINDS: Record<string, OperationKind | typeof StepId.healthCheck> = {
   disableConnection: 'disable',
   reconnectConnection: 'reconnect',
   rotateCertificate: 'rotate_certificate',
+  updateAccess: 'update_access',
   connectionHealthCheck: StepId.healthCheck,
 };
 

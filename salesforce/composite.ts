@@ -50,7 +50,14 @@ export interface CollectionInsertSubrequest {
   body: { allOrNone: true; records: Record<string, unknown>[] };
 }
 
-export type CompositeSubrequest = SObjectCreateSubrequest | CollectionInsertSubrequest;
+/** `DELETE /services/data/vXX.X/composite/sobjects?ids=…&allOrNone=true`: up to 200 records by id. */
+export interface CollectionDeleteSubrequest {
+  method: 'DELETE';
+  url: string;
+  referenceId: string;
+}
+
+export type CompositeSubrequest = SObjectCreateSubrequest | CollectionInsertSubrequest | CollectionDeleteSubrequest;
 
 export interface CompositeRequestBody {
   allOrNone: true;
@@ -70,7 +77,24 @@ export interface CompositeResponse {
 }
 
 export const isCollectionSubrequest = (s: CompositeSubrequest): s is CollectionInsertSubrequest =>
-  s.url.endsWith('/composite/sobjects');
+  s.method === 'POST' && s.url.endsWith('/composite/sobjects');
+
+/** Salesforce's 5-per-composite limit counts every sObject Collections subrequest, inserts and deletes alike. */
+const countsAsCollection = (s: CompositeSubrequest): boolean => s.url.split('?')[0]!.endsWith('/composite/sobjects');
+
+/** One sObject Collections delete per 200 ids, in order, each all or none. */
+function deleteSubrequests(version: string, ids: string[]): CollectionDeleteSubrequest[] {
+  const subrequests: CollectionDeleteSubrequest[] = [];
+  for (let i = 0; i < ids.length; i += RECORDS_PER_COLLECTION) {
+    const chunk = ids.slice(i, i + RECORDS_PER_COLLECTION);
+    subrequests.push({
+      method: 'DELETE',
+      url: `/services/data/v${version}/composite/sobjects?ids=${chunk.join(',')}&allOrNone=true`,
+      referenceId: `delete_${i}_${i + chunk.length - 1}`,
+    });
+  }
+  return subrequests;
+}
 
 /**
  * The subrequests that insert the groups' records in the order given: a group sent one by one gives one sObject create
@@ -115,7 +139,7 @@ function pack(subrequests: CompositeSubrequest[]): CompositeRequestBody[] {
   let current: CompositeSubrequest[] = [];
   let collections = 0;
   for (const subrequest of subrequests) {
-    const collection = isCollectionSubrequest(subrequest);
+    const collection = countsAsCollection(subrequest);
     if (current.length === SUBREQUESTS_PER_COMPOSITE || (collection && collections === COLLECTIONS_PER_COMPOSITE)) {
       requests.push({ allOrNone: true, collateSubrequests: false, compositeRequest: current });
       current = [];
@@ -209,6 +233,32 @@ export function compositeFailure(response: CompositeResponse, step: StepId): App
  */
 export async function insertInComposites(connection: Connection, groups: InsertGroup[], step: StepId): Promise<void> {
   for (const body of compositeInsertRequests(connection.version, groups)) {
+    const response = await connection.request<CompositeResponse>({
+      method: 'POST',
+      url: '/composite',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+    const failure = compositeFailure(response, step);
+    if (failure) throw failure;
+  }
+}
+
+/**
+ * Deletes records by id, then inserts the groups' records, in as few all-or-none Composite calls as Salesforce's
+ * limits allow: changing a permission set's rows is one transaction when they fit in one call (up to 5 collections of
+ * 200, 25 subrequests), so the permission set is never left half changed.
+ */
+export async function replaceInComposites(
+  connection: Connection,
+  change: { deleteIds: string[]; inserts: InsertGroup[] },
+  step: StepId,
+): Promise<void> {
+  const subrequests = [
+    ...deleteSubrequests(connection.version, change.deleteIds),
+    ...insertSubrequests(connection.version, change.inserts),
+  ];
+  for (const body of pack(subrequests)) {
     const response = await connection.request<CompositeResponse>({
       method: 'POST',
       url: '/composite',

@@ -8,6 +8,7 @@ import type { TemporalAccess } from '../activities/connection-control';
 import { SalesforceClients } from '../salesforce/clients';
 import { openSecretStore } from '../secrets/secret-store';
 import type { AppConfig } from '../config';
+import { serviceOAuthClient } from '../config';
 import { activityObservability } from '../observability/activity-interceptor';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
@@ -27,10 +28,7 @@ export async function buildActivityDependencies(
     dataDir: config.DATA_DIR,
     warn,
   });
-  const oauthClient =
-    config.SALESFORCE_CLIENT_ID && config.SALESFORCE_CLIENT_SECRET
-      ? { clientId: config.SALESFORCE_CLIENT_ID, clientSecret: config.SALESFORCE_CLIENT_SECRET }
-      : undefined;
+  const oauthClient = serviceOAuthClient(config);
   return {
     clients: new SalesforceClients(secrets, {
       apiVersion: config.SALESFORCE_API_VERSION,

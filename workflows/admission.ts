@@ -6,12 +6,9 @@
 import type {
   AgentConfiguration,
   ConnectionState,
-  DisableRequest,
-  EnableRequest,
   OperationAccepted,
   OperationKind,
-  ReconnectRequest,
-  RotateCertificateRequest,
+  OperationRequests,
 } from './definitions';
 import { ErrorType } from './definitions';
 import { findOperation, isNativelyConnected } from './connection-state';
@@ -21,13 +18,6 @@ export interface Refusal {
   type: string;
   message: string;
   details?: Record<string, unknown>;
-}
-
-export interface OperationRequests {
-  enable: EnableRequest;
-  disable: DisableRequest;
-  reconnect: ReconnectRequest;
-  rotate_certificate: RotateCertificateRequest;
 }
 
 type Rule<K extends OperationKind> = (state: ConnectionState, request: OperationRequests[K]) => Refusal | undefined;
@@ -41,6 +31,8 @@ export function nativeConnectionRefusal(kind: OperationKind): Refusal | undefine
       return undefined;
     case 'rotate_certificate':
       return rejected('Dynamics 365 Sales has no certificate to rotate.');
+    case 'update_access':
+      return rejected('Dynamics 365 Sales is connected natively; the agent reads with the user’s own access.');
     default:
       return rejected(`Dynamics 365 Sales is connected natively; there is nothing to ${kind}.`);
   }
@@ -74,6 +66,12 @@ const RULES: { [K in OperationKind]: Rule<K> } = {
     !state.details || !state.target
       ? rejected('The connection is not established: there is no certificate to rotate.')
       : undefined,
+  update_access: (state, request) => {
+    if (!state.details || !state.target) {
+      return rejected('The connection is not established: enable it, with the objects and fields the agent reads.');
+    }
+    return configurationRefusal(request.agentConfiguration ?? state.agentConfiguration);
+  },
 };
 
 /** The operation another request with this id already started, if any: retries and Idempotency-Keys land here. */

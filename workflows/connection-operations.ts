@@ -6,15 +6,16 @@ import type {
   EnableSagaInput,
   OperationKind,
   OperationRecord,
+  OperationRequests,
   SalesforceTarget,
 } from './definitions';
 import { SEARCH_ATTRIBUTES } from './definitions';
-import type { OperationRequests } from './admission';
 import { isNativelyConnected } from './connection-state';
 import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
 import { reconnectConnection } from './reconnect-connection';
 import { rotateCertificate } from './rotate-certificate';
+import { updateAccess } from './update-access';
 
 /** What an operation's run returns: the connection's new details, or nothing when it has none (disable). */
 export type RunResult = ConnectionDetails | void;
@@ -31,6 +32,7 @@ const SUMMARIES: Record<OperationKind, (tenantId: string) => string> = {
   disable: (t) => `Disable Salesforce access for tenant ${t}`,
   reconnect: (t) => `Reconnect Salesforce access for tenant ${t}`,
   rotate_certificate: (t) => `Rotate the JWT certificate of tenant ${t}`,
+  update_access: (t) => `Update the Salesforce access of tenant ${t}`,
 };
 
 function childOptions(state: ConnectionState, record: OperationRecord) {
@@ -132,6 +134,24 @@ const START: { [K in OperationKind]: Start<K> } = {
           details,
           probeObject: details.probeObject ?? details.grantedObjects[0]?.object ?? 'Account',
           readinessTimeout: request.readinessTimeout ?? state.readinessTimeout,
+        },
+      ],
+    });
+  },
+  update_access: (state, record, request) => {
+    const details = state.details;
+    if (!details) throw new Error(`Connection ${state.tenantId}/${state.crm} is not established.`);
+    if (request.agentConfiguration) state.agentConfiguration = request.agentConfiguration;
+    return executeChild(updateAccess, {
+      ...childOptions(state, record),
+      args: [
+        {
+          tenantId: state.tenantId,
+          operationId: record.id,
+          parentWorkflowId: workflowInfo().workflowId,
+          target: targetOf(state),
+          details,
+          agentConfiguration: state.agentConfiguration ?? { objects: [] },
         },
       ],
     });

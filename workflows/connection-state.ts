@@ -43,6 +43,9 @@ const STATUS_WHILE_RUNNING: Partial<Record<OperationKind, ConnectionStatus>> = {
   reconnect: 'reconnecting',
 };
 
+/** Operations that change a working connection in place: undone, they leave it as it was. */
+const KEEPS_COMPONENTS = new Set<OperationKind>(['rotate_certificate', 'update_access']);
+
 const RUNNING_STATUSES = new Set<ConnectionStatus>(Object.values(STATUS_WHILE_RUNNING));
 
 /** Dynamics 365 Sales: the agent runs inside it, so the connection exists natively and nothing is ever created. */
@@ -173,7 +176,7 @@ function applySuccess(
   }
   if (details) state.details = { ...details, nextPrivateKey: undefined };
   state.status = 'enabled';
-  if (record.kind === 'rotate_certificate') return undefined;
+  if (KEEPS_COMPONENTS.has(record.kind)) return undefined;
   state.leftovers = [];
   return native ? undefined : 'ensure';
 }
@@ -202,8 +205,8 @@ function applyFailure(
           ...remaining,
         ];
   state.lastError = cancelled && remaining.length === 0 ? undefined : error;
-  if (record.kind === 'rotate_certificate') {
-    // The old certificate and key are back in place: the connection works as before the rotation.
+  if (KEEPS_COMPONENTS.has(record.kind)) {
+    // The old certificate and key, or the old grants, are back in place: the connection works as before.
     if (state.details) state.details.nextPrivateKey = undefined;
     state.status = remaining.length > 0 ? 'rollback_incomplete' : statusBefore;
   } else {

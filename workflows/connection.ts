@@ -17,7 +17,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { CONTROL_STEP } from './activity-options';
-import type { OperationRequests, Refusal } from './admission';
+import type { Refusal } from './admission';
 import { admissionRefusal, configurationRefusal, isRefusal, previouslyAccepted } from './admission';
 import type { HealthScheduleChange, OperationOutcome } from './connection-state';
 import {
@@ -41,19 +41,17 @@ import type {
   OperationAccepted,
   OperationKind,
   OperationRecord,
+  OperationRequests,
   HealthReport,
   StepProgressEvent,
 } from './definitions';
 import {
+  OPERATION_UPDATES,
   STATE_MEMO_KEY,
   cancelOperationUpdate,
   configureAgentUpdate,
-  disableUpdate,
-  enableUpdate,
   healthReportSignal,
   operationWorkflowId,
-  reconnectUpdate,
-  rotateCertificateUpdate,
   stateQuery,
   stepProgressSignal,
 } from './definitions';
@@ -65,14 +63,6 @@ const HISTORY_LENGTH_LIMIT = 2000;
 
 /** Connections that were running before health checks existed replay without the Schedule's activity calls. */
 const HEALTH_CHECK_SCHEDULE_PATCH = 'health-check-schedule';
-
-/** The update through which each operation kind arrives. */
-const OPERATION_UPDATES: { [K in OperationKind]: UpdateDefinition<OperationAccepted, [OperationRequests[K]]> } = {
-  enable: enableUpdate,
-  disable: disableUpdate,
-  reconnect: reconnectUpdate,
-  rotate_certificate: rotateCertificateUpdate,
-};
 
 /** Schedules are bookkeeping around an operation: a few quick attempts, and a failure never fails the operation. */
 const control = proxyActivities<Activities>(CONTROL_STEP);
@@ -139,6 +129,7 @@ class Connection {
     this.handleOperation('disable');
     this.handleOperation('reconnect');
     this.handleOperation('rotate_certificate');
+    this.handleOperation('update_access');
     setHandler(cancelOperationUpdate, (request) => this.cancel(request), {
       validator: (request: CancelRequest) => void operationToCancel(this.state, request.operationId),
     });

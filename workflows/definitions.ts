@@ -3,6 +3,7 @@
  * search attributes, state and error types. No I/O here: workflow code imports it.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const CRMS = ['salesforce', 'dynamics365'] as const;
@@ -18,7 +19,7 @@ export type ConnectionStatus =
   | 'reconnecting'
   | 'rollback_incomplete';
 
-export type OperationKind = 'enable' | 'disable' | 'reconnect' | 'rotate_certificate';
+export type OperationKind = 'enable' | 'disable' | 'reconnect' | 'rotate_certificate' | 'update_access';
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'rollback_incomplete' | 'cancelled';
 
 /** External Client App (the default since Spring '26) or a legacy Connected App where the org still allows it. */
@@ -75,6 +76,12 @@ export interface ReconnectRequest extends OperationRequest {
   appKind?: AppKind;
   agentConfiguration?: AgentConfiguration;
   readinessTimeout?: string;
+}
+
+/** Grants the permission set exactly the configuration's objects and fields, in place. */
+export interface UpdateAccessRequest extends OperationRequest {
+  /** Replaces the agent configuration held by the connection; the held one is used when absent. */
+  agentConfiguration?: AgentConfiguration;
 }
 
 export interface CancelRequest {
@@ -264,6 +271,15 @@ export interface RotateCertificateSagaInput {
   readinessTimeout?: string;
 }
 
+export interface UpdateAccessSagaInput {
+  tenantId: string;
+  operationId: string;
+  parentWorkflowId: string;
+  target: SalesforceTarget;
+  details: ConnectionDetails;
+  agentConfiguration: AgentConfiguration;
+}
+
 export interface HealthCheckInput {
   tenantId: string;
   crm: Crm;
@@ -290,6 +306,26 @@ export const reconnectUpdate = defineUpdate<OperationAccepted, [ReconnectRequest
 export const cancelOperationUpdate = defineUpdate<OperationRecord, [CancelRequest]>('cancelOperation');
 export const configureAgentUpdate = defineUpdate<ConnectionState, [AgentConfiguration]>('configureAgent');
 export const rotateCertificateUpdate = defineUpdate<OperationAccepted, [RotateCertificateRequest]>('rotateCertificate');
+export const updateAccessUpdate = defineUpdate<OperationAccepted, [UpdateAccessRequest]>('updateAccess');
+
+/** The request of each operation kind. */
+export interface OperationRequests {
+  enable: EnableRequest;
+  disable: DisableRequest;
+  reconnect: ReconnectRequest;
+  rotate_certificate: RotateCertificateRequest;
+  update_access: UpdateAccessRequest;
+}
+
+/** The connection workflow's update for each operation kind: the one source of what each kind sends and answers. */
+export const OPERATION_UPDATES: { [K in OperationKind]: UpdateDefinition<OperationAccepted, [OperationRequests[K]]> } =
+  {
+    enable: enableUpdate,
+    disable: disableUpdate,
+    reconnect: reconnectUpdate,
+    rotate_certificate: rotateCertificateUpdate,
+    update_access: updateAccessUpdate,
+  };
 /** Sent by the scheduled health check with what it found. */
 export const healthReportSignal = defineSignal<[HealthReport]>('healthReport');
 export const stateQuery = defineQuery<ConnectionState>('state');
@@ -392,7 +428,10 @@ export const StepId = {
   removeSigningKey: 'remove_signing_key',
   updateCertificate: 'update_certificate',
   discardOldKey: 'discard_old_key',
+  updatePermissionSet: 'update_permission_set',
+  verifyAccess: 'verify_access',
   healthCheck: 'health_check',
+  configurationCheck: 'configuration_check',
   agentToken: 'agent_token',
 } as const;
 export type StepId = (typeof StepId)[keyof typeof StepId];

@@ -4,3 +4,4 @@ export { disableConnection } from './disable-connection';
 export { reconnectConnection } from './reconnect-connection';
 export { rotateCertificate } from './rotate-certificate';
 export { connectionHealthCheck } from './health-check';
+export { updateAccess } from './update-access';

@@ -31,10 +31,17 @@ export const ROTATION_STEPS: StepDefinition[] = [
   { id: StepId.discardOldKey, title: 'Discarding the old key' },
 ];
 
+export const UPDATE_ACCESS_STEPS: StepDefinition[] = [
+  { id: StepId.preflight, title: 'Checking the new configuration against the org' },
+  { id: StepId.updatePermissionSet, title: 'Updating the permission set’s object and field access' },
+  { id: StepId.verifyAccess, title: 'Checking that the integration user reads the new fields' },
+];
+
 /** Every step of an operation's saga(s): what a succeeded operation has done. */
 export const STEPS_OF: Record<OperationKind, StepId[]> = {
   enable: ENABLE_STEPS.map((s) => s.id),
   disable: DISABLE_STEPS.map((s) => s.id),
   reconnect: [...DISABLE_STEPS, ...ENABLE_STEPS].map((s) => s.id),
   rotate_certificate: ROTATION_STEPS.map((s) => s.id),
+  update_access: UPDATE_ACCESS_STEPS.map((s) => s.id),
 };

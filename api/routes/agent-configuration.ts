@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { requireScope } from '../auth';
+import { assertConfigurationServable } from '../configuration-check';
 import { problems } from '../problem';
 import { bodyOf, parseInput } from '../requests';
 import type { AgentConfigurationView } from '../schemas';
@@ -41,6 +42,11 @@ export function agentConfigurationRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId } = tenantPath(context, tenantPathSchema, req, res);
         const configuration = parseInput(agentConfigurationSchema, bodyOf(req), 'body');
+        await assertConfigurationServable(
+          context.salesforce,
+          await context.gateway.readState(tenantId, 'salesforce'),
+          configuration,
+        );
         const state = await context.gateway.configureAgent(tenantId, configuration);
         res.json(configurationView(tenantId, state));
       },

@@ -4,7 +4,13 @@ import type { z } from 'zod';
 import type { AdminCredentials } from '../../salesforce/clients';
 import { nativeConnectionRefusal } from '../../workflows/admission';
 import { isNativelyConnected } from '../../workflows/connection-state';
-import type { Crm, OperationAccepted, SalesforceTarget, SecretRef } from '../../workflows/definitions';
+import type {
+  AgentConfiguration,
+  Crm,
+  OperationAccepted,
+  SalesforceTarget,
+  SecretRef,
+} from '../../workflows/definitions';
 import { requireScope } from '../auth';
 import type { OperationRequest } from '../connection-gateway';
 import { HttpProblem, problems } from '../problem';
@@ -16,6 +22,7 @@ import {
   enableBodySchema,
   reconnectBodySchema,
   rotateCertificateBodySchema,
+  updateAccessBodySchema,
 } from '../schemas';
 import { connectionPath, connectionView, initialConnectionState, operationPath } from '../views';
 import type { RouteContext } from './context';
@@ -72,13 +79,9 @@ function targetOf(
  * What every Salesforce operation route does first: the path, the operation id from the Idempotency-Key, the body,
  * the refusal for Dynamics (nothing to operate), the request hash, and any admin credentials the body brings.
  */
-async function operationRequest<S extends z.ZodType<{ adminCredentials?: AdminCredentialsInput }>>(
-  context: RouteContext,
-  req: Request,
-  res: Response,
-  kind: OperationRequest['kind'],
-  schema: S,
-) {
+async function operationRequest<
+  S extends z.ZodType<{ adminCredentials?: AdminCredentialsInput; agentConfiguration?: AgentConfiguration }>,
+>(context: RouteContext, req: Request, res: Response, kind: OperationRequest['kind'], schema: S) {
   const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
   const { operationId } = operationIdOf(req, tenantId);
   const body: z.infer<S> = parseInput(schema, bodyOf(req), 'body');
@@ -225,6 +228,29 @@ export function connectionsRouter(context: RouteContext): Router {
             kind: 'rotate_certificate',
             request: { operationId, requestHash, readinessTimeout: context.readinessTimeout },
           },
+          undefined,
+        );
+        sendAccepted(res, tenantId, crm, accepted);
+      },
+    ],
+  });
+
+  resource(router, `${CONNECTION}/update-access`, {
+    POST: [
+      requireScope('admin'),
+      async (req, res) => {
+        const { tenantId, crm, operationId, body, requestHash } = await operationRequest(
+          context,
+          req,
+          res,
+          'update_access',
+          updateAccessBodySchema,
+        );
+        const accepted = await submit(
+          context,
+          tenantId,
+          crm,
+          { kind: 'update_access', request: { operationId, requestHash, agentConfiguration: body.agentConfiguration } },
           undefined,
         );
         sendAccepted(res, tenantId, crm, accepted);

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { SecretStore } from '../../secrets/secret-store';
+import type { SalesforceClients } from '../../salesforce/clients';
 import type { AgentTokenBroker } from '../agent-tokens';
 import { assertTenantVisible, principalOf } from '../auth';
 import type { ConnectionGateway } from '../connection-gateway';
@@ -10,6 +11,8 @@ import { parseInput } from '../requests';
 export interface RouteContext {
   gateway: ConnectionGateway;
   secrets: SecretStore;
+  /** Reads of the tenant's org as its admin (checking a configuration before it is saved). */
+  salesforce: Pick<SalesforceClients, 'admin'>;
   tokens: AgentTokenBroker;
   knownTenants?: ReadonlySet<string>;
   now: () => number;

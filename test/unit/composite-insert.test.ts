@@ -26,7 +26,9 @@ const shape = (requests: CompositeRequestBody[]) =>
 /** Every record sent, in order, by its Key. */
 const sentKeys = (requests: CompositeRequestBody[]) =>
   requests.flatMap((r) =>
-    r.compositeRequest.flatMap((s) => (isCollectionSubrequest(s) ? s.body.records : [s.body]).map((x) => x.Key)),
+    r.compositeRequest.flatMap((s) =>
+      (isCollectionSubrequest(s) ? s.body.records : 'body' in s ? [s.body] : []).map((x) => x.Key),
+    ),
   );
 
 function expectWithinLimits(requests: CompositeRequestBody[]) {
