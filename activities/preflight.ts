@@ -30,6 +30,11 @@ export interface PreflightInput {
   appKind: AppKind;
   agentName: string;
   agentConfiguration: AgentConfiguration;
+  /**
+   * A reconnect's check, before it removes the current connection: components named like the new ones are the
+   * current connection's, which the reconnect removes first, not leftovers.
+   */
+  replacing?: boolean;
 }
 
 export interface PreflightResult {
@@ -133,9 +138,11 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
           throw salesforceFailure('UNKNOWN_EXCEPTION', 'the org did not return its Organization row', StepId.preflight);
 
         const problems: string[] = [];
+        // A reconnect deactivates the current integration user before it creates the new one: its licenses are freed.
+        const freedByRemoval = input.replacing ? 1 : 0;
         const license = recordsOf<{ TotalLicenses: number; UsedLicenses: number }>(licenses, 'user licenses')[0];
         if (!license) problems.push(`The org has no ${INTEGRATION_LICENSE_NAME} user license.`);
-        else if (license.UsedLicenses >= license.TotalLicenses) {
+        else if (license.UsedLicenses - freedByRemoval >= license.TotalLicenses) {
           throw preflightFailure(
             [`All ${license.TotalLicenses} ${INTEGRATION_LICENSE_NAME} user licenses are in use.`],
             'Free one (deactivate an unused integration user) or buy more in Salesforce, then enable again.',
@@ -152,7 +159,7 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
           'permission set licenses',
         )[0];
         if (!psl) problems.push('The org has no Salesforce API Integration permission set license.');
-        else if (psl.UsedLicenses >= psl.TotalLicenses)
+        else if (psl.UsedLicenses - freedByRemoval >= psl.TotalLicenses)
           problems.push('Every Salesforce API Integration permission set license is in use.');
 
         const leftovers = [
@@ -162,7 +169,7 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
             .filter((u) => isServiceUsername(u.Username, usernameDomain))
             .map((u) => `integration user ${u.Username}`),
         ];
-        if (leftovers.length > 0) {
+        if (leftovers.length > 0 && !input.replacing) {
           throw preflightFailure(
             [`Components of an earlier connection remain in Salesforce: ${leftovers.join(', ')}.`],
             'Select Reconnect: it removes them and creates the connection again.',

@@ -59,7 +59,8 @@ const RULES: { [K in OperationKind]: Rule<K> } = {
   },
   disable: () => undefined,
   reconnect: (state, request) => {
-    if (!request.target && !state.target) return rejected('This connection was never enabled: enable it first.');
+    if (!request.target && !state.target)
+      return rejected('This connection was never enabled (or was disabled since): enable it first.');
     return configurationRefusal(request.agentConfiguration ?? state.agentConfiguration);
   },
   rotate_certificate: (state) =>

@@ -78,6 +78,21 @@ function disableInput(state: ConnectionState, operationId: string, target: Sales
   };
 }
 
+/**
+ * The connection now works on `target`. Admin credentials the service stored for the previous target and that this
+ * one replaces are listed to be removed once the operation ends.
+ */
+function replaceTarget(state: ConnectionState, target: SalesforceTarget): void {
+  const previous = state.target;
+  if (
+    previous?.credentialsOwnedByService &&
+    previous.adminCredentials.secretRef !== target.adminCredentials.secretRef
+  ) {
+    state.supersededCredentials = [...(state.supersededCredentials ?? []), previous.adminCredentials];
+  }
+  state.target = target;
+}
+
 /** The target an admitted operation works on; admission has made sure there is one. */
 function targetOf(state: ConnectionState, request?: { target?: SalesforceTarget }): SalesforceTarget {
   const target = request?.target ?? state.target;
@@ -88,7 +103,7 @@ function targetOf(state: ConnectionState, request?: { target?: SalesforceTarget 
 const START: { [K in OperationKind]: Start<K> } = {
   enable: (state, record, request) => {
     if (isNativelyConnected(state.crm)) return Promise.resolve();
-    state.target = request.target;
+    replaceTarget(state, request.target);
     state.appKind = request.appKind;
     if (request.agentName) state.agentName = request.agentName;
     if (request.agentConfiguration) state.agentConfiguration = request.agentConfiguration;
@@ -99,26 +114,33 @@ const START: { [K in OperationKind]: Start<K> } = {
   },
   disable: async (state, record, request) => {
     if (!state.target) return;
-    const target = request.adminCredentials
-      ? { ...state.target, adminCredentials: request.adminCredentials }
+    const target: SalesforceTarget = request.adminCredentials
+      ? {
+          ...state.target,
+          adminCredentials: request.adminCredentials,
+          credentialsOwnedByService: request.credentialsOwnedByService,
+        }
       : state.target;
-    state.target = target;
+    replaceTarget(state, target);
     await executeChild(disableConnection, {
       ...childOptions(state, record),
       args: [disableInput(state, record.id, target)],
     });
   },
-  reconnect: (state, record, request) => {
+  reconnect: async (state, record, request) => {
     const target = targetOf(state, request);
-    state.target = target;
+    replaceTarget(state, target);
     if (request.appKind) state.appKind = request.appKind;
-    if (request.agentConfiguration) state.agentConfiguration = request.agentConfiguration;
-    return executeChild(reconnectConnection, {
+    const details = await executeChild(reconnectConnection, {
       ...childOptions(state, record),
       args: [
         { disable: disableInput(state, record.id, target), enable: enableInput(state, record.id, target, request) },
       ],
     });
+    // A configuration sent with the request becomes the connection's once it is granted: a reconnect refused by its
+    // checks leaves the one that works.
+    if (request.agentConfiguration) state.agentConfiguration = request.agentConfiguration;
+    return details;
   },
   rotate_certificate: (state, record, request) => {
     const details = state.details;
@@ -138,11 +160,11 @@ const START: { [K in OperationKind]: Start<K> } = {
       ],
     });
   },
-  update_access: (state, record, request) => {
+  update_access: async (state, record, request) => {
     const details = state.details;
     if (!details) throw new Error(`Connection ${state.tenantId}/${state.crm} is not established.`);
-    if (request.agentConfiguration) state.agentConfiguration = request.agentConfiguration;
-    return executeChild(updateAccess, {
+    const agentConfiguration = request.agentConfiguration ?? state.agentConfiguration ?? { objects: [] };
+    const updated = await executeChild(updateAccess, {
       ...childOptions(state, record),
       args: [
         {
@@ -151,10 +173,12 @@ const START: { [K in OperationKind]: Start<K> } = {
           parentWorkflowId: workflowInfo().workflowId,
           target: targetOf(state),
           details,
-          agentConfiguration: state.agentConfiguration ?? { objects: [] },
+          agentConfiguration,
         },
       ],
     });
+    state.agentConfiguration = agentConfiguration;
+    return updated;
   },
 };
 

@@ -14,6 +14,7 @@ import type {
   OperationKind,
   OperationRecord,
   SagaFailureDetails,
+  SecretRef,
 } from './definitions';
 import { DEFAULT_AGENT_NAME, ErrorType, SEARCH_ATTRIBUTES, StepId } from './definitions';
 import { signingKeyRef } from './naming';
@@ -190,6 +191,12 @@ function applyFailure(
   const { error, saga, cancelled } = outcome;
   const remaining = saga?.remaining ?? [];
   record.failure = error;
+  if (saga?.orgUnchanged) {
+    // Stopped by its checks, before any change: the connection goes on as it was, working or not.
+    record.status = 'failed';
+    state.status = statusBefore;
+    return undefined;
+  }
   record.remaining = saga?.remaining;
   if (saga) {
     record.stepsDone = union(record.stepsDone, saga.stepsDone);
@@ -259,4 +266,19 @@ export function applyHealthReport(state: ConnectionState, report: HealthReport):
 
 function union(first: string[], second: string[]): string[] {
   return [...new Set([...first, ...second])];
+}
+
+/**
+ * Admin credentials the service stored and no longer needs once an operation has ended: those a newer set replaced,
+ * and after a successful disable the current ones (the connection forgets its target with them). References the admin
+ * backend passed are its own and are never listed.
+ */
+export function credentialsToForget(state: ConnectionState, record: OperationRecord): SecretRef[] {
+  const refs = [...(state.supersededCredentials ?? [])];
+  state.supersededCredentials = undefined;
+  if (record.kind === 'disable' && record.status === 'succeeded' && state.target?.credentialsOwnedByService) {
+    refs.push(state.target.adminCredentials);
+    state.target = undefined;
+  }
+  return refs;
 }

@@ -4,10 +4,7 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
-  log,
   makeContinueAsNewFunc,
-  patched,
-  proxyActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -15,16 +12,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { Activities } from '../activities';
-import { CONTROL_STEP } from './activity-options';
 import type { Refusal } from './admission';
 import { admissionRefusal, configurationRefusal, isRefusal, previouslyAccepted } from './admission';
-import type { HealthScheduleChange, OperationOutcome } from './connection-state';
+import type { OperationOutcome } from './connection-state';
 import {
   admitOperation,
   applyHealthReport,
   applyOutcome,
   closeOperation,
+  credentialsToForget,
   findOperation,
   initialConnectionState,
   refreshDerivedState,
@@ -57,15 +53,10 @@ import {
 } from './definitions';
 import { ErrorType } from './definitions';
 import { sagaDetailsOf, toConnectionError } from './failures';
+import { forgetCredentials, updateHealthSchedule } from './connection-bookkeeping';
 
 /** Continue-as-new well before Temporal's history limits; the state travels in the input. */
 const HISTORY_LENGTH_LIMIT = 2000;
-
-/** Connections that were running before health checks existed replay without the Schedule's activity calls. */
-const HEALTH_CHECK_SCHEDULE_PATCH = 'health-check-schedule';
-
-/** Schedules are bookkeeping around an operation: a few quick attempts, and a failure never fails the operation. */
-const control = proxyActivities<Activities>(CONTROL_STEP);
 
 /** An accepted operation waiting for the main loop to run it; its record is the state's current operation. */
 interface QueuedRun {
@@ -235,6 +226,7 @@ class Connection {
   private async runOperation(queued: QueuedRun): Promise<void> {
     const outcome = await this.outcomeOf(queued);
     await updateHealthSchedule(this.state, applyOutcome(this.state, queued.record, outcome, queued.statusBefore));
+    await forgetCredentials(credentialsToForget(this.state, queued.record));
     closeOperation(this.state, queued.record, now());
     this.publish();
   }
@@ -251,18 +243,6 @@ class Connection {
     } finally {
       this.runningScope = undefined;
     }
-  }
-}
-
-/** Creates or removes the connection's health-check Schedule; a failure is logged, never the operation's. */
-async function updateHealthSchedule(state: ConnectionState, change: HealthScheduleChange): Promise<void> {
-  if (!change || !patched(HEALTH_CHECK_SCHEDULE_PATCH)) return;
-  try {
-    const connection = { tenantId: state.tenantId, crm: state.crm };
-    if (change === 'ensure') await control.ensureHealthSchedule(connection);
-    else await control.deleteHealthSchedule(connection);
-  } catch (err) {
-    log.warn('could not update the health-check schedule', { action: change, error: String(err) });
   }
 }
 

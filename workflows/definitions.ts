@@ -47,6 +47,11 @@ export interface SalesforceTarget {
   loginUrl: string;
   instanceUrl: string;
   adminCredentials: SecretRef;
+  /**
+   * The service stored these credentials (from tokens in a request): it removes them once they are superseded or the
+   * connection is disabled. A reference the admin backend passed is the backend's, and stays.
+   */
+  credentialsOwnedByService?: boolean;
 }
 
 /** Every operation request carries an id (the API derives it from the Idempotency-Key) and a hash of its body. */
@@ -69,6 +74,8 @@ export interface EnableRequest extends OperationRequest {
 export interface DisableRequest extends OperationRequest {
   /** Fresh admin credentials; the ones recorded at enable are used when absent. */
   adminCredentials?: SecretRef;
+  /** The service stored `adminCredentials` (see SalesforceTarget). */
+  credentialsOwnedByService?: boolean;
 }
 
 export interface ReconnectRequest extends OperationRequest {
@@ -219,6 +226,8 @@ export interface ConnectionState {
   leftovers: ComponentRef[];
   /** The last periodic check of the connection, end to end (absent until the first one). */
   health?: HealthReport;
+  /** Admin credentials the service stored and that a newer set replaced: removed once the operation ends. */
+  supersededCredentials?: SecretRef[];
   /** How long operations wait for Salesforce to make an app usable, as last requested (Temporal duration). */
   readinessTimeout?: string;
   updatedAt: string;
@@ -297,6 +306,8 @@ export interface SagaFailureDetails {
   stepsDone: string[];
   stepsCompensated: string[];
   remaining: ComponentRef[];
+  /** The operation stopped before it changed anything in the org: the connection is as it was. */
+  orgUnchanged?: boolean;
 }
 
 // Messages of the connection workflow.
@@ -395,7 +406,11 @@ export function reconnectPhaseWorkflowId(reconnectWorkflowId: string, phase: 'di
 /** The workflows whose memo holds an operation's progress, in the order they run. */
 export function progressWorkflowIds(record: Pick<OperationRecord, 'kind' | 'workflowId'>): string[] {
   return record.kind === 'reconnect'
-    ? [reconnectPhaseWorkflowId(record.workflowId, 'disable'), reconnectPhaseWorkflowId(record.workflowId, 'enable')]
+    ? [
+        record.workflowId,
+        reconnectPhaseWorkflowId(record.workflowId, 'disable'),
+        reconnectPhaseWorkflowId(record.workflowId, 'enable'),
+      ]
     : [record.workflowId];
 }
 

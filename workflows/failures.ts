@@ -93,8 +93,15 @@ export function sagaFailure(
   stepsDone: string[],
   stepsCompensated: string[],
   remaining: ComponentRef[],
+  orgUnchanged?: boolean,
 ): ApplicationFailure {
-  const details: SagaFailureDetails = { error, stepsDone, stepsCompensated, remaining };
+  const details: SagaFailureDetails = {
+    error,
+    stepsDone,
+    stepsCompensated,
+    remaining,
+    ...(orgUnchanged ? { orgUnchanged } : {}),
+  };
   if (remaining.length > 0) {
     return ApplicationFailure.create({
       type: ErrorType.rollbackIncomplete,
@@ -109,4 +116,9 @@ export function sagaFailure(
     nonRetryable: true,
     details: [details],
   });
+}
+
+/** The failure of an operation that stopped before its first change to the org (a failed check). */
+export function orgUnchangedFailure(err: unknown, step: string): ApplicationFailure {
+  return sagaFailure(toConnectionError(err, step, new Date().toISOString()), [], [], [], true);
 }

@@ -1,8 +1,18 @@
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { FORWARD_STEP } from './activity-options';
 import type { ConnectionDetails, DisableSagaInput, EnableSagaInput } from './definitions';
-import { reconnectPhaseWorkflowId } from './definitions';
+import { StepId, reconnectPhaseWorkflowId } from './definitions';
 import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
+import { orgUnchangedFailure } from './failures';
+import { Saga } from './saga';
+import { RECONNECT_CHECK_STEPS } from './steps';
+
+const forward = proxyActivities<Activities>(FORWARD_STEP);
+
+/** Reconnects started before it removed first and checked after; they replay without the check. */
+export const RECONNECT_CHECKS_FIRST_PATCH = 'reconnect-checks-first';
 
 export interface ReconnectSagaInput {
   disable: DisableSagaInput;
@@ -10,13 +20,39 @@ export interface ReconnectSagaInput {
 }
 
 /**
+ * Checks everything the new connection needs — the admin's credentials and permissions, licenses, the configured
+ * objects and fields — before anything is removed: a reconnect that cannot succeed changes nothing, and a working
+ * connection keeps working.
+ */
+async function checkBeforeRemoving(enable: EnableSagaInput): Promise<void> {
+  const saga = new Saga(enable, RECONNECT_CHECK_STEPS);
+  try {
+    await saga.step(StepId.preflight, () =>
+      forward.preflight({
+        tenantId: enable.tenantId,
+        operationId: enable.operationId,
+        target: enable.target,
+        appKind: enable.appKind,
+        agentName: enable.agentName,
+        agentConfiguration: enable.agentConfiguration,
+        replacing: true,
+      }),
+    );
+  } catch (err) {
+    throw orgUnchangedFailure(err, StepId.preflight);
+  }
+}
+
+/**
  * Reconnect: removes the existing connection and creates a new one, as the admin console's Reconnect does.
  *
- * Steps: 1. the disable saga (cleans whatever exists, whatever state it is in); 2. the enable saga, which compensates
- * itself on failure. If the disable cannot finish, nothing new is created.
+ * Steps: 1. the checks of the new connection, before anything is removed; 2. the disable saga (cleans whatever
+ * exists, whatever state it is in); 3. the enable saga, which compensates itself on failure. If the checks fail,
+ * nothing is removed; if the disable cannot finish, nothing new is created.
  */
 export async function reconnectConnection(input: ReconnectSagaInput): Promise<ConnectionDetails> {
   const { workflowId, typedSearchAttributes } = workflowInfo();
+  if (patched(RECONNECT_CHECKS_FIRST_PATCH)) await checkBeforeRemoving(input.enable);
   await executeChild(disableConnection, {
     workflowId: reconnectPhaseWorkflowId(workflowId, 'disable'),
     args: [input.disable],

@@ -31,6 +31,11 @@ export const ROTATION_STEPS: StepDefinition[] = [
   { id: StepId.discardOldKey, title: 'Discarding the old key' },
 ];
 
+/** What a reconnect checks before it removes anything. */
+export const RECONNECT_CHECK_STEPS: StepDefinition[] = [
+  { id: StepId.preflight, title: 'Checking the org, the admin’s permissions and the configuration' },
+];
+
 export const UPDATE_ACCESS_STEPS: StepDefinition[] = [
   { id: StepId.preflight, title: 'Checking the new configuration against the org' },
   { id: StepId.updatePermissionSet, title: 'Updating the permission set’s object and field access' },

@@ -68,11 +68,13 @@ async function resolveCredentials(
 
 function targetOf(
   body: { loginUrl?: string; instanceUrl?: string },
-  adminCredentials: SecretRef,
+  credentials: ResolvedCredentials,
 ): SalesforceTarget | undefined {
   const loginUrl = body.loginUrl ?? body.instanceUrl;
   const instanceUrl = body.instanceUrl ?? body.loginUrl;
-  return loginUrl && instanceUrl ? { loginUrl, instanceUrl, adminCredentials } : undefined;
+  return loginUrl && instanceUrl
+    ? { loginUrl, instanceUrl, adminCredentials: credentials.ref, credentialsOwnedByService: credentials.storedHere }
+    : undefined;
 }
 
 /**
@@ -162,7 +164,7 @@ export function connectionsRouter(context: RouteContext): Router {
           requestHash,
           body.adminCredentials,
         );
-        const target = targetOf(body, credentials.ref) as SalesforceTarget;
+        const target = targetOf(body, credentials) as SalesforceTarget;
         const accepted = await submit(
           context,
           tenantId,
@@ -201,7 +203,15 @@ export function connectionsRouter(context: RouteContext): Router {
           context,
           tenantId,
           crm,
-          { kind: 'disable', request: { operationId, requestHash, adminCredentials: credentials?.ref } },
+          {
+            kind: 'disable',
+            request: {
+              operationId,
+              requestHash,
+              adminCredentials: credentials?.ref,
+              credentialsOwnedByService: credentials?.storedHere,
+            },
+          },
           credentials,
         );
         sendAccepted(res, tenantId, crm, accepted);
@@ -278,7 +288,7 @@ export function connectionsRouter(context: RouteContext): Router {
             request: {
               operationId,
               requestHash,
-              target: credentials ? targetOf(body, credentials.ref) : undefined,
+              target: credentials ? targetOf(body, credentials) : undefined,
               appKind: body.appKind,
               agentConfiguration: body.agentConfiguration,
               readinessTimeout: body.readinessTimeout ?? context.readinessTimeout,
