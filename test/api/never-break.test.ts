@@ -3,6 +3,7 @@ import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import type { ConnectionView, OperationView } from '../../api/schemas';
 import type { ConnectionState } from '../../workflows/definitions';
 import { STATE_MEMO_KEY, connectionWorkflowId } from '../../workflows/definitions';
+import { recordHistory } from '../support/harness';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
 
@@ -133,6 +134,7 @@ describe('never break a working connection', () => {
     }).expect(202);
     const operation = await finished(base, accepted.body.operationId as string);
     expect(operation.status).toBe('failed');
+    await recordHistory('reconnect-checks-failed', stack.env.client.workflow.getHandle(operation.workflowId));
     expect(operation.failure?.message).toContain('Account.Industy');
     expect(operation.stepsCompensated).toEqual([]);
     const after = await read();
@@ -158,6 +160,7 @@ describe('never break a working connection', () => {
     const operation = await finished(base, accepted.body.operationId as string);
     const { failures, probes } = await probe.stop();
     expect(operation.status).toBe('succeeded');
+    await recordHistory('update-access-succeeded', stack.env.client.workflow.getHandle(operation.workflowId));
     expect(failures).toEqual([]);
     expect(probes).toBeGreaterThan(0);
 
@@ -215,5 +218,9 @@ describe('never break a working connection', () => {
     expect(await stack.secrets.get(first)).toBeUndefined();
     expect(await stack.secrets.get(second)).toBeUndefined();
     expect((await stateOf()).target).toBeUndefined();
+    await recordHistory(
+      'connection-forget-credentials',
+      stack.env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')),
+    );
   });
 });
