@@ -1,22 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Connection } from 'jsforce';
 import type { AgentConfiguration, SalesforceTarget, SecretRef } from '../workflows/definitions';
 import { ErrorType, StepId } from '../workflows/definitions';
 import { isRetry } from '../salesforce/call-retry';
 import type { SalesforceClients } from '../salesforce/clients';
 import type { FieldGrant } from '../salesforce/components';
 import { replaceInComposites } from '../salesforce/composite';
+import { grantsOf, permissionChange, readPermissionRows, rowQueries, rowsOf } from '../salesforce/permission-rows';
+import type { PermissionRows } from '../salesforce/permission-rows';
 import { checkConfiguration, describeRequests } from '../salesforce/configuration-check';
-import { asSalesforceStep, salesforceFailure } from '../salesforce/errors';
-import { compositeBatch, queryUrl, soqlString, subrequestError } from '../salesforce/soql';
-import type { BatchSubresponse } from '../salesforce/soql';
-
-/** The rows a permission set holds, by id: what an update of its grants deletes or keeps. */
-export interface PermissionRows {
-  objects: { id: string; object: string }[];
-  /** `Object.Field` */
-  fields: { id: string; field: string }[];
-}
+import { asSalesforceStep } from '../salesforce/errors';
+import { compositeBatch } from '../salesforce/soql';
 
 export interface AccessPlan {
   /** What the permission set will grant: the configuration, as the org's describe resolved it. */
@@ -33,74 +26,8 @@ export interface PermissionSetTarget {
   permissionSetId: string;
 }
 
-const rowQueries = (permissionSetId: string) => [
-  queryUrl(`SELECT Id, SobjectType FROM ObjectPermissions WHERE ParentId = ${soqlString(permissionSetId)}`),
-  queryUrl(`SELECT Id, SobjectType, Field FROM FieldPermissions WHERE ParentId = ${soqlString(permissionSetId)}`),
-];
-
-function recordsOf<T>(response: BatchSubresponse | undefined, step: StepId): T[] {
-  if (!response) throw salesforceFailure('UNKNOWN_EXCEPTION', 'no answer for a permission query', step);
-  const error = subrequestError(response);
-  if (error) throw salesforceFailure(error.errorCode, error.message, step);
-  return (response.result as { records: T[] }).records;
-}
-
-function rowsOf(responses: (BatchSubresponse | undefined)[], step: StepId): PermissionRows {
-  return {
-    objects: recordsOf<{ Id: string; SobjectType: string }>(responses[0], step).map((r) => ({
-      id: r.Id,
-      object: r.SobjectType,
-    })),
-    fields: recordsOf<{ Id: string; Field: string }>(responses[1], step).map((r) => ({ id: r.Id, field: r.Field })),
-  };
-}
-
-async function readRows(connection: Connection, permissionSetId: string, step: StepId): Promise<PermissionRows> {
-  const requests = rowQueries(permissionSetId).map((url) => ({ method: 'GET' as const, url }));
-  return rowsOf(await compositeBatch(connection, requests), step);
-}
-
-/** What the rows grant, as grants (the fields readable through object access alone are not rows, so not listed). */
-function grantsOf(rows: PermissionRows): FieldGrant[] {
-  return rows.objects.map(({ object }) => {
-    const fieldPermissions = rows.fields
-      .filter((f) => f.field.toLowerCase().startsWith(`${object.toLowerCase()}.`))
-      .map((f) => f.field);
-    return { object, fieldPermissions, fields: fieldPermissions.map((f) => f.slice(object.length + 1)) };
-  });
-}
-
-const lower = (values: string[]) => new Set(values.map((v) => v.toLowerCase()));
-
-/** The rows to delete and to insert so that the permission set grants exactly `grants`. */
-export function permissionChange(rows: PermissionRows, grants: FieldGrant[], permissionSetId: string) {
-  const wantedObjects = lower(grants.map((g) => g.object));
-  const wantedFields = lower(grants.flatMap((g) => g.fieldPermissions));
-  const haveObjects = lower(rows.objects.map((r) => r.object));
-  const haveFields = lower(rows.fields.map((r) => r.field));
-  const deleteIds = [
-    ...rows.fields.filter((r) => !wantedFields.has(r.field.toLowerCase())).map((r) => r.id),
-    ...rows.objects.filter((r) => !wantedObjects.has(r.object.toLowerCase())).map((r) => r.id),
-  ];
-  const objectRows = grants
-    .filter((g) => !haveObjects.has(g.object.toLowerCase()))
-    .map((g) => ({ ParentId: permissionSetId, SobjectType: g.object, PermissionsRead: true }));
-  const fieldRows = grants.flatMap((g) =>
-    g.fieldPermissions
-      .filter((f) => !haveFields.has(f.toLowerCase()))
-      .map((field) => ({ ParentId: permissionSetId, SobjectType: g.object, Field: field, PermissionsRead: true })),
-  );
-  return {
-    deleteIds,
-    inserts: [
-      { type: 'ObjectPermissions', oneByOne: true, records: objectRows },
-      { type: 'FieldPermissions', records: fieldRows },
-    ],
-  };
-}
-
 function probeOf(grants: FieldGrant[], previous: FieldGrant[]): AccessPlan['probe'] {
-  const had = lower(previous.flatMap((g) => g.fieldPermissions));
+  const had = new Set(previous.flatMap((g) => g.fieldPermissions.map((f) => f.toLowerCase())));
   const withNewFields = grants.find((g) => g.fieldPermissions.some((f) => !had.has(f.toLowerCase())));
   const grant = withNewFields ?? grants[0];
   const fields = (grant?.fieldPermissions ?? []).filter((f) => !had.has(f.toLowerCase())).map((f) => f.split('.')[1]!);
@@ -158,7 +85,8 @@ export function createAccessActivities({ clients }: { clients: SalesforceClients
       const step = StepId.updatePermissionSet;
       return asSalesforceStep(step, async () => {
         const connection = await clients.admin(input.target, step);
-        const rows = input.rows && !isRetry() ? input.rows : await readRows(connection, input.permissionSetId, step);
+        const rows =
+          input.rows && !isRetry() ? input.rows : await readPermissionRows(connection, input.permissionSetId, step);
         const change = permissionChange(rows, input.grants, input.permissionSetId);
         const inserts = change.inserts.filter((g) => g.records.length > 0);
         if (change.deleteIds.length === 0 && inserts.length === 0) return;

@@ -9,6 +9,7 @@ import type { ApiMetrics } from '../observability/metrics';
 import { SalesforceClients } from '../salesforce/clients';
 import type { SecretStore } from '../secrets/secret-store';
 import type { AppConfig } from '../config';
+import { DEFAULT_USERNAME_DOMAIN } from '../config';
 import type { AgentTokenSource } from './agent-tokens';
 import { AgentTokenBroker } from './agent-tokens';
 import type { ApiKey } from './auth';
@@ -21,6 +22,7 @@ import { DEFAULT_READINESS_TIMEOUT } from '../workflows/activity-options';
 import { agentConfigurationRouter } from './routes/agent-configuration';
 import { agentTokenRouter } from './routes/agent-token';
 import { connectionsRouter } from './routes/connections';
+import { planRouter } from './routes/plan';
 import type { RouteContext } from './routes/context';
 import { operationsRouter } from './routes/operations';
 
@@ -34,7 +36,7 @@ export type ApiConfig = Pick<
   | 'AGENT_TOKEN_TTL_SECONDS'
   | 'SALESFORCE_API_VERSION'
 > &
-  Partial<Pick<AppConfig, 'READINESS_TIMEOUT'>>;
+  Partial<Pick<AppConfig, 'READINESS_TIMEOUT' | 'INTEGRATION_USERNAME_DOMAIN'>>;
 
 export interface ApiLogger {
   error(details: Record<string, unknown>, message: string): void;
@@ -131,6 +133,7 @@ export function createApp(deps: AppDependencies): express.Express {
       : undefined,
     now,
     readinessTimeout: deps.config.READINESS_TIMEOUT ?? DEFAULT_READINESS_TIMEOUT,
+    usernameDomain: deps.config.INTEGRATION_USERNAME_DOMAIN ?? DEFAULT_USERNAME_DOMAIN,
   };
   const logUnexpected = (err: unknown, req: Request) => {
     // The message and stack go to the log only; requests' bodies and headers never do (they carry secrets).
@@ -203,6 +206,7 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.use(authenticate(deps.apiKeys), perKeyLimit, requireJsonBody);
   v1.use(express.json({ limit: deps.config.API_MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
   v1.use(connectionsRouter(context));
+  v1.use(planRouter(context));
   v1.use(operationsRouter(context));
   v1.use(agentTokenRouter(context));
   v1.use(agentConfigurationRouter(context));

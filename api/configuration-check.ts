@@ -3,7 +3,7 @@ import { checkConfigurationInOrg } from '../salesforce/configuration-check';
 import type { AgentConfiguration, ConnectionState } from '../workflows/definitions';
 import { ErrorType, StepId } from '../workflows/definitions';
 import { RETRY_AFTER_SECONDS } from './connection-gateway';
-import { problems } from './problem';
+import { HttpProblem, problems } from './problem';
 
 interface FailureLike {
   type?: string;
@@ -23,13 +23,13 @@ export async function assertConfigurationServable(
 ): Promise<void> {
   const target = state?.target;
   if (!target) return;
-  let check;
-  try {
-    const connection = await salesforce.admin(target, StepId.configurationCheck);
-    check = await checkConfigurationInOrg(connection, configuration, StepId.configurationCheck);
-  } catch (err) {
-    throw unreachable(err as FailureLike);
-  }
+  const check = await assertReachable(async () =>
+    checkConfigurationInOrg(
+      await salesforce.admin(target, StepId.configurationCheck),
+      configuration,
+      StepId.configurationCheck,
+    ),
+  );
   if (check.problems.length === 0) return;
   throw problems.unprocessable(
     'configuration-not-servable',
@@ -38,18 +38,25 @@ export async function assertConfigurationServable(
   );
 }
 
+/**
+ * Runs a read of the org for a request: a failure to ask it (HTTP problems pass through) becomes a 503 worth a
+ * retry when transient, a 409 naming what the admin must fix otherwise.
+ */
+export async function assertReachable<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof HttpProblem) throw err;
+    throw unreachable(err as FailureLike);
+  }
+}
+
 /** The org could not be asked: a transient failure is worth a retry; anything else needs the admin. */
 function unreachable(failure: FailureLike) {
   const detail = (failure.details?.[0] ?? {}) as { message?: string; fix?: string };
   const reason = detail.message ?? failure.message ?? 'Salesforce did not answer.';
   if (failure.type === ErrorType.salesforceTransient) {
-    return problems.unavailable(
-      `The configuration could not be checked against Salesforce (${reason}). Retry later.`,
-      RETRY_AFTER_SECONDS,
-    );
+    return problems.unavailable(`Salesforce could not be asked (${reason}). Retry later.`, RETRY_AFTER_SECONDS);
   }
-  return problems.conflict(
-    'configuration-not-checked',
-    `The configuration could not be checked against Salesforce: ${reason} ${detail.fix ?? ''}`.trim(),
-  );
+  return problems.conflict('salesforce-refused', `Salesforce could not be asked: ${reason} ${detail.fix ?? ''}`.trim());
 }

@@ -17,6 +17,8 @@ import {
   reconnectBodySchema,
   rotateCertificateBodySchema,
   updateAccessBodySchema,
+  planBodySchema,
+  planViewSchema,
   tenantIdSchema,
 } from './schemas';
 
@@ -94,6 +96,21 @@ const operations: Operation[] = [
     body: rotateCertificateBodySchema,
     idempotent: true,
     success: OPERATION_ACCEPTED,
+    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+  },
+  {
+    method: 'post',
+    path: `${CONNECTION}/plan`,
+    summary: 'Plan an operation',
+    description:
+      'What an enable, an update of access or a reconnect would do, read from the org: the components it would ' +
+      'create, change and remove, the object and field grants, the licenses it needs and the Salesforce calls it ' +
+      'would make, with any problem that would stop it. Makes no write to Salesforce and starts nothing. The body is ' +
+      'the operation’s own, plus `operation`; the connection’s admin credentials and configuration are used when the ' +
+      'body has none.',
+    scope: 'admin',
+    body: planBodySchema,
+    success: { status: 200, description: 'The plan', schema: planViewSchema },
     errors: [...COMMON_ERRORS, 409, 413, 415, 422],
   },
   {

@@ -254,6 +254,65 @@ export const operationsQuerySchema = z.strictObject({
 /** Rotation takes no parameters: the body, if any, must be an empty object. */
 export const rotateCertificateBodySchema = z.strictObject({});
 
+const componentKindSchema = z.enum([
+  'permission_set',
+  'integration_user',
+  'user_access',
+  'client_app',
+  'signing_key',
+] satisfies ComponentRef['kind'][]);
+
+/** A plan takes the body of the operation it plans, and which operation it is. */
+export const planBodySchema = z
+  .strictObject({
+    operation: z.enum(['enable', 'update_access', 'reconnect']).default('enable'),
+    ...targetFields,
+    appKind: appKindSchema.optional(),
+    agentName: agentNameSchema.optional(),
+    agentConfiguration: agentConfigurationSchema.optional(),
+    readinessTimeout: readinessTimeoutSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.adminCredentials && !body.loginUrl && !body.instanceUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['loginUrl'],
+        message: 'give loginUrl or instanceUrl with adminCredentials',
+      });
+    }
+  })
+  .meta({ id: 'PlanRequest' });
+
+const plannedComponentSchema = z.object({
+  kind: componentKindSchema,
+  name: z.string(),
+  label: z.string().optional(),
+  action: z.string(),
+});
+
+const grantSchema = z.object({
+  object: z.string(),
+  fields: z.array(z.string()),
+  fieldPermissions: z.array(z.string()),
+});
+
+export const planViewSchema = z
+  .object({
+    operation: z.enum(['enable', 'update_access', 'reconnect']),
+    feasible: z.boolean(),
+    problems: z.array(z.object({ code: z.string(), message: z.string(), fix: z.string() })),
+    create: z.array(plannedComponentSchema),
+    change: z.array(plannedComponentSchema.extend({ grant: z.array(grantSchema), revoke: z.array(grantSchema) })),
+    remove: z.array(plannedComponentSchema),
+    grants: z.array(grantSchema),
+    licenses: z.array(z.object({ name: z.string(), needed: z.number().int(), available: z.number().int().optional() })),
+    salesforceCalls: z.object({
+      total: z.number().int(),
+      calls: z.array(z.object({ api: z.string(), purpose: z.string(), count: z.number().int() })),
+    }),
+  })
+  .meta({ id: 'Plan' });
+
 export const updateAccessBodySchema = z
   .strictObject({ agentConfiguration: agentConfigurationSchema.optional() })
   .meta({ id: 'UpdateAccessRequest' });
@@ -282,13 +341,7 @@ const stepProgressSchema = z.object({
 });
 
 const componentRefSchema = z.object({
-  kind: z.enum([
-    'permission_set',
-    'integration_user',
-    'user_access',
-    'client_app',
-    'signing_key',
-  ] satisfies ComponentRef['kind'][]),
+  kind: componentKindSchema,
   name: z.string(),
   id: z.string().optional(),
 });
@@ -424,6 +477,7 @@ export type ConnectionView = z.infer<typeof connectionViewSchema>;
 export type OperationView = z.infer<typeof operationViewSchema>;
 export type AgentTokenView = z.infer<typeof agentTokenSchema>;
 export type AcceptedView = z.infer<typeof operationAcceptedSchema>;
+export type PlanView = z.infer<typeof planViewSchema>;
 
 // Compile-time links to the contracts: a change there that the API does not follow fails the build here.
 type Assert<T extends true> = T;

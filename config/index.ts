@@ -1,5 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_READINESS_TIMEOUT } from '../workflows/activity-options';
+
+/** Domain of the integration users' usernames when INTEGRATION_USERNAME_DOMAIN is not set. */
+export const DEFAULT_USERNAME_DOMAIN = 'agent-connections.app';
 
 /**
  * The service's configuration: one zod schema over the environment, parsed once at start-up. An invalid value stops
@@ -29,12 +33,12 @@ const schema = z.object({
     .default('66.0'),
   SALESFORCE_CLIENT_ID: z.string().optional(),
   SALESFORCE_CLIENT_SECRET: z.string().optional(),
-  READINESS_TIMEOUT: z.string().regex(durationPattern, 'must be a duration such as "15 minutes"').default('15 minutes'),
+  READINESS_TIMEOUT: z.string().regex(durationPattern, 'must be a duration such as "15 minutes"').default(DEFAULT_READINESS_TIMEOUT),
   INTEGRATION_USERNAME_DOMAIN: z
     .string()
     .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name')
     .max(32, 'must be at most 32 characters (Salesforce usernames have at most 80)')
-    .default('agent-connections.app'),
+    .default(DEFAULT_USERNAME_DOMAIN),
   CONTACT_EMAIL: z.string().email().default('salesforce-admin@agent-connections.app'),
   CERTIFICATE_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   /** The JWT certificate is rotated this many days before it expires. */

@@ -65,19 +65,36 @@ export class SalesforceClients {
   /** A connection as the org's admin; an expired token is refreshed once and the new one stored. */
   async admin(target: SalesforceTarget, step: StepId): Promise<Connection> {
     const credentials = await this.readAdminCredentials(target.adminCredentials, step);
+    return this.adminWith(target, credentials, (accessToken) => {
+      void this.secrets.put(
+        target.adminCredentials.secretRef,
+        JSON.stringify({ ...credentials, accessToken } satisfies AdminCredentials),
+      );
+    });
+  }
+
+  /**
+   * A connection as the org's admin with credentials in hand (a request's tokens, which are not stored); an expired
+   * token is refreshed once, and `onRefresh` hears of the new one.
+   */
+  adminWith(
+    org: { loginUrl: string; instanceUrl: string },
+    credentials: AdminCredentials,
+    onRefresh?: (accessToken: string) => void,
+  ): Connection {
     const oauthClient = this.options.oauthClient;
     const canRefresh = Boolean(credentials.refreshToken && oauthClient);
     const connection = this.instrumented(
       new Connection({
         version: this.options.apiVersion,
-        instanceUrl: target.instanceUrl,
+        instanceUrl: org.instanceUrl,
         accessToken: credentials.accessToken,
         ...(canRefresh && oauthClient
           ? {
               refreshToken: credentials.refreshToken,
               oauth2: this.instrumented(
                 new OAuth2({
-                  loginUrl: target.loginUrl,
+                  loginUrl: org.loginUrl,
                   clientId: oauthClient.clientId,
                   clientSecret: oauthClient.clientSecret,
                 }),
@@ -86,14 +103,7 @@ export class SalesforceClients {
           : {}),
       }),
     );
-    if (canRefresh) {
-      connection.on('refresh', (accessToken: string) => {
-        void this.secrets.put(
-          target.adminCredentials.secretRef,
-          JSON.stringify({ ...credentials, accessToken } satisfies AdminCredentials),
-        );
-      });
-    }
+    if (canRefresh && onRefresh) connection.on('refresh', (accessToken: string) => onRefresh(accessToken));
     return connection;
   }
 

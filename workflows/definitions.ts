@@ -447,6 +447,7 @@ export const StepId = {
   verifyAccess: 'verify_access',
   healthCheck: 'health_check',
   configurationCheck: 'configuration_check',
+  plan: 'plan',
   agentToken: 'agent_token',
 } as const;
 export type StepId = (typeof StepId)[keyof typeof StepId];

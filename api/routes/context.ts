@@ -12,12 +12,14 @@ export interface RouteContext {
   gateway: ConnectionGateway;
   secrets: SecretStore;
   /** Reads of the tenant's org as its admin (checking a configuration before it is saved). */
-  salesforce: Pick<SalesforceClients, 'admin'>;
+  salesforce: Pick<SalesforceClients, 'admin' | 'adminWith'>;
   tokens: AgentTokenBroker;
   knownTenants?: ReadonlySet<string>;
   now: () => number;
   /** READINESS_TIMEOUT: how long operations wait for Salesforce to make an app usable, unless a request says. */
   readinessTimeout: string;
+  /** INTEGRATION_USERNAME_DOMAIN: the domain of the integration users' usernames, for plans. */
+  usernameDomain: string;
 }
 
 /** The path's parameters, validated (400), for a tenant the caller may see (404 otherwise). */

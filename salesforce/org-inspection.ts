@@ -1,0 +1,179 @@
+/**
+ * Everything an enable (or a reconnect, or a plan of either) needs to know of an org before it creates anything, read
+ * in one Composite Batch call: the admin's permissions, the org, the integration license, profile and permission set
+ * license, each configured object's fields, and any component left by an earlier connection. Reads only.
+ */
+import type { Connection } from 'jsforce';
+import type { AgentConfiguration, ComponentNames, StepId } from '../workflows/definitions';
+import { componentNames } from '../workflows/naming';
+import { isServiceUsername } from './components';
+import type { ConfigurationCheck } from './configuration-check';
+import { checkConfiguration, describeRequests } from './configuration-check';
+import { salesforceFailure } from './errors';
+import { compositeBatch, queryUrl, soqlString, subrequestError } from './soql';
+import type { BatchSubresponse } from './soql';
+
+export const INTEGRATION_LICENSE_NAME = 'Salesforce Integration';
+export const INTEGRATION_PSL_NAME = 'Salesforce API Integration';
+const INTEGRATION_PSL_DEVELOPER_NAME = 'SalesforceAPIIntegrationPsl';
+export const INTEGRATION_PROFILE_NAME = 'Minimum Access - API Only Integrations';
+
+/** The admin permissions an enable needs, with the name Setup shows for each. */
+const REQUIRED_ADMIN_PERMISSIONS: Record<string, string> = {
+  PermissionsApiEnabled: 'API Enabled',
+  PermissionsManageUsers: 'Manage Users',
+  PermissionsCustomizeApplication: 'Customize Application',
+  PermissionsModifyAllData: 'Modify All Data',
+  PermissionsManageProfilesPermissionsets: 'Manage Profiles and Permission Sets',
+  PermissionsAssignPermissionSets: 'Assign Permission Sets',
+};
+
+export interface LicenseCount {
+  id: string;
+  total: number;
+  used: number;
+}
+
+export interface OrgInspection {
+  orgId: string;
+  names: ComponentNames;
+  /** Setup's names of the permissions the admin lacks. */
+  missingAdminPermissions: string[];
+  integrationLicense?: LicenseCount;
+  permissionSetLicense?: LicenseCount;
+  integrationProfileId?: string;
+  /** Components named like the new connection's: an earlier connection's leftovers, or the current connection's. */
+  existingComponents: string[];
+  configuration: ConfigurationCheck;
+}
+
+export interface InspectionInput {
+  tenantId: string;
+  operationId: string;
+  agentName: string;
+  agentConfiguration: AgentConfiguration;
+  usernameDomain: string;
+}
+
+function recordsOf<T>(response: BatchSubresponse | undefined, what: string, step: StepId): T[] {
+  if (!response) throw salesforceFailure('UNKNOWN_EXCEPTION', `no answer for ${what}`, step);
+  const error = subrequestError(response);
+  if (error) throw salesforceFailure(error.errorCode, `${what}: ${error.message}`, step);
+  return (response.result as { records: T[] }).records;
+}
+
+function queries(names: ComponentNames): string[] {
+  return [
+    queryUrl(`SELECT ${Object.keys(REQUIRED_ADMIN_PERMISSIONS).join(', ')} FROM UserPermissionAccess`),
+    queryUrl('SELECT Id, Name FROM Organization'),
+    queryUrl(
+      `SELECT Id, Name, TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = ${soqlString(INTEGRATION_LICENSE_NAME)}`,
+    ),
+    queryUrl(`SELECT Id, Name FROM Profile WHERE UserLicense.Name = ${soqlString(INTEGRATION_LICENSE_NAME)}`),
+    queryUrl(
+      `SELECT Id, TotalLicenses, UsedLicenses FROM PermissionSetLicense WHERE DeveloperName = ${soqlString(INTEGRATION_PSL_DEVELOPER_NAME)}`,
+    ),
+    queryUrl(`SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlString(names.permissionSetName)}`),
+    queryUrl(`SELECT Id, Name FROM ConnectedApplication WHERE Name = ${soqlString(names.appLabel)}`),
+    queryUrl(`SELECT Id, Username FROM User WHERE IsActive = true AND LastName = ${soqlString(names.userLastName)}`),
+  ];
+}
+
+const licenseOf = (row: { Id: string; TotalLicenses: number; UsedLicenses: number } | undefined) =>
+  row ? { id: row.Id, total: row.TotalLicenses, used: row.UsedLicenses } : undefined;
+
+/** Reads the org as its admin, in one Composite Batch call (plus one per 25 more objects). */
+export async function inspectOrg(connection: Connection, input: InspectionInput, step: StepId): Promise<OrgInspection> {
+  const provisional = componentNames({ ...input, orgId: '000000000000000' });
+  const fixed = queries(provisional);
+  const responses = await compositeBatch(connection, [
+    ...fixed.map((url) => ({ method: 'GET' as const, url })),
+    ...describeRequests(input.agentConfiguration),
+  ]);
+  const [permissions, organization, licenses, profiles, psls, permissionSets, apps, users] = fixed.map(
+    (_, i) => responses[i],
+  );
+  const admin = recordsOf<Record<string, boolean>>(permissions, 'admin permissions', step)[0] ?? {};
+  const org = recordsOf<{ Id: string }>(organization, 'organization', step)[0];
+  if (!org) throw salesforceFailure('UNKNOWN_EXCEPTION', 'the org did not return its Organization row', step);
+  type LicenseRow = { Id: string; TotalLicenses: number; UsedLicenses: number };
+  return {
+    orgId: org.Id,
+    names: componentNames({ ...input, orgId: org.Id }),
+    missingAdminPermissions: Object.entries(REQUIRED_ADMIN_PERMISSIONS)
+      .filter(([field]) => admin[field] !== true)
+      .map(([, label]) => label),
+    integrationLicense: licenseOf(recordsOf<LicenseRow>(licenses, 'user licenses', step)[0]),
+    permissionSetLicense: licenseOf(recordsOf<LicenseRow>(psls, 'permission set licenses', step)[0]),
+    integrationProfileId: recordsOf<{ Id: string }>(profiles, 'integration profile', step)[0]?.Id,
+    existingComponents: [
+      ...recordsOf<{ Name: string }>(permissionSets, 'permission sets', step).map((p) => `permission set ${p.Name}`),
+      ...recordsOf<{ Name: string }>(apps, 'connected applications', step).map((a) => `app "${a.Name}"`),
+      ...recordsOf<{ Username: string }>(users, 'integration users', step)
+        .filter((u) => isServiceUsername(u.Username, input.usernameDomain))
+        .map((u) => `integration user ${u.Username}`),
+    ],
+    configuration: checkConfiguration(input.agentConfiguration, responses.slice(fixed.length), step),
+  };
+}
+
+/** One reason the org cannot take the new connection, with Salesforce's code and what the admin should do. */
+export interface InspectionProblem {
+  code: string;
+  message: string;
+  fix: string;
+}
+
+/**
+ * What stands in the way, most fundamental first (the preflight fails with the first group). `replacing`: a
+ * reconnect removes the current connection first, which frees its licenses and its names.
+ */
+export function inspectionProblems(inspection: OrgInspection, options: { replacing?: boolean }): InspectionProblem[][] {
+  const groups: InspectionProblem[][] = [];
+  if (inspection.missingAdminPermissions.length > 0) {
+    groups.push([
+      {
+        code: 'INSUFFICIENT_ACCESS',
+        message: `The Salesforce admin lacks these permissions: ${inspection.missingAdminPermissions.join(', ')}.`,
+        fix: 'Sign in with a Salesforce admin who has them (the System Administrator profile does), then enable again.',
+      },
+    ]);
+  }
+  const freed = options.replacing ? 1 : 0;
+  const license = inspection.integrationLicense;
+  if (license && license.used - freed >= license.total) {
+    groups.push([
+      {
+        code: 'LICENSE_LIMIT_EXCEEDED',
+        message: `All ${license.total} ${INTEGRATION_LICENSE_NAME} user licenses are in use.`,
+        fix: 'Free one (deactivate an unused integration user) or buy more in Salesforce, then enable again.',
+      },
+    ]);
+  }
+  if (inspection.existingComponents.length > 0 && !options.replacing) {
+    groups.push([
+      {
+        code: 'LEFTOVER_COMPONENTS',
+        message: `Components of an earlier connection remain in Salesforce: ${inspection.existingComponents.join(', ')}.`,
+        fix: 'Select Reconnect: it removes them and creates the connection again.',
+      },
+    ]);
+  }
+  const messages: string[] = [];
+  if (!license) messages.push(`The org has no ${INTEGRATION_LICENSE_NAME} user license.`);
+  if (!inspection.integrationProfileId) {
+    messages.push(`No profile uses the ${INTEGRATION_LICENSE_NAME} license (${INTEGRATION_PROFILE_NAME}).`);
+  }
+  const psl = inspection.permissionSetLicense;
+  if (!psl) messages.push('The org has no Salesforce API Integration permission set license.');
+  else if (psl.used - freed >= psl.total) {
+    messages.push('Every Salesforce API Integration permission set license is in use.');
+  }
+  messages.push(...inspection.configuration.problems.map((p) => p.message));
+  if (messages.length > 0) {
+    const code = inspection.configuration.problems.some((p) => p.field) ? 'INVALID_FIELD' : 'INVALID_TYPE';
+    const fix = 'Fix the agent configuration or the org as described, then enable again.';
+    groups.push(messages.map((message) => ({ code, message, fix })));
+  }
+  return groups;
+}
