@@ -33,7 +33,10 @@ const schema = z.object({
     .default('66.0'),
   SALESFORCE_CLIENT_ID: z.string().optional(),
   SALESFORCE_CLIENT_SECRET: z.string().optional(),
-  READINESS_TIMEOUT: z.string().regex(durationPattern, 'must be a duration such as "15 minutes"').default(DEFAULT_READINESS_TIMEOUT),
+  READINESS_TIMEOUT: z
+    .string()
+    .regex(durationPattern, 'must be a duration such as "15 minutes"')
+    .default(DEFAULT_READINESS_TIMEOUT),
   INTEGRATION_USERNAME_DOMAIN: z
     .string()
     .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name')
