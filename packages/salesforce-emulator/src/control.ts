@@ -19,6 +19,7 @@ export type ComponentKind =
   | 'PermissionSetLicenseAssign'
   | 'SetupEntityAccess'
   | 'ExternalClientApplication'
+  | 'ExtlClntAppConfigurablePolicies'
   | 'ExtlClntAppOauthSettings'
   | 'ExtlClntAppGlobalOauthSettings'
   | 'ExtlClntAppOauthConfigurablePolicies'
@@ -97,6 +98,7 @@ const RECORD_KINDS: ComponentKind[] = [
 ];
 const META_KINDS: ComponentKind[] = [
   'ExternalClientApplication',
+  'ExtlClntAppConfigurablePolicies',
   'ExtlClntAppOauthSettings',
   'ExtlClntAppGlobalOauthSettings',
   'ExtlClntAppOauthConfigurablePolicies',

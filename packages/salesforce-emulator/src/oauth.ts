@@ -114,6 +114,8 @@ interface AppView {
   profiles: string[];
   runtimeIds: string[];
   scopes: string[];
+  /** False when the app's OAuth plugin is switched off (ExtlClntAppConfigurablePolicies). */
+  oauthEnabled: boolean;
 }
 
 function appFor(world: World, consumerKey: string): AppView | undefined {
@@ -137,6 +139,7 @@ function appFor(world: World, consumerKey: string): AppView | undefined {
       profiles: (comp.data.profileName as string[] | undefined) ?? [],
       runtimeIds: [comp.id],
       scopes: ((oc.scopes as string[] | undefined) ?? []).map((s) => SCOPE_TOKENS[s] ?? s.toLowerCase()),
+      oauthEnabled: true,
     };
   }
   const ecaName = String(comp.data.externalClientApplication);
@@ -147,6 +150,7 @@ function appFor(world: World, consumerKey: string): AppView | undefined {
     );
   const settings = find('ExtlClntAppOauthSettings');
   const policies = find('ExtlClntAppOauthConfigurablePolicies');
+  const switches = find('ExtlClntAppConfigurablePolicies');
   if (!header || !settings) return undefined;
   const runtime = [...org.rows('ConnectedApplication')]
     .filter((r) => r._app === `ECA:${ecaName.toLowerCase()}`)
@@ -155,12 +159,20 @@ function appFor(world: World, consumerKey: string): AppView | undefined {
     org,
     consumerKey,
     certificate: comp.data.certificate as string | undefined,
-    changedAt: Math.max(header.changedAt, comp.changedAt, settings.changedAt, policies?.changedAt ?? 0),
+    changedAt: Math.max(
+      header.changedAt,
+      comp.changedAt,
+      settings.changedAt,
+      policies?.changedAt ?? 0,
+      switches?.changedAt ?? 0,
+    ),
     adminApproved: policies?.data.permittedUsersPolicyType === 'AdminApprovedPreAuthorized',
     permissionSets: list(policies?.data.commaSeparatedPermissionSet),
     profiles: list(policies?.data.commaSeparatedProfile),
     runtimeIds: [header.id, ...runtime],
     scopes: list(settings.data.commaSeparatedOauthScopes).map((s) => SCOPE_TOKENS[s] ?? s.toLowerCase()),
+    // A missing component means the documented defaults (isEnabled and isOauthPluginEnabled true).
+    oauthEnabled: switches?.data.isEnabled !== false && switches?.data.isOauthPluginEnabled !== false,
   };
 }
 
@@ -185,6 +197,9 @@ function jwtGrant(env: OAuthEnv, form: URLSearchParams, instanceOrg?: Org): SfRe
   if (typeof iss !== 'string') return invalid();
   const app = appFor(env.world, iss);
   if (!app) return oauthError('invalid_client_id', 'client identifier invalid');
+  // (choice) An app whose OAuth plugin is off has no OAuth consumer: the docs give no error for this case, so the
+  // answer for an unknown client is used.
+  if (!app.oauthEnabled) return oauthError('invalid_client_id', 'client identifier invalid');
   const org = app.org;
   // During propagation (created/changed < delay ago) Salesforce does not know the client yet.
   if (env.world.clock.now() - app.changedAt < org.propagationDelay(env.propagationDelayMs)) {
