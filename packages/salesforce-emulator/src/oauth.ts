@@ -1,6 +1,6 @@
 /** OAuth 2.0 token endpoint: refresh_token grant (service client) and JWT bearer grant (apps' certificates). */
 import { createHmac, createVerify } from 'node:crypto';
-import { userPermissionSetIds } from './engine';
+import { userPermissionSetIds, userPerms } from './engine';
 import { str } from './ids';
 import { normalizeCertificate } from './metadata';
 import type { SfResponse } from './rest';
@@ -230,11 +230,27 @@ function jwtGrant(env: OAuthEnv, form: URLSearchParams, instanceOrg?: Org): SfRe
   // (choice) unknown username → "invalid assertion" (permanent), not the transient "user hasn't approved".
   if (!user) return invalid();
   if (!user.IsActive) return oauthError('invalid_grant', 'inactive user');
-  if (!preAuthorized(org, app, user)) return oauthError('invalid_grant', "user hasn't approved this consumer");
+  if (!preAuthorized(org, app, user)) {
+    // API Access Control with "limit API access to only allowlisted connected apps" (help "Restrict Access to APIs
+    // with Connected Apps", security_api_access_control_all_users): an app reaches the API only for users it
+    // pre-authorizes as an admin-approved app. (choice) The refusal is then the admin-approval one of the OAuth errors
+    // (help "OAuth 2.0 Authorization Errors"); Salesforce documents no error specific to API Access Control.
+    if (org.settings.apiAccessControl === 'adminApprovedAppsOnly')
+      return oauthError('invalid_app_access', 'user is not admin approved to access this app');
+    return oauthError('invalid_grant', "user hasn't approved this consumer");
+  }
   return success(env, org, user.Id as string, app.scopes.join(' '), app.consumerKey);
 }
 
 function preAuthorized(org: Org, app: AppView, user: Rec): boolean {
+  // "If users have the Use Any API Client permission, they can access any external client app—even if its Permitted
+  // Users setting is set to Admin-approved users are preauthorized" (help "Preauthorize User App Access Through
+  // External Client App Policies"). The permission exists only with API Access Control.
+  if (
+    (org.settings.apiAccessControl ?? 'off') !== 'off' &&
+    userPerms(org, user.Id as string).PermissionsUseAnyApiClient
+  )
+    return true;
   if (!app.adminApproved) return false;
   const psIds = userPermissionSetIds(org, user.Id as string);
   for (const psId of psIds) {
