@@ -46,6 +46,12 @@ interface MetadataFile {
 export function externalClientAppParts(apiName: string) {
   return {
     header: { type: 'ExternalClientApplication', folder: 'externalClientApps', suffix: 'eca', fullName: apiName },
+    switches: {
+      type: 'ExtlClntAppConfigurablePolicies',
+      folder: 'extlClntAppPolicies',
+      suffix: 'ecaPlcy',
+      fullName: `${apiName}_plcy`,
+    },
     oauth: {
       type: 'ExtlClntAppOauthSettings',
       folder: 'extlClntAppOauthSettings',
@@ -121,6 +127,19 @@ function appFiles(input: AppSpec, contactEmail: string): MetadataFile[] {
         distributionState: 'Local',
         isProtected: false,
         label: names.appLabel,
+      }),
+    },
+    {
+      // The app and its OAuth plugin switched on explicitly (Metadata API Developer Guide,
+      // "ExtlClntAppConfigurablePolicies", API 60+). Both default to on, and Salesforce says an app's policies are
+      // generated with default values when it is deployed, but not whether this component is generated when absent:
+      // sending it keeps the JWT bearer flow independent of that, in the same deploy (no extra call).
+      ...parts.switches,
+      body: sorted({
+        externalClientApplication: names.appApiName,
+        isEnabled: true,
+        isOauthPluginEnabled: true,
+        label: parts.switches.fullName,
       }),
     },
     {

@@ -286,13 +286,14 @@ function belongs(c: Component, details: { permissionSetId: string; integrationUs
   const ids = new Set([details.permissionSetId, details.integrationUserId]);
   if (c.id && ids.has(c.id)) return true;
   if (c.parentId && ids.has(c.parentId)) return true;
-  // The app and its settings (ExtlClntAppOauthSettings etc. are named <app>_oauth, <app>_glbloauth, <app>_oauthPlcy).
+  // The app and its parts (ExtlClntAppOauthSettings etc. are named <app>_plcy, <app>_oauth, <app>_glbloauth, <app>_oauthPlcy).
   if (META_KINDS.has(c.kind)) return c.name === details.appApiName || c.name.startsWith(`${details.appApiName}_`);
   return false;
 }
 
 const META_KINDS = new Set<string>([
   'ExternalClientApplication',
+  'ExtlClntAppConfigurablePolicies',
   'ExtlClntAppOauthSettings',
   'ExtlClntAppGlobalOauthSettings',
   'ExtlClntAppOauthConfigurablePolicies',
@@ -305,6 +306,7 @@ const TOP_LEVEL = new Set([
   'PermissionSetAssignment',
   'PermissionSetLicenseAssign',
   'ExternalClientApplication',
+  'ExtlClntAppConfigurablePolicies',
   'ExtlClntAppOauthSettings',
   'ExtlClntAppGlobalOauthSettings',
   'ExtlClntAppOauthConfigurablePolicies',

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../workflows/definitions';
 import type { StepId } from '../workflows/definitions';
+import { ORG_CONTROL_GUIDANCE } from './org-controls';
 
 /**
  * The error taxonomy at the activity boundary. jsforce raises one class for every REST error (its `errorCode` holds
@@ -107,6 +108,17 @@ const GUIDANCE: Record<string, Guidance> = {
     message: 'The org has used up its daily Salesforce API requests.',
     fix: 'Wait for the org’s API usage to fall (it is a rolling 24-hour limit) or raise the limit; the operation retries by itself.',
   },
+  // A Transaction Security policy refused a call (help "Exempt Users from Transaction Security Policies").
+  TXN_SECURITY_NO_ACCESS: {
+    message: 'A Transaction Security policy in the org blocked the call.',
+    fix: 'In Salesforce Setup > Transaction Security Policies, make the blocking policy’s condition exclude the integration user (for example its profile “Minimum Access - API Only Integrations”), then select Reconnect. Giving the connection’s permission set “Exempt from Transaction Security” also works, but Reconnect recreates that permission set without it.',
+  },
+  // The JWT bearer sign-in of a user the app does not pre-authorize, e.g. under API Access Control.
+  invalid_app_access: {
+    message: 'Salesforce refused the integration user’s sign-in: the app does not pre-authorize it.',
+    fix: 'In Salesforce Setup > External Client App Manager, set the app’s Permitted Users to “Admin approved users are pre-authorized” with the connection’s permission set selected, check the integration user still has that permission set, then select Reconnect.',
+  },
+  ...ORG_CONTROL_GUIDANCE,
 };
 
 const DEFAULT_GUIDANCE: Guidance = {

@@ -40,6 +40,7 @@ function inputFor({ target }: TestOrg): CreateClientAppInput {
 
 const APP_KINDS = new Set([
   'ExternalClientApplication',
+  'ExtlClntAppConfigurablePolicies',
   'ExtlClntAppOauthSettings',
   'ExtlClntAppGlobalOauthSettings',
   'ExtlClntAppOauthConfigurablePolicies',
@@ -63,8 +64,27 @@ describe('client app Metadata calls under lost answers (emulator, real jsforce)'
     const app = await runAttempt(1, activities.createClientApp, inputFor(org));
     expect(app.consumerKey).toBeTruthy();
     expect((await emulator.control.counters(org.org.key)).byOperation['metadata.deploy']).toBe(1);
-    expect(await appParts(org.org.key)).toHaveLength(4);
+    expect(await appParts(org.org.key)).toHaveLength(5);
     expect(await emulator.control.listFaults()).toEqual([]);
+  });
+
+  it('the one deploy switches the app and its OAuth plugin on explicitly; a second deploy converges on the same parts', async () => {
+    const { emulator, secrets } = suite();
+    const org = await createTestOrg(emulator, secrets);
+    const input = inputFor(org);
+    const first = await runAttempt(1, activities.createClientApp, input);
+    const again = await runAttempt(1, activities.createClientApp, input);
+    expect(again.consumerKey).toBe(first.consumerKey);
+    const counters = await emulator.control.counters(org.org.key);
+    expect(counters.byOperation['metadata.deploy']).toBe(2);
+    const components = await emulator.control.components(org.org.key);
+    const switches = components.filter((c) => c.kind === 'ExtlClntAppConfigurablePolicies');
+    expect(switches).toHaveLength(1);
+    expect(switches[0]).toMatchObject({
+      name: `${input.names.appApiName}_plcy`,
+      details: { externalClientApplication: input.names.appApiName, isEnabled: true, isOauthPluginEnabled: true },
+    });
+    expect(await appParts(org.org.key)).toHaveLength(5);
   });
 
   it('removing the app repeats the reads and deletes that got no answer: one attempt removes every part', async () => {

@@ -71,6 +71,7 @@ describe('enable saga under Salesforce faults (real dev server, real jsforce, em
       PermissionSetAssignment: 1,
       PermissionSetLicenseAssign: 1,
       ExternalClientApplication: 1,
+      ExtlClntAppConfigurablePolicies: 1,
       ExtlClntAppOauthSettings: 1,
       ExtlClntAppGlobalOauthSettings: 1,
       ExtlClntAppOauthConfigurablePolicies: 1,

@@ -7,7 +7,14 @@ import { faultSchema, type FaultInput } from './faults';
 import { instanceUrlOf } from './oauth';
 import { materialize } from './soql';
 import { createOrg, resetOrg, type CreateOrgInput } from './seed';
-import { ADMIN_PERMISSIONS, type AdminPermission, type Org, type Rec } from './state';
+import {
+  ADMIN_PERMISSIONS,
+  API_ACCESS_CONTROL,
+  type AdminPermission,
+  type ApiAccessControl,
+  type Org,
+  type Rec,
+} from './state';
 import type { EmulatorCore } from './server';
 
 export type ComponentKind =
@@ -19,6 +26,7 @@ export type ComponentKind =
   | 'PermissionSetLicenseAssign'
   | 'SetupEntityAccess'
   | 'ExternalClientApplication'
+  | 'ExtlClntAppConfigurablePolicies'
   | 'ExtlClntAppOauthSettings'
   | 'ExtlClntAppGlobalOauthSettings'
   | 'ExtlClntAppOauthConfigurablePolicies'
@@ -58,6 +66,7 @@ export interface OrgSummary {
   apiUsage: { used: number; max: number };
   settings: {
     allowConnectedAppCreation: boolean;
+    apiAccessControl: ApiAccessControl;
     apiDailyLimit: number;
     propagationDelayMs: number;
     integrationLicenses: number;
@@ -67,6 +76,7 @@ export interface OrgSummary {
 
 export interface OrgSettingsPatch {
   allowConnectedAppCreation?: boolean;
+  apiAccessControl?: ApiAccessControl;
   apiDailyLimit?: number;
   propagationDelayMs?: number;
   integrationLicenses?: number;
@@ -97,6 +107,7 @@ const RECORD_KINDS: ComponentKind[] = [
 ];
 const META_KINDS: ComponentKind[] = [
   'ExternalClientApplication',
+  'ExtlClntAppConfigurablePolicies',
   'ExtlClntAppOauthSettings',
   'ExtlClntAppGlobalOauthSettings',
   'ExtlClntAppOauthConfigurablePolicies',
@@ -121,6 +132,7 @@ const createOrgSchema = z
     name: z.string().optional(),
     integrationLicenses: z.number().int().min(0).optional(),
     allowConnectedAppCreation: z.boolean().optional(),
+    apiAccessControl: z.enum(API_ACCESS_CONTROL).optional(),
     apiDailyLimit: z.number().int().min(0).optional(),
     propagationDelayMs: z.number().int().min(0).optional(),
     customObjects: z
@@ -133,6 +145,7 @@ const createOrgSchema = z
 const settingsSchema = z
   .object({
     allowConnectedAppCreation: z.boolean().optional(),
+    apiAccessControl: z.enum(API_ACCESS_CONTROL).optional(),
     apiDailyLimit: z.number().int().min(0).optional(),
     propagationDelayMs: z.number().int().min(0).optional(),
     integrationLicenses: z.number().int().min(0).optional(),
@@ -183,6 +196,7 @@ export class ControlApi {
       apiUsage: { used: org.apiUsage.count(this.core.world.clock.now()), max: org.settings.apiDailyLimit },
       settings: {
         allowConnectedAppCreation: org.settings.allowConnectedAppCreation,
+        apiAccessControl: org.settings.apiAccessControl ?? 'off',
         apiDailyLimit: org.settings.apiDailyLimit,
         propagationDelayMs: org.propagationDelay(this.core.opts.propagationDelayMs),
         integrationLicenses: org.settings.integrationLicenses,
@@ -453,11 +467,13 @@ export class ControlApi {
   private patchSettings(org: Org, p: z.infer<typeof settingsSchema>): void {
     const s = org.settings;
     if (p.allowConnectedAppCreation !== undefined) s.allowConnectedAppCreation = p.allowConnectedAppCreation;
+    if (p.apiAccessControl !== undefined) s.apiAccessControl = p.apiAccessControl;
     if (p.apiDailyLimit !== undefined) s.apiDailyLimit = p.apiDailyLimit;
     if (p.propagationDelayMs !== undefined) s.propagationDelayMs = p.propagationDelayMs;
     if (p.integrationLicenses !== undefined) s.integrationLicenses = p.integrationLicenses;
     for (const [k, v] of Object.entries(p.adminPermissions ?? {}))
       if (v !== undefined) s.adminPermissions[k as AdminPermission] = v;
+    org.applySettings();
   }
 
   private faultsRoute(method: string, id: string | undefined, body: unknown): Reply | undefined {

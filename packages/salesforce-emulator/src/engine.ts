@@ -112,11 +112,56 @@ const VIEW_SETUP_OBJECTS = new Set(['SetupEntityAccess', 'PermissionSetLicenseAs
 /** Objects a user may see at all; Salesforce answers INVALID_TYPE for objects the user can't access. */
 export function canSeeObject(ctx: Ctx, o: ObjectDef): boolean {
   if (o.grantable) return objectAccess(ctx, o).read;
+  if (o.name === 'TransactionSecurityPolicy') {
+    // "To view transaction security policies: View All Data" (help "Create a Transaction Security Policy That Uses Apex").
+    const p = userPerms(ctx.org, ctx.userId);
+    return !!(p.PermissionsViewAllData || p.PermissionsModifyAllData);
+  }
   if (VIEW_SETUP_OBJECTS.has(o.name)) return !!userPerms(ctx.org, ctx.userId).PermissionsViewSetup;
   if (ctx.userId === ctx.org.adminUserId) return true;
   // Non-admin users (e.g. the integration user) see only their own identity-related objects without View Setup.
   if (['User', 'Organization', 'UserPermissionAccess', 'UserLicense', 'Profile'].includes(o.name)) return true;
   return !!userPerms(ctx.org, ctx.userId).PermissionsViewSetup;
+}
+
+// ------------------------------------------------------------------ Transaction Security
+
+/**
+ * What a Transaction Security policy does when it triggers. The format of TransactionSecurityPolicy.ActionConfig is not
+ * documented; (choice) the emulator takes a JSON object with the fields of the Metadata API's TransactionSecurityAction
+ * (block, endSession, freezeUser, twoFactorAuthentication, notifications).
+ */
+export function policyAction(actionConfig: unknown): Rec | undefined {
+  try {
+    const v = JSON.parse(String(actionConfig)) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const TXN_BLOCKED =
+  "The operation you requested isn't allowed due to a security policy in your organization. Contact your administrator for more information about security policies.";
+
+/**
+ * Enforces the enabled ApiEvent policies on a query (ApiEvent "tracks these user-initiated read-only API calls:
+ * query(), queryMore(), and count()", Object Reference, TransactionSecurityPolicy.EventName). A policy that blocks, or
+ * asks for two-factor authentication (which API calls cannot give, so Salesforce blocks them: help "Create a
+ * Transaction Security Policy That Uses Apex"), refuses the query unless the user has "Exempt from Transaction
+ * Security" (help "Exempt Users from Transaction Security Policies"). (choice) Policy conditions (Apex or Condition
+ * Builder) are not evaluated: every enabled policy matches every user. The error is TXN_SECURITY_NO_ACCESS with HTTP
+ * 403 and the policy's block message (code and status as seen by API clients; not in Salesforce's REST docs).
+ */
+export function enforceApiEventPolicies(ctx: Ctx): void {
+  const blocking = [...ctx.org.rows('TransactionSecurityPolicy')].find((p) => {
+    if (p.State !== 'Enabled' || p.EventName !== 'ApiEvent') return false;
+    const action = policyAction(p.ActionConfig);
+    return action?.block === true || action?.twoFactorAuthentication === true;
+  });
+  if (!blocking || userPerms(ctx.org, ctx.userId).PermissionsTransactionSecurityExempt) return;
+  const message =
+    typeof blocking.BlockMessage === 'string' && blocking.BlockMessage ? blocking.BlockMessage : TXN_BLOCKED;
+  throw new SfError('TXN_SECURITY_NO_ACCESS', message, [], 403);
 }
 
 // ------------------------------------------------------------------ value coercion
@@ -733,6 +778,21 @@ export const RULES: Record<string, Rules> = {
     },
   },
 
+  TransactionSecurityPolicy: {
+    // "To create, edit, and manage transaction security policies: Customize Application".
+    insert(ctx, rec) {
+      requirePerm(ctx, 'PermissionsCustomizeApplication');
+      checkPolicy(ctx, rec);
+    },
+    update(ctx, old, ch) {
+      requirePerm(ctx, 'PermissionsCustomizeApplication');
+      checkPolicy(ctx, { ...old, ...ch });
+    },
+    remove(ctx) {
+      requirePerm(ctx, 'PermissionsCustomizeApplication');
+    },
+  },
+
   Contact: {
     insert: (_ctx, rec) => void (rec.Name = [rec.FirstName, rec.LastName].filter(Boolean).join(' ')),
     update: (_ctx, old, ch) =>
@@ -766,6 +826,24 @@ function oppStage(rec: Rec): void {
 
 export function pslTotal(org: Org, psl: Rec): number {
   return psl.DeveloperName === INTEGRATION_PSL ? org.settings.integrationLicenses : (psl.TotalLicenses as number);
+}
+
+function checkPolicy(ctx: Ctx, rec: Rec): void {
+  if (!isApiName(String(rec.DeveloperName)))
+    throw new SfError('FIELD_INTEGRITY_EXCEPTION', API_NAME_MESSAGE, ['DeveloperName']);
+  for (const p of ctx.org.rows('TransactionSecurityPolicy')) {
+    if (p.Id !== rec.Id && String(p.DeveloperName).toLowerCase() === String(rec.DeveloperName).toLowerCase())
+      throw new SfError('DUPLICATE_DEVELOPER_NAME', `The name ${String(rec.DeveloperName)} is already in use.`, [
+        'DeveloperName',
+      ]);
+  }
+  if (!policyAction(rec.ActionConfig)) {
+    throw new SfError(
+      'FIELD_INTEGRITY_EXCEPTION',
+      'ActionConfig: expected a JSON object such as {"block":true,"notifications":[]}',
+      ['ActionConfig'],
+    );
+  }
 }
 
 function checkPsName(ctx: Ctx, name: string, selfId?: string): void {

@@ -33,6 +33,7 @@ export function statusForCode(code: string): number {
     case 'API_DISABLED_FOR_ORG':
     case 'API_CURRENTLY_DISABLED':
     case 'INSUFFICIENT_ACCESS':
+    case 'TXN_SECURITY_NO_ACCESS':
       return 403;
     case 'NOT_FOUND':
       return 404;

@@ -20,6 +20,7 @@ export type {
 } from './control';
 export type { FaultInput, FaultSpec } from './faults';
 export type { CreateOrgInput } from './seed';
+export type { AdminPermission, ApiAccessControl } from './state';
 export { SERVICE_OAUTH_CLIENT, JWT_GRANT } from './oauth';
 export { FAULT_OPERATIONS } from './operations';
 

@@ -1,6 +1,6 @@
 /** OAuth 2.0 token endpoint: refresh_token grant (service client) and JWT bearer grant (apps' certificates). */
 import { createHmac, createVerify } from 'node:crypto';
-import { userPermissionSetIds } from './engine';
+import { userPermissionSetIds, userPerms } from './engine';
 import { str } from './ids';
 import { normalizeCertificate } from './metadata';
 import type { SfResponse } from './rest';
@@ -114,6 +114,8 @@ interface AppView {
   profiles: string[];
   runtimeIds: string[];
   scopes: string[];
+  /** False when the app's OAuth plugin is switched off (ExtlClntAppConfigurablePolicies). */
+  oauthEnabled: boolean;
 }
 
 function appFor(world: World, consumerKey: string): AppView | undefined {
@@ -137,6 +139,7 @@ function appFor(world: World, consumerKey: string): AppView | undefined {
       profiles: (comp.data.profileName as string[] | undefined) ?? [],
       runtimeIds: [comp.id],
       scopes: ((oc.scopes as string[] | undefined) ?? []).map((s) => SCOPE_TOKENS[s] ?? s.toLowerCase()),
+      oauthEnabled: true,
     };
   }
   const ecaName = String(comp.data.externalClientApplication);
@@ -147,6 +150,7 @@ function appFor(world: World, consumerKey: string): AppView | undefined {
     );
   const settings = find('ExtlClntAppOauthSettings');
   const policies = find('ExtlClntAppOauthConfigurablePolicies');
+  const switches = find('ExtlClntAppConfigurablePolicies');
   if (!header || !settings) return undefined;
   const runtime = [...org.rows('ConnectedApplication')]
     .filter((r) => r._app === `ECA:${ecaName.toLowerCase()}`)
@@ -155,12 +159,20 @@ function appFor(world: World, consumerKey: string): AppView | undefined {
     org,
     consumerKey,
     certificate: comp.data.certificate as string | undefined,
-    changedAt: Math.max(header.changedAt, comp.changedAt, settings.changedAt, policies?.changedAt ?? 0),
+    changedAt: Math.max(
+      header.changedAt,
+      comp.changedAt,
+      settings.changedAt,
+      policies?.changedAt ?? 0,
+      switches?.changedAt ?? 0,
+    ),
     adminApproved: policies?.data.permittedUsersPolicyType === 'AdminApprovedPreAuthorized',
     permissionSets: list(policies?.data.commaSeparatedPermissionSet),
     profiles: list(policies?.data.commaSeparatedProfile),
     runtimeIds: [header.id, ...runtime],
     scopes: list(settings.data.commaSeparatedOauthScopes).map((s) => SCOPE_TOKENS[s] ?? s.toLowerCase()),
+    // A missing component means the documented defaults (isEnabled and isOauthPluginEnabled true).
+    oauthEnabled: switches?.data.isEnabled !== false && switches?.data.isOauthPluginEnabled !== false,
   };
 }
 
@@ -185,6 +197,9 @@ function jwtGrant(env: OAuthEnv, form: URLSearchParams, instanceOrg?: Org): SfRe
   if (typeof iss !== 'string') return invalid();
   const app = appFor(env.world, iss);
   if (!app) return oauthError('invalid_client_id', 'client identifier invalid');
+  // (choice) An app whose OAuth plugin is off has no OAuth consumer: the docs give no error for this case, so the
+  // answer for an unknown client is used.
+  if (!app.oauthEnabled) return oauthError('invalid_client_id', 'client identifier invalid');
   const org = app.org;
   // During propagation (created/changed < delay ago) Salesforce does not know the client yet.
   if (env.world.clock.now() - app.changedAt < org.propagationDelay(env.propagationDelayMs)) {
@@ -215,11 +230,27 @@ function jwtGrant(env: OAuthEnv, form: URLSearchParams, instanceOrg?: Org): SfRe
   // (choice) unknown username → "invalid assertion" (permanent), not the transient "user hasn't approved".
   if (!user) return invalid();
   if (!user.IsActive) return oauthError('invalid_grant', 'inactive user');
-  if (!preAuthorized(org, app, user)) return oauthError('invalid_grant', "user hasn't approved this consumer");
+  if (!preAuthorized(org, app, user)) {
+    // API Access Control with "limit API access to only allowlisted connected apps" (help "Restrict Access to APIs
+    // with Connected Apps", security_api_access_control_all_users): an app reaches the API only for users it
+    // pre-authorizes as an admin-approved app. (choice) The refusal is then the admin-approval one of the OAuth errors
+    // (help "OAuth 2.0 Authorization Errors"); Salesforce documents no error specific to API Access Control.
+    if (org.settings.apiAccessControl === 'adminApprovedAppsOnly')
+      return oauthError('invalid_app_access', 'user is not admin approved to access this app');
+    return oauthError('invalid_grant', "user hasn't approved this consumer");
+  }
   return success(env, org, user.Id as string, app.scopes.join(' '), app.consumerKey);
 }
 
 function preAuthorized(org: Org, app: AppView, user: Rec): boolean {
+  // "If users have the Use Any API Client permission, they can access any external client app—even if its Permitted
+  // Users setting is set to Admin-approved users are preauthorized" (help "Preauthorize User App Access Through
+  // External Client App Policies"). The permission exists only with API Access Control.
+  if (
+    (org.settings.apiAccessControl ?? 'off') !== 'off' &&
+    userPerms(org, user.Id as string).PermissionsUseAnyApiClient
+  )
+    return true;
   if (!app.adminApproved) return false;
   const psIds = userPermissionSetIds(org, user.Id as string);
   for (const psId of psIds) {

@@ -6,6 +6,7 @@ import {
   dmlDelete,
   dmlInsert,
   dmlUpdate,
+  enforceApiEventPolicies,
   findRecord,
   getObject,
   objectAccess,
@@ -208,6 +209,7 @@ function route(
   }
   if (a === 'query' || a === 'queryAll') {
     if (method !== 'GET') throw methodNotAllowed(method, 'GET,HEAD');
+    enforceApiEventPolicies(ctx);
     if (b) return queryMore(ctx, b);
     const q = query.get('q');
     if (q === null) throw new SfError('MALFORMED_QUERY', 'A query string has to be specified');

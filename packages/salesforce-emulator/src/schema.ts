@@ -228,7 +228,23 @@ const PERM_FIELDS = [
   'PermissionsAssignPermissionSets',
   'PermissionsModifyMetadata',
   'PermissionsApiUserOnly',
+  // "Exempt from Transaction Security" (help "Exempt Users from Transaction Security Policies",
+  // enhanced_transaction_security_exempt). Salesforce shows it in orgs with Shield or Event Monitoring; the emulator
+  // always has it.
+  'PermissionsTransactionSecurityExempt',
 ];
+
+/**
+ * "Use Any API Client": a user permission that, per third-party audit tools, exists only once Salesforce Support has
+ * enabled API Access Control (querying it elsewhere fails with INVALID_FIELD); Salesforce's docs are silent on this.
+ */
+export const USE_ANY_API_CLIENT = 'PermissionsUseAnyApiClient';
+/** The objects that carry user permission fields, and how each declares them. */
+const PERM_FIELD_OPTS: Record<string, FOpts> = {
+  Profile: { nillable: false },
+  PermissionSet: { nillable: false, defaultedOnCreate: true },
+  UserPermissionAccess: { ...ro, nillable: false },
+};
 
 type ObjOpts = Partial<Omit<ObjectDef, 'name' | 'fields' | 'fieldMap' | 'relMap'>>;
 
@@ -260,6 +276,22 @@ function obj(name: string, keyPrefix: string | null, fields: FieldDef[], o: ObjO
 
 const readOnly: ObjOpts = { createable: false, updateable: false, deletable: false };
 const dataObj: ObjOpts = { setup: false, grantable: true };
+
+/** Events a Transaction Security policy can watch (Object Reference, TransactionSecurityPolicy.EventName). */
+const TXN_SECURITY_EVENTS = [
+  'ApiEvent',
+  'BulkApiResultEventStore',
+  'ListViewEvent',
+  'LoginEvent',
+  'ReportEvent',
+  'ApiAnomalyEventStore',
+  'CredentialStuffingEventStore',
+  'FileEvent',
+  'GuestUserAnomalyEventStore',
+  'PermissionSetEventStore',
+  'ReportAnomalyEventStore',
+  'SessionHijackingEventStore',
+];
 
 const ACCOUNT_TYPES = ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Partner', 'Other'];
 const INDUSTRIES = ['Agriculture', 'Banking', 'Technology', 'Energy', 'Healthcare', 'Retail', 'Manufacturing'];
@@ -463,6 +495,23 @@ function standardObjects(): ObjectDef[] {
       ],
       readOnly,
     ),
+    // Object Reference, "TransactionSecurityPolicy" (API 42+; create, delete, query, retrieve, update, upsert). The
+    // Id prefix is unconfirmed; 0NI chosen. State values Enabled/Disabled are those third-party audit queries use.
+    obj('TransactionSecurityPolicy', '0NI', [
+      f('DeveloperName', 'string', { nillable: false, length: 80, label: 'Name' }),
+      f('MasterLabel', 'string', { nillable: false, length: 80, label: 'Name' }),
+      f('Description', 'string', { length: 1000 }),
+      f('EventName', 'picklist', { values: TXN_SECURITY_EVENTS }),
+      f('EventType', 'picklist'),
+      f('State', 'picklist', { nillable: false, restrictedPicklist: true, values: ['Enabled', 'Disabled'] }),
+      f('Type', 'picklist', { label: 'Policy Type' }),
+      f('ActionConfig', 'textarea', { nillable: false, length: 4000, label: 'Action Configuration' }),
+      f('BlockMessage', 'string', { length: 1000 }),
+      f('CustomEmailContent', 'string', { length: 1333 }),
+      f('ExecutionUserId', 'reference', { ref: 'User', rel: 'ExecutionUser' }),
+      f('ResourceName', 'string', { length: 100 }),
+      f('NamespacePrefix', 'string', ro),
+    ]),
     obj('UserPermissionAccess', null, [...PERM_FIELDS.map((p) => f(p, 'boolean', { ...ro, nillable: false }))], {
       ...readOnly,
     }),
@@ -624,6 +673,23 @@ export class Schema {
 
   objectOfId(id: string): ObjectDef | undefined {
     return this.byPrefix.get(id.slice(0, 3));
+  }
+
+  /** Adds or removes the Use Any API Client permission field, which exists only with API Access Control. */
+  setApiAccessControl(on: boolean): void {
+    for (const [objName, opts] of Object.entries(PERM_FIELD_OPTS)) {
+      const o = this.get(objName)!;
+      const key = USE_ANY_API_CLIENT.toLowerCase();
+      const at = o.fields.findIndex((fd) => fd.name === USE_ANY_API_CLIENT);
+      if (on && at < 0) {
+        const fd = f(USE_ANY_API_CLIENT, 'boolean', opts);
+        o.fields.splice(o.fields.length - AUDIT.length, 0, fd);
+        o.fieldMap.set(key, fd);
+      } else if (!on && at >= 0) {
+        o.fields.splice(at, 1);
+        o.fieldMap.delete(key);
+      }
+    }
   }
 }
 

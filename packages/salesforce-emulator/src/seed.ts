@@ -2,11 +2,13 @@
 import type { World } from './state';
 import {
   ADMIN_PERMISSIONS,
+  ADMIN_PERMISSIONS_OFF_BY_DEFAULT,
   Org,
   tablesFromJson,
   tablesToJson,
   token,
   type AdminPermission,
+  type ApiAccessControl,
   type OrgSettings,
   type Rec,
 } from './state';
@@ -17,6 +19,7 @@ export interface CreateOrgInput {
   name?: string;
   integrationLicenses?: number;
   allowConnectedAppCreation?: boolean;
+  apiAccessControl?: ApiAccessControl;
   apiDailyLimit?: number;
   propagationDelayMs?: number;
   customObjects?: CustomObjectSpec[];
@@ -37,16 +40,16 @@ export function createOrg(world: World, input: CreateOrgInput): Org {
     while (world.orgs.has(`org${i}`)) i++;
     key = `org${i}`;
   }
-  const adminPermissions = Object.fromEntries(ADMIN_PERMISSIONS.map((p) => [p, true])) as Record<
-    AdminPermission,
-    boolean
-  >;
+  const adminPermissions = Object.fromEntries(
+    ADMIN_PERMISSIONS.map((p) => [p, !ADMIN_PERMISSIONS_OFF_BY_DEFAULT.includes(p)]),
+  ) as Record<AdminPermission, boolean>;
   for (const [p, v] of Object.entries(input.adminPermissions ?? {})) {
     if (!(ADMIN_PERMISSIONS as readonly string[]).includes(p)) throw new Error(`unknown admin permission ${p}`);
     adminPermissions[p as AdminPermission] = Boolean(v);
   }
   const settings: OrgSettings = {
     allowConnectedAppCreation: input.allowConnectedAppCreation ?? false,
+    apiAccessControl: input.apiAccessControl ?? 'off',
     apiDailyLimit: input.apiDailyLimit ?? 100000,
     integrationLicenses: input.integrationLicenses ?? 5,
     adminPermissions,
@@ -132,6 +135,8 @@ function seedOrg(world: World, org: Org): void {
     PermissionsAssignPermissionSets: v,
     PermissionsModifyMetadata: v,
     PermissionsApiUserOnly: false,
+    PermissionsTransactionSecurityExempt: false,
+    PermissionsUseAnyApiClient: false,
   });
   const profile = (name: string, lic: string, userType: string, perms: Rec): string => {
     const pid = ins('Profile', {

@@ -16,11 +16,29 @@ export const ADMIN_PERMISSIONS = [
   'PermissionsAssignPermissionSets',
   'PermissionsViewSetup',
   'PermissionsModifyMetadata',
+  'PermissionsTransactionSecurityExempt',
+  'PermissionsUseAnyApiClient',
 ] as const;
 export type AdminPermission = (typeof ADMIN_PERMISSIONS)[number];
+/** Admin permissions a new org's admin lacks unless asked for: they exempt from org controls. */
+export const ADMIN_PERMISSIONS_OFF_BY_DEFAULT: readonly AdminPermission[] = [
+  'PermissionsTransactionSecurityExempt',
+  'PermissionsUseAnyApiClient',
+];
+
+/**
+ * API Access Control (help "Manage API Access", security_api_access_control_about): `off` until Salesforce Support
+ * enables the feature; `enabled` once it has (Setup shows API Access Control, the Use Any API Client permission
+ * exists); `adminApprovedAppsOnly` when "For admin-approved users, limit API access to only allowlisted connected
+ * apps" is selected (Metadata API: ConnectedAppSettings.enableAdminApprovedAppsOnly).
+ */
+export const API_ACCESS_CONTROL = ['off', 'enabled', 'adminApprovedAppsOnly'] as const;
+export type ApiAccessControl = (typeof API_ACCESS_CONTROL)[number];
 
 export interface OrgSettings {
   allowConnectedAppCreation: boolean;
+  /** Absent in former state files: off. */
+  apiAccessControl?: ApiAccessControl;
   apiDailyLimit: number;
   /** undefined = use the emulator-wide default. */
   propagationDelayMs?: number;
@@ -106,6 +124,12 @@ export class Org {
     public config: OrgConfig,
   ) {
     this.schema = new Schema(config.customObjects, config.customFields);
+    this.applySettings();
+  }
+
+  /** Makes the schema follow the settings that add or remove fields (call after changing them). */
+  applySettings(): void {
+    this.schema.setApiAccessControl((this.settings.apiAccessControl ?? 'off') !== 'off');
   }
 
   get name(): string {

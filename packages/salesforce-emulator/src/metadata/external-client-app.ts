@@ -1,7 +1,8 @@
 /**
- * External Client Apps: the header (ExternalClientApplication) and its three settings types, one of each per app,
- * the OAuth settings first (ExtlClntAppOauthSettings, ExtlClntAppGlobalOauthSettings with the certificate and
- * consumer key, ExtlClntAppOauthConfigurablePolicies with the pre-authorization).
+ * External Client Apps: the header (ExternalClientApplication), its switches (ExtlClntAppConfigurablePolicies: the app
+ * and each plugin on or off) and its three OAuth settings types, one of each per app, the OAuth settings first
+ * (ExtlClntAppOauthSettings, ExtlClntAppGlobalOauthSettings with the certificate and consumer key,
+ * ExtlClntAppOauthConfigurablePolicies with the pre-authorization).
  */
 import type { Ctx } from '../engine';
 import type { MetaComponent, Org, Rec } from '../state';
@@ -20,6 +21,7 @@ import {
 import { dropRuntime, insertRuntime, revokeTokens, runtimeRows, type ComponentHandler, type Draft } from './component';
 
 const SETTINGS_TYPES = [
+  'ExtlClntAppConfigurablePolicies',
   'ExtlClntAppOauthSettings',
   'ExtlClntAppGlobalOauthSettings',
   'ExtlClntAppOauthConfigurablePolicies',
@@ -27,6 +29,7 @@ const SETTINGS_TYPES = [
 
 /** The External Client App settings types, as messages name them. */
 const SETTINGS_LABELS: Record<string, string> = {
+  ExtlClntAppConfigurablePolicies: 'plugin policies',
   ExtlClntAppOauthSettings: 'OAuth settings',
   ExtlClntAppGlobalOauthSettings: 'global OAuth settings',
   ExtlClntAppOauthConfigurablePolicies: 'OAuth policies',
@@ -150,7 +153,7 @@ function removeHeader(ctx: Ctx, comp: MetaComponent): void {
     // (choice) stricter: the header can't go while its settings/policies exist (unless removed in the same deploy).
     throw saveErr(
       'DELETE_FAILED',
-      `Cannot delete external client app ${comp.fullName}: delete its OAuth settings, global OAuth settings and policies first.`,
+      `Cannot delete external client app ${comp.fullName}: delete its plugin policies, OAuth settings, global OAuth settings and OAuth policies first.`,
     );
   }
   dropRuntime(ctx, runtimeTag(comp.fullName));
@@ -226,3 +229,44 @@ function saveOauthPolicies(ctx: Ctx, d: Draft): void {
 }
 
 export const oauthPolicies: ComponentHandler = { save: saveOauthPolicies };
+
+// ------------------------------------------------------------------ ExtlClntAppConfigurablePolicies (the switches)
+
+/**
+ * The app's switches (Metadata API Developer Guide, "ExtlClntAppConfigurablePolicies", API 60+): `isEnabled` (required;
+ * false turns every plugin off) and `isOauthPluginEnabled` (default true). An app whose OAuth plugin is off issues no
+ * token (oauth.ts). Salesforce documents both defaults as true and the policies as "generated with default values"
+ * when an app is deployed; whether an app deployed without this component gets one is not documented, so the emulator
+ * generates none and treats a missing component as the documented defaults (both on).
+ */
+function saveAppPolicies(ctx: Ctx, d: Draft): void {
+  const { org } = ctx;
+  const { data, existing } = d;
+  const h = requireHeader(org, data);
+  data.externalClientApplication = h.fullName;
+  if (existing && existing.data.externalClientApplication !== h.fullName) {
+    throw saveErr('FIELD_INTEGRITY_EXCEPTION', 'externalClientApplication can not be changed', [
+      'externalClientApplication',
+    ]);
+  }
+  if (typeof data.isEnabled !== 'boolean') {
+    // (choice) the docs mark isEnabled "Required" while giving it a default; a component without it is refused.
+    throw saveErr('REQUIRED_FIELD_MISSING', 'Required field is missing: isEnabled', ['isEnabled']);
+  }
+  data.isOauthPluginEnabled ??= true;
+  const sib = siblingOf(org, 'ExtlClntAppConfigurablePolicies', h.fullName, existing?.fullName);
+  if (sib) {
+    throw saveErr('DUPLICATE_VALUE', `External client app ${h.fullName} already has plugin policies: ${sib.fullName}`, [
+      'externalClientApplication',
+    ]);
+  }
+  const on = (r: Rec): boolean => r.isEnabled !== false && r.isOauthPluginEnabled !== false;
+  if (existing && on(existing.data) !== on(data)) {
+    // Switching the OAuth plugin back on propagates like any other change; switching it off revokes the app's tokens
+    // at once ((choice) stricter: Salesforce does not document what happens to issued tokens).
+    d.changed = true;
+    if (!on(data)) revokeTokens(ctx, siblingOf(org, 'ExtlClntAppGlobalOauthSettings', h.fullName)?.data.consumerKey);
+  }
+}
+
+export const appPolicies: ComponentHandler = { save: saveAppPolicies };

@@ -3,12 +3,19 @@ import type { Ctx } from '../engine';
 import { nowIso, type MetaComponent, type Rec } from '../state';
 import type { ComponentHandler, Draft } from './component';
 import { connectedApp } from './connected-app';
-import { externalClientApp, globalOauthSettings, oauthPolicies, oauthSettings } from './external-client-app';
+import {
+  appPolicies,
+  externalClientApp,
+  globalOauthSettings,
+  oauthPolicies,
+  oauthSettings,
+} from './external-client-app';
 
 /** One handler per metadata type in `TYPES` (types.ts). */
 const HANDLERS: Record<string, ComponentHandler> = {
   ConnectedApp: connectedApp,
   ExternalClientApplication: externalClientApp,
+  ExtlClntAppConfigurablePolicies: appPolicies,
   ExtlClntAppOauthSettings: oauthSettings,
   ExtlClntAppGlobalOauthSettings: globalOauthSettings,
   ExtlClntAppOauthConfigurablePolicies: oauthPolicies,

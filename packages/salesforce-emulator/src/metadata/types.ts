@@ -64,6 +64,24 @@ export const TYPES: Record<string, TypeDef> = {
     managedType: 's',
     orgScopedExternalApp: 's',
   },
+  // ExtlClntAppConfigurablePolicies (API 60+): the switches of the app and of each plugin. Fields as listed in the
+  // Metadata API Developer Guide, "ExtlClntAppConfigurablePolicies"
+  // (https://developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_extlclntappconfigurablepolicies.htm);
+  // startPage/startUrl appear in files Salesforce generates (seen in retrieved apps), so they are accepted too.
+  ExtlClntAppConfigurablePolicies: {
+    fullName: 's',
+    externalClientApplication: 's',
+    isCanvasPluginEnabled: 'b',
+    isEnabled: 'b',
+    isMobilePluginEnabled: 'b',
+    isNotificationPluginEnabled: 'b',
+    isOauthPluginEnabled: 'b',
+    isPushPluginEnabled: 'b',
+    isSamlPluginEnabled: 'b',
+    label: 's',
+    startPage: 's',
+    startUrl: 's',
+  },
   ExtlClntAppOauthSettings: {
     fullName: 's',
     commaSeparatedOauthScopes: 's',
@@ -126,6 +144,7 @@ export const METADATA_TYPES = Object.keys(TYPES);
 export const DEPLOY_LAYOUT: Record<string, { folder: string; suffix: string }> = {
   ConnectedApp: { folder: 'connectedApps', suffix: 'connectedApp' },
   ExternalClientApplication: { folder: 'externalClientApps', suffix: 'eca' },
+  ExtlClntAppConfigurablePolicies: { folder: 'extlClntAppPolicies', suffix: 'ecaPlcy' },
   ExtlClntAppOauthSettings: { folder: 'extlClntAppOauthSettings', suffix: 'ecaOauth' },
   ExtlClntAppGlobalOauthSettings: { folder: 'extlClntAppGlobalOauthSets', suffix: 'ecaGlblOauth' },
   ExtlClntAppOauthConfigurablePolicies: { folder: 'extlClntAppOauthPolicies', suffix: 'ecaOauthPlcy' },
@@ -133,6 +152,7 @@ export const DEPLOY_LAYOUT: Record<string, { folder: string; suffix: string }> =
 /** Dependency order for creation; deletion goes in reverse. */
 export const ORDER = [
   'ExternalClientApplication',
+  'ExtlClntAppConfigurablePolicies',
   'ExtlClntAppOauthSettings',
   'ExtlClntAppGlobalOauthSettings',
   'ExtlClntAppOauthConfigurablePolicies',
