@@ -13,6 +13,7 @@ import {
   INTEGRATION_PROFILE_NAME,
   INTEGRATION_PSL_NAME,
   inspectOrg,
+  inspectionCalls,
   inspectionProblems,
 } from '../salesforce/org-inspection';
 import type { InspectionProblem, OrgInspection } from '../salesforce/org-inspection';
@@ -39,6 +40,8 @@ export interface Plan {
   operation: PlannedOperation;
   feasible: boolean;
   problems: InspectionProblem[];
+  /** What may get in the way without stopping the operation (org controls whose effect cannot be read). */
+  warnings: InspectionProblem[];
   create: PlannedComponent[];
   change: (PlannedComponent & { grant: FieldGrant[]; revoke: FieldGrant[] })[];
   remove: PlannedComponent[];
@@ -67,8 +70,8 @@ function enableCalls(version: string, appKind: AppKind, grants: FieldGrant[], ob
   return [
     call(
       'REST composite/batch',
-      'check the org, licenses, leftovers and every configured field',
-      Math.ceil((8 + objects) / 25),
+      'check the org, its controls, licenses, leftovers and every field',
+      inspectionCalls(objects),
     ),
     call('Metadata deploy (check only)', 'ask whether the org still allows new connected apps', connectedApp ? 2 : 0),
     call('REST sobjects/PermissionSet', 'create the permission set'),
@@ -154,6 +157,9 @@ export async function planEnable(
     operation: replacing ? 'reconnect' : 'enable',
     feasible: problems.length === 0,
     problems,
+    warnings: inspection.orgControls
+      .filter((p) => p.severity === 'warning')
+      .map(({ code, message, fix }) => ({ code, message, fix })),
     create: created(inspection, input.appKind),
     change: [],
     remove: current ? removed(current) : [],
@@ -207,6 +213,7 @@ export async function planUpdateAccess(
     operation: 'update_access',
     feasible: problems.length === 0,
     problems,
+    warnings: [],
     create: [],
     change: [
       {

@@ -301,6 +301,7 @@ export const planViewSchema = z
     operation: z.enum(['enable', 'update_access', 'reconnect']),
     feasible: z.boolean(),
     problems: z.array(z.object({ code: z.string(), message: z.string(), fix: z.string() })),
+    warnings: z.array(z.object({ code: z.string(), message: z.string(), fix: z.string() })),
     create: z.array(plannedComponentSchema),
     change: z.array(plannedComponentSchema.extend({ grant: z.array(grantSchema), revoke: z.array(grantSchema) })),
     remove: z.array(plannedComponentSchema),

@@ -10,6 +10,8 @@ import { isServiceUsername } from './components';
 import type { ConfigurationCheck } from './configuration-check';
 import { checkConfiguration, describeRequests } from './configuration-check';
 import { salesforceFailure } from './errors';
+import { orgControlProblems, orgControlSubrequests } from './org-controls';
+import type { OrgControlProblem } from './org-controls';
 import { compositeBatch, queryUrl, soqlString, subrequestError } from './soql';
 import type { BatchSubresponse } from './soql';
 
@@ -44,6 +46,8 @@ export interface OrgInspection {
   integrationProfileId?: string;
   /** Components named like the new connection's: an earlier connection's leftovers, or the current connection's. */
   existingComponents: string[];
+  /** Org controls in the way (API Access Control, Transaction Security), blocking ones first. */
+  orgControls: OrgControlProblem[];
   configuration: ConfigurationCheck;
 }
 
@@ -82,14 +86,22 @@ function queries(names: ComponentNames): string[] {
 const licenseOf = (row: { Id: string; TotalLicenses: number; UsedLicenses: number } | undefined) =>
   row ? { id: row.Id, total: row.TotalLicenses, used: row.UsedLicenses } : undefined;
 
+/** How many Composite Batch calls an inspection takes: one per 25 subrequests. */
+export function inspectionCalls(objects: number): number {
+  return Math.ceil((8 + orgControlSubrequests.length + objects) / 25);
+}
+
 /** Reads the org as its admin, in one Composite Batch call (plus one per 25 more objects). */
 export async function inspectOrg(connection: Connection, input: InspectionInput, step: StepId): Promise<OrgInspection> {
   const provisional = componentNames({ ...input, orgId: '000000000000000' });
   const fixed = queries(provisional);
   const responses = await compositeBatch(connection, [
     ...fixed.map((url) => ({ method: 'GET' as const, url })),
+    ...orgControlSubrequests,
     ...describeRequests(input.agentConfiguration),
   ]);
+  const controls = responses.slice(fixed.length, fixed.length + orgControlSubrequests.length);
+  const describes = responses.slice(fixed.length + orgControlSubrequests.length);
   const [permissions, organization, licenses, profiles, psls, permissionSets, apps, users] = fixed.map(
     (_, i) => responses[i],
   );
@@ -113,7 +125,8 @@ export async function inspectOrg(connection: Connection, input: InspectionInput,
         .filter((u) => isServiceUsername(u.Username, input.usernameDomain))
         .map((u) => `integration user ${u.Username}`),
     ],
-    configuration: checkConfiguration(input.agentConfiguration, responses.slice(fixed.length), step),
+    orgControls: orgControlProblems(controls),
+    configuration: checkConfiguration(input.agentConfiguration, describes, step),
   };
 }
 
@@ -139,6 +152,8 @@ export function inspectionProblems(inspection: OrgInspection, options: { replaci
       },
     ]);
   }
+  const blocking = inspection.orgControls.filter((p) => p.severity === 'blocking');
+  if (blocking.length > 0) groups.push(blocking.map(({ code, message, fix }) => ({ code, message, fix })));
   const freed = options.replacing ? 1 : 0;
   const license = inspection.integrationLicense;
   if (license && license.used - freed >= license.total) {

@@ -1,3 +1,4 @@
+import { Connection } from 'jsforce';
 import request from 'supertest';
 import type { PlanView } from '../../api/schemas';
 import type { ApiStack } from './api-stack';
@@ -123,6 +124,33 @@ describe('plans', () => {
     ]);
     expect(reconnect.feasible).toBe(true);
     expect(await writes()).toEqual([]);
+  });
+
+  it('warns of org controls that may get in the way: a blocking Transaction Security policy on API calls', async () => {
+    const tenant = uniqueTenant('plan-controls');
+    const org = await stack.emulator.control.createOrg({
+      key: tenant,
+      adminPermissions: { PermissionsTransactionSecurityExempt: true },
+    });
+    const admin = new Connection({ instanceUrl: org.instanceUrl, accessToken: org.accessToken, version: '66.0' });
+    await admin.sobject('TransactionSecurityPolicy').create({
+      DeveloperName: 'Block_Exports',
+      MasterLabel: 'Block exports',
+      EventName: 'ApiEvent',
+      State: 'Enabled',
+      ActionConfig: '{"block":true}',
+    });
+    const plan = (
+      await post(`/v1/tenants/${tenant}/connections/salesforce/plan`, {
+        loginUrl: org.loginUrl,
+        instanceUrl: org.instanceUrl,
+        adminCredentials: { accessToken: org.accessToken },
+        agentConfiguration: AGENT_CONFIGURATION,
+      }).expect(200)
+    ).body as PlanView;
+    expect(plan.feasible).toBe(true);
+    expect(plan.warnings).toEqual([expect.objectContaining({ code: 'TRANSACTION_SECURITY_API_POLICY' })]);
+    expect(plan.warnings[0]!.message).toContain('Block exports');
   });
 
   it('names the problems of a plan that would fail, and refuses bad input clearly', async () => {
