@@ -27,7 +27,7 @@ export const STATUS_MESSAGES: Record<ConnectionStatus, string> = {
   disabled: 'Access is off. Nothing of the connection exists in Salesforce.',
   enabling: 'Establishing the connection. This may take a few minutes.',
   enabled: 'Connected.',
-  needs_reconnect: 'The agent now reads fields the connection does not grant. Reconnect to recreate it.',
+  needs_reconnect: 'The agent now reads fields the connection does not grant. Select Update access to grant them.',
   error: 'The connection failed. Select Reconnect to recreate it.',
   disabling: 'Removing the connection from Salesforce.',
   reconnecting: 'Recreating the connection. This may take a few minutes.',

@@ -120,6 +120,7 @@ function renderProgress(operation) {
     enable: 'Establishing the connection',
     disable: 'Removing the connection',
     reconnect: 'Recreating the connection',
+    update_access: 'Updating the agent’s access',
   };
   $('progress-title').textContent = titles[operation.kind] ?? 'Working';
   $('progress-bar').max = total;
@@ -309,6 +310,15 @@ async function reconnect() {
   }
 }
 
+async function updateAccess() {
+  reportError('form-error');
+  try {
+    await runOperation('update-access', {});
+  } catch (error) {
+    reportError('form-error', error);
+  }
+}
+
 async function rotateCertificate() {
   reportError('form-error');
   try {
@@ -353,6 +363,7 @@ function init() {
   $('connection-form').addEventListener('submit', save);
   $('reconnect').addEventListener('click', reconnect);
   $('recreate').addEventListener('click', reconnect);
+  $('update-access').addEventListener('click', updateAccess);
   $('cancel-operation').addEventListener('click', cancelOperation);
   $('rotate-certificate').addEventListener('click', rotateCertificate);
   void refresh();

@@ -131,7 +131,7 @@ describeWithBrowser('the Connectors admin page', () => {
     await page.locator('#status-badge', { hasText: 'Connected' }).waitFor();
   });
 
-  it('says the agent needs more access when the fields grow, and offers to recreate the connection', async () => {
+  it('says the agent needs more access when the fields grow, and grants it in place with Update access', async () => {
     await page
       .getByLabel('Objects and fields the agent reads')
       .fill('Account: Name, Industry\nContact: Email\nOpportunity: StageName, Amount');
@@ -139,9 +139,20 @@ describeWithBrowser('the Connectors admin page', () => {
     await page.getByRole('heading', { name: 'The agent needs more access' }).waitFor();
     expect(await page.locator('#missing-fields').textContent()).toContain('Opportunity.StageName');
     await screenshot('03-needs-reconnect');
+    const componentsBefore = await page.locator('#detail-app, #detail-user').allTextContents();
+    await page.getByRole('button', { name: 'Update access' }).click();
+    await page.locator('#granted-fields', { hasText: 'Opportunity: StageName, Amount' }).waitFor({ timeout: 60_000 });
+    await page.locator('#status-badge', { hasText: 'Connected' }).waitFor();
+    expect(await page.locator('#needs-reconnect').isHidden()).toBe(true);
+    expect(await page.locator('#detail-app, #detail-user').allTextContents()).toEqual(componentsBefore);
   });
 
   it('shows a Salesforce failure with its fix, and Reconnect repairs the connection', async () => {
+    await page
+      .getByLabel('Objects and fields the agent reads')
+      .fill('Account: Name, Industry\nContact: Email\nOpportunity: StageName, Amount, CloseDate');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'The agent needs more access' }).waitFor();
     await stack.emulator.control.addFault({
       org: 'page',
       match: { operation: 'rest.create', object: 'User' },
@@ -159,7 +170,7 @@ describeWithBrowser('the Connectors admin page', () => {
     await page.getByRole('button', { name: 'Reconnect' }).click();
     await page.locator('#status-badge', { hasText: 'Reconnecting' }).waitFor();
     await page.locator('#status-badge', { hasText: 'Connected' }).waitFor({ timeout: 60_000 });
-    expect(await page.locator('#granted-fields').textContent()).toContain('Opportunity: StageName, Amount');
+    expect(await page.locator('#granted-fields').textContent()).toContain('Opportunity: StageName, Amount, CloseDate');
     expect(await page.locator('#needs-reconnect').isHidden()).toBe(true);
     await screenshot('05-reconnected');
   });
