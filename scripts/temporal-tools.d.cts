@@ -1,2 +1,3 @@
-export type TemporalTool = 'cli' | 'testServer';
+/** The Temporal CLI, the time-skipping test server, and OpenBao's `bao`. */
+export type TemporalTool = 'cli' | 'testServer' | 'bao';
 export function ensureTool(kind: TemporalTool): string;
