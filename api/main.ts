@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { openSecretStore } from '../secrets/secret-store';
+import { openSecretStore } from '../secrets';
 import { isLoopbackHost } from './loopback';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { EncryptionCodec } from '../codec/encryption-codec';
@@ -22,10 +22,8 @@ async function main(): Promise<void> {
     dataDir: config.DATA_DIR,
     info: (message) => log.info(message),
   });
-  const secrets = await openSecretStore({
-    dir: config.secretsDir,
-    masterKeys: config.SECRETS_MASTER_KEYS,
-    dataDir: config.DATA_DIR,
+  const secrets = await openSecretStore(config, {
+    info: (message) => log.info(message),
     warn: (message) => log.warn(message),
   });
   const temporal = loadTemporalSettings();

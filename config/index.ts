@@ -16,97 +16,157 @@ const hostPort = /^[A-Za-z0-9.:[\]-]+:\d{1,5}$/;
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
+/** An optional setting where an empty value (`VAR=`, compose's `${VAR:-}`) means unset. */
+const unsetWhenEmpty = <T extends z.ZodType>(inner: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), inner.optional());
 
-const schema = z.object({
-  DATA_DIR: z.string().default('.data'),
-  API_HOST: z.string().default('127.0.0.1'),
-  API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  TASK_QUEUE: z.string().min(1).default('agent-connections'),
-  SECRETS_DIR: z.string().optional(),
-  /** `id:base64key[,id:base64key]`, 32-byte keys; the last one encrypts. */
-  SECRETS_MASTER_KEYS: z.string().optional(),
-  /** Keys of the payload codec that encrypts Temporal payloads, same format; the last one encrypts. */
-  PAYLOAD_CODEC_KEYS: z.string().optional(),
-  SALESFORCE_API_VERSION: z
-    .string()
-    .regex(/^\d{2}\.0$/, 'must look like 66.0')
-    .default('66.0'),
-  SALESFORCE_CLIENT_ID: z.string().optional(),
-  SALESFORCE_CLIENT_SECRET: z.string().optional(),
-  READINESS_TIMEOUT: z
-    .string()
-    .regex(durationPattern, 'must be a duration such as "15 minutes"')
-    .default(DEFAULT_READINESS_TIMEOUT),
-  INTEGRATION_USERNAME_DOMAIN: z
-    .string()
-    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name')
-    .max(32, 'must be at most 32 characters (Salesforce usernames have at most 80)')
-    .default(DEFAULT_USERNAME_DOMAIN),
-  CONTACT_EMAIL: z.string().email().default('salesforce-admin@agent-connections.app'),
-  CERTIFICATE_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
-  /** The JWT certificate is rotated this many days before it expires. */
-  CERTIFICATE_ROTATE_BEFORE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
-  /** How often each enabled connection is checked end to end, by a Temporal Schedule. */
-  HEALTH_CHECK_INTERVAL: z.string().regex(durationPattern, 'must be a duration such as "1 hour"').default('1 hour'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /**
-   * API keys, hashed: `id:scope[+scope]:sha256hex[:tenantId]` entries separated by commas (scopes: admin, read,
-   * agent). Without API_KEYS and API_KEYS_FILE, an API on a loopback address generates a local admin key into
-   * DATA_DIR/local-admin.key; elsewhere it refuses to start.
-   */
-  API_KEYS: z.string().optional(),
-  /** A JSON file of `[{ id, sha256, scopes, tenantId? }]`, read at start-up. */
-  API_KEYS_FILE: z.string().optional(),
-  /** When set (comma-separated), the only tenants the API knows; any other answers 404. */
-  API_TENANTS: z.string().optional(),
-  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(300),
-  /** How long the API waits for the connection workflow to accept an operation before answering 503. */
-  API_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
-  /** How long in-flight requests may take to finish on SIGTERM. */
-  API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
-  /**
-   * Lifetime assumed for the integration user's access tokens (Salesforce does not return it with the JWT bearer
-   * flow; it is the org's session timeout, 15 minutes at the shortest). The broker renews a minute before.
-   */
-  AGENT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(120).max(86_400).default(900),
-  /**
-   * Web UI origins allowed to call the codec endpoint (CORS, with credentials), comma-separated. The dev server's UI
-   * by default; the docker UI is http://localhost:8080.
-   */
-  CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://127.0.0.1:8233'),
-  /**
-   * Who may decode payloads through `/codec`: `key` needs a bearer API key with the `codec` scope; `key-or-local-ui`
-   * (default) also lets the loopback Web UI in without a key, only while the API itself listens on loopback (the UI
-   * sends no Authorization header to an http endpoint); `none` trusts the network (behind an authenticating proxy).
-   */
-  CODEC_AUTH: z.enum(['key', 'key-or-local-ui', 'none']).default('key-or-local-ui'),
-  CODEC_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(4_194_304),
-  /** `/metrics` on the API needs a bearer key with the `metrics` scope unless this is true (a private network). */
-  API_METRICS_PUBLIC: booleanFlag.default(false),
-  /** `host:port` of the worker's `/metrics` and `/healthz`; empty turns it off. */
-  WORKER_METRICS_ADDRESS: z.string().regex(hostPort, 'must be host:port').or(z.literal('')).default(''),
-  /**
-   * Where the SDK's own Prometheus exporter (Rust core) binds; the worker's `/metrics` appends its series. Defaults
-   * to the loopback port after WORKER_METRICS_ADDRESS's.
-   */
-  TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(hostPort, 'must be host:port').optional(),
-  /** A workflow bundle built ahead (`npm run build:workflows`); unset, the worker bundles its sources at start. */
-  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
-  /** How long in-flight activities get to finish on SIGTERM before they are cancelled. */
-  WORKER_SHUTDOWN_GRACE_TIME: z
-    .string()
-    .regex(durationPattern, 'must be a duration such as "30 seconds"')
-    .default('30 seconds'),
-  /** OpenTelemetry tracing through the SDK's interceptors (client, workflows, activities). */
-  OTEL_ENABLED: booleanFlag.default(false),
-  /** OTLP/HTTP traces endpoint; the exporter's standard OTEL_EXPORTER_OTLP_* variables apply when unset. */
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
-  OTEL_SERVICE_NAME: z.string().min(1).default('agent-connections'),
-});
+const schema = z
+  .object({
+    DATA_DIR: z.string().default('.data'),
+    API_HOST: z.string().default('127.0.0.1'),
+    API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    TASK_QUEUE: z.string().min(1).default('agent-connections'),
+    /**
+     * Where secrets live: `file` (AES-256-GCM files under SECRETS_DIR, every process mounting the same folder) or
+     * `vault` (OpenBao or HashiCorp Vault, KV version 2, over HTTP: nothing to mount).
+     */
+    SECRETS_BACKEND: z.enum(['file', 'vault']).default('file'),
+    SECRETS_DIR: z.string().optional(),
+    /** `id:base64key[,id:base64key]`, 32-byte keys; the last one encrypts. */
+    SECRETS_MASTER_KEYS: z.string().optional(),
+    /** OpenBao/Vault server, e.g. `https://openbao.internal:8200` (SECRETS_BACKEND=vault). */
+    VAULT_ADDR: unsetWhenEmpty(
+      z
+        .string()
+        .regex(
+          /^https?:\/\/[^/\s]+\/?$/,
+          'must be a URL such as https://openbao.internal:8200 (http or https, no path)',
+        ),
+    ),
+    /** Namespace (OpenBao namespaces, Vault Enterprise/HCP); unset for the root namespace. */
+    VAULT_NAMESPACE: unsetWhenEmpty(z.string().min(1)),
+    /** A token (static, renewed while it is renewable); or AppRole below. */
+    VAULT_TOKEN: unsetWhenEmpty(z.string().min(1)),
+    /** AppRole credentials: the service logs in, renews its token and logs in again when it expires. */
+    VAULT_ROLE_ID: unsetWhenEmpty(z.string().min(1)),
+    VAULT_SECRET_ID: unsetWhenEmpty(z.string().min(1)),
+    /** Where the AppRole auth method is mounted. */
+    VAULT_APPROLE_MOUNT: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'must be a mount path such as approle')
+      .default('approle'),
+    /** The KV version 2 secrets engine's mount. */
+    VAULT_KV_MOUNT: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'must be a mount path such as secret')
+      .default('secret'),
+    /** Every secret of the service lives under this path of the mount: `<mount>/data/<prefix>/tenants/...`. */
+    VAULT_PATH_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'must be a path such as agent-connections (no leading /)')
+      .refine((p) => !p.split('/').some((segment) => segment === '.' || segment === '..'), 'must not contain . or ..')
+      .default('agent-connections'),
+    /** A PEM CA bundle to trust for an https VAULT_ADDR with a private CA. */
+    VAULT_CACERT: unsetWhenEmpty(z.string().min(1)),
+    /** How long one request to OpenBao/Vault may take. */
+    VAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Keys of the payload codec that encrypts Temporal payloads, same format; the last one encrypts. */
+    PAYLOAD_CODEC_KEYS: z.string().optional(),
+    SALESFORCE_API_VERSION: z
+      .string()
+      .regex(/^\d{2}\.0$/, 'must look like 66.0')
+      .default('66.0'),
+    SALESFORCE_CLIENT_ID: z.string().optional(),
+    SALESFORCE_CLIENT_SECRET: z.string().optional(),
+    READINESS_TIMEOUT: z
+      .string()
+      .regex(durationPattern, 'must be a duration such as "15 minutes"')
+      .default(DEFAULT_READINESS_TIMEOUT),
+    INTEGRATION_USERNAME_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name')
+      .max(32, 'must be at most 32 characters (Salesforce usernames have at most 80)')
+      .default(DEFAULT_USERNAME_DOMAIN),
+    CONTACT_EMAIL: z.string().email().default('salesforce-admin@agent-connections.app'),
+    CERTIFICATE_VALIDITY_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+    /** The JWT certificate is rotated this many days before it expires. */
+    CERTIFICATE_ROTATE_BEFORE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    /** How often each enabled connection is checked end to end, by a Temporal Schedule. */
+    HEALTH_CHECK_INTERVAL: z.string().regex(durationPattern, 'must be a duration such as "1 hour"').default('1 hour'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * API keys, hashed: `id:scope[+scope]:sha256hex[:tenantId]` entries separated by commas (scopes: admin, read,
+     * agent). Without API_KEYS and API_KEYS_FILE, an API on a loopback address generates a local admin key into
+     * DATA_DIR/local-admin.key; elsewhere it refuses to start.
+     */
+    API_KEYS: z.string().optional(),
+    /** A JSON file of `[{ id, sha256, scopes, tenantId? }]`, read at start-up. */
+    API_KEYS_FILE: z.string().optional(),
+    /** When set (comma-separated), the only tenants the API knows; any other answers 404. */
+    API_TENANTS: z.string().optional(),
+    API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(300),
+    /** How long the API waits for the connection workflow to accept an operation before answering 503. */
+    API_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+    /** How long in-flight requests may take to finish on SIGTERM. */
+    API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+    /**
+     * Lifetime assumed for the integration user's access tokens (Salesforce does not return it with the JWT bearer
+     * flow; it is the org's session timeout, 15 minutes at the shortest). The broker renews a minute before.
+     */
+    AGENT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(120).max(86_400).default(900),
+    /**
+     * Web UI origins allowed to call the codec endpoint (CORS, with credentials), comma-separated. The dev server's UI
+     * by default; the docker UI is http://localhost:8080.
+     */
+    CODEC_CORS_ORIGINS: z.string().default('http://localhost:8233,http://127.0.0.1:8233'),
+    /**
+     * Who may decode payloads through `/codec`: `key` needs a bearer API key with the `codec` scope; `key-or-local-ui`
+     * (default) also lets the loopback Web UI in without a key, only while the API itself listens on loopback (the UI
+     * sends no Authorization header to an http endpoint); `none` trusts the network (behind an authenticating proxy).
+     */
+    CODEC_AUTH: z.enum(['key', 'key-or-local-ui', 'none']).default('key-or-local-ui'),
+    CODEC_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(4_194_304),
+    /** `/metrics` on the API needs a bearer key with the `metrics` scope unless this is true (a private network). */
+    API_METRICS_PUBLIC: booleanFlag.default(false),
+    /** `host:port` of the worker's `/metrics` and `/healthz`; empty turns it off. */
+    WORKER_METRICS_ADDRESS: z.string().regex(hostPort, 'must be host:port').or(z.literal('')).default(''),
+    /**
+     * Where the SDK's own Prometheus exporter (Rust core) binds; the worker's `/metrics` appends its series. Defaults
+     * to the loopback port after WORKER_METRICS_ADDRESS's.
+     */
+    TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(hostPort, 'must be host:port').optional(),
+    /** A workflow bundle built ahead (`npm run build:workflows`); unset, the worker bundles its sources at start. */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+    WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+    /** How long in-flight activities get to finish on SIGTERM before they are cancelled. */
+    WORKER_SHUTDOWN_GRACE_TIME: z
+      .string()
+      .regex(durationPattern, 'must be a duration such as "30 seconds"')
+      .default('30 seconds'),
+    /** OpenTelemetry tracing through the SDK's interceptors (client, workflows, activities). */
+    OTEL_ENABLED: booleanFlag.default(false),
+    /** OTLP/HTTP traces endpoint; the exporter's standard OTEL_EXPORTER_OTLP_* variables apply when unset. */
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).default('agent-connections'),
+  })
+  .superRefine((config, ctx) => {
+    if (config.SECRETS_BACKEND !== 'vault') return;
+    const issue = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
+    if (!config.VAULT_ADDR) issue('VAULT_ADDR', 'is required when SECRETS_BACKEND=vault');
+    const approle = Boolean(config.VAULT_ROLE_ID || config.VAULT_SECRET_ID);
+    if (config.VAULT_TOKEN && approle) {
+      issue('VAULT_TOKEN', 'set either VAULT_TOKEN or VAULT_ROLE_ID with VAULT_SECRET_ID, not both');
+    } else if (!config.VAULT_TOKEN && !approle) {
+      issue('VAULT_TOKEN', 'SECRETS_BACKEND=vault needs VAULT_TOKEN, or VAULT_ROLE_ID with VAULT_SECRET_ID (AppRole)');
+    } else if (approle && !config.VAULT_ROLE_ID) {
+      issue('VAULT_ROLE_ID', 'is required with VAULT_SECRET_ID (AppRole)');
+    } else if (approle && !config.VAULT_SECRET_ID) {
+      issue('VAULT_SECRET_ID', 'is required with VAULT_ROLE_ID (AppRole)');
+    }
+  });
 
 export type AppConfig = z.infer<typeof schema> & { secretsDir: string };
 

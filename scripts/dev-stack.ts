@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { LOCAL_ADMIN_KEY_FILE } from '../api/auth';
-import { openSecretStore } from '../secrets/secret-store';
+import { openSecretStore } from '../secrets';
 import { loadConfig } from '../config';
 import { EmulatorControl } from '@agent-connections/salesforce-emulator';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
@@ -187,15 +187,17 @@ async function printAdminPage(apiUrl: string) {
     }
     const admin = await control.adminToken('demo');
     const org = await control.getOrg('demo');
+    // The store the API and the worker use: files under the data folder by default, OpenBao/Vault when configured.
     const secrets = await openSecretStore({
-      dir: config.SECRETS_DIR ? path.resolve(root, config.SECRETS_DIR) : path.join(dataDir, 'secrets'),
-      masterKeys: config.SECRETS_MASTER_KEYS,
-      dataDir,
+      ...config,
+      secretsDir: config.SECRETS_DIR ? path.resolve(root, config.SECRETS_DIR) : path.join(dataDir, 'secrets'),
+      DATA_DIR: dataDir,
     });
     const ref = await secrets.put(
       'tenants/demo/admin/emulator-demo-org',
       JSON.stringify({ accessToken: admin.accessToken, refreshToken: admin.refreshToken }),
     );
+    await secrets.close?.();
     fragment.set('loginUrl', org.loginUrl);
     fragment.set('instanceUrl', admin.instanceUrl);
     fragment.set('adminCredentialsRef', ref.secretRef);

@@ -7,10 +7,15 @@
  * workers; run this; when it reports only the new key, remove the old one and roll out again. Payload codec keys
  * cannot be re-sealed (Temporal history is immutable): the report lists them, and older ones stay for decoding.
  * Nothing secret is printed: key ids and counts only.
+ *
+ * With SECRETS_BACKEND=vault there are no master keys to rotate: OpenBao/Vault encrypts what it stores with its own
+ * keyring, which `bao operator rotate` (`vault operator rotate`) rotates online. The command says so and exits 0,
+ * still reporting the payload codec keys.
  */
-import { openSecretStore } from '../secrets/secret-store';
+import { openFileSecretStore } from '../secrets/secret-store';
 import { loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
+import type { AppConfig } from '../config';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -21,7 +26,16 @@ async function main(): Promise<number> {
   }
   const checkOnly = args.includes('--check');
   const config = loadConfig();
-  const store = await openSecretStore({
+  if (config.SECRETS_BACKEND === 'vault') {
+    console.log(
+      `SECRETS_BACKEND=vault: master-key rotation does not apply. Secrets live in OpenBao/Vault at ${config.VAULT_ADDR} ` +
+        `(${config.VAULT_KV_MOUNT}/${config.VAULT_PATH_PREFIX}), encrypted by its own keyring: rotate that with ` +
+        '`bao operator rotate` (or `vault operator rotate`), online, with no change here.',
+    );
+    reportPayloadKeys(config);
+    return 0;
+  }
+  const store = await openFileSecretStore({
     dir: config.secretsDir,
     masterKeys: config.SECRETS_MASTER_KEYS,
     dataDir: config.DATA_DIR,
@@ -40,12 +54,7 @@ async function main(): Promise<number> {
         .join(', ') || 'none stored'
     }`,
   );
-  const payloadKeys = loadCodecKeys(config.PAYLOAD_CODEC_KEYS, config.DATA_DIR);
-  const payloadNewest = payloadKeys[payloadKeys.length - 1]?.id ?? '';
-  console.log(
-    `payload codec: new payloads use key "${payloadNewest}"; ${payloadKeys.length - 1} older key(s) kept for decoding ` +
-      '(history cannot be re-sealed: keep a payload key while histories that use it are retained)',
-  );
+  reportPayloadKeys(config);
   if (older.length > 0) {
     console.log(
       `not done: ${older.map(([keyId, count]) => `${count} secret(s) sealed with "${keyId}"`).join(', ')}; ` +
@@ -55,6 +64,15 @@ async function main(): Promise<number> {
   }
   console.log(`done: every secret is sealed with "${newest}"; older master keys can be removed`);
   return 0;
+}
+
+function reportPayloadKeys(config: AppConfig): void {
+  const payloadKeys = loadCodecKeys(config.PAYLOAD_CODEC_KEYS, config.DATA_DIR);
+  const payloadNewest = payloadKeys[payloadKeys.length - 1]?.id ?? '';
+  console.log(
+    `payload codec: new payloads use key "${payloadNewest}"; ${payloadKeys.length - 1} older key(s) kept for decoding ` +
+      '(history cannot be re-sealed: keep a payload key while histories that use it are retained)',
+  );
 }
 
 main().then(

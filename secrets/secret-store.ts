@@ -5,16 +5,21 @@ import type { SecretRef } from '../workflows/definitions';
 
 /**
  * Where secrets live: admin OAuth tokens and the generated private keys. Workflows carry only `SecretRef`s.
- * Any store with these four operations fits (a cloud KMS-backed store, Vault...); the default below keeps each
- * secret in its own AES-256-GCM encrypted file.
+ * Any store with these four operations fits: the default below keeps each secret in its own AES-256-GCM encrypted
+ * file; `VaultSecretStore` (vault-secret-store.ts) keeps them in OpenBao or Vault. `openSecretStore` (index.ts)
+ * opens the configured one. test/unit/secret-store.test.ts is the contract every store passes.
  */
 export interface SecretStore {
   /** Stores `value` under a reference of the caller's choosing (idempotent: a retry writes the same). */
   put(ref: string, value: string): Promise<SecretRef>;
   /** Stores `value` under a new random reference starting with `prefix`. */
   create(prefix: string, value: string): Promise<SecretRef>;
+  /** The value, or undefined when there is none (never throws for a missing secret). */
   get(ref: SecretRef): Promise<string | undefined>;
+  /** Removes the value for good; succeeds when it is already gone. */
   delete(ref: SecretRef): Promise<void>;
+  /** Ends background work (a token's renewal), for a caller that is done with the store. */
+  close?(): Promise<void>;
 }
 
 export interface MasterKey {
@@ -140,10 +145,10 @@ export class EncryptedFileSecretStore implements SecretStore {
 }
 
 /**
- * Opens the default store. Without SECRETS_MASTER_KEYS (a laptop, `npm start`), a key is generated once into the data
+ * Opens the file store. Without SECRETS_MASTER_KEYS (a laptop, `npm start`), a key is generated once into the data
  * folder so that the API and the worker share it; production sets the variable from its secret manager.
  */
-export async function openSecretStore(options: {
+export async function openFileSecretStore(options: {
   dir: string;
   masterKeys?: string;
   dataDir: string;

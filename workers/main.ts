@@ -52,7 +52,7 @@ async function main(): Promise<void> {
         healthCheckInterval: config.HEALTH_CHECK_INTERVAL,
         rotateBeforeDays: config.CERTIFICATE_ROTATE_BEFORE_DAYS,
       },
-      (m) => log.warn(m),
+      { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       metrics,
     );
     const worker = await withWorkflowBundle(

@@ -6,7 +6,7 @@ import { createActivities } from '../activities';
 import type { ActivityDependencies } from '../activities';
 import type { TemporalAccess } from '../activities/connection-control';
 import { SalesforceClients } from '../salesforce/clients';
-import { openSecretStore } from '../secrets/secret-store';
+import { openSecretStore } from '../secrets';
 import type { AppConfig } from '../config';
 import { serviceOAuthClient } from '../config';
 import { activityObservability } from '../observability/activity-interceptor';
@@ -19,15 +19,10 @@ import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 export async function buildActivityDependencies(
   config: AppConfig,
   temporal: TemporalAccess,
-  warn?: (m: string) => void,
+  log?: { info(message: string): void; warn(message: string): void },
   metrics?: WorkerMetrics,
 ): Promise<ActivityDependencies> {
-  const secrets = await openSecretStore({
-    dir: config.secretsDir,
-    masterKeys: config.SECRETS_MASTER_KEYS,
-    dataDir: config.DATA_DIR,
-    warn,
-  });
+  const secrets = await openSecretStore(config, log);
   const oauthClient = serviceOAuthClient(config);
   return {
     clients: new SalesforceClients(secrets, {
