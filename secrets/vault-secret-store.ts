@@ -223,11 +223,7 @@ export class VaultSecretStore implements SecretStore {
         403,
       );
     }
-    if (failure.status === undefined) {
-      return new SecretStoreError(
-        `could not ${what}: cannot reach ${this.describeServer()} (VAULT_ADDR): ${failure.reason}`,
-      );
-    }
+    if (failure.status === undefined) return this.unreachable(what, failure.reason);
     return new SecretStoreError(`could not ${what} at ${where}: ${failure.reason}`, failure.status);
   }
 
@@ -297,12 +293,17 @@ export class VaultSecretStore implements SecretStore {
     if (this.logins > 1) this.options.log?.info('secret store: logged in again with AppRole');
   }
 
+  private unreachable(what: string, reason: string): SecretStoreError {
+    const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(reason)
+      ? ' (its TLS certificate is not trusted: set VAULT_CACERT to the CA that signed it)'
+      : '';
+    return new SecretStoreError(
+      `could not ${what}: cannot reach ${this.describeServer()} (VAULT_ADDR): ${reason}${tls}`,
+    );
+  }
+
   private startupError(what: string, failure: { status?: number; reason: string }): SecretStoreError {
-    if (failure.status === undefined) {
-      return new SecretStoreError(
-        `could not ${what}: cannot reach ${this.describeServer()} (VAULT_ADDR): ${failure.reason}`,
-      );
-    }
+    if (failure.status === undefined) return this.unreachable(what, failure.reason);
     return new SecretStoreError(`could not ${what} at ${this.describeServer()}: ${failure.reason}`, failure.status);
   }
 

@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { ensureTool } from '../../scripts/temporal-tools.cjs';
 import { loadConfig } from '../../config';
 import { openSecretStore } from '../../secrets';
 import { EncryptedFileSecretStore, parseMasterKeys } from '../../secrets/secret-store';
@@ -325,6 +328,39 @@ describe('the OpenBao/Vault secret store (real bao dev server)', () => {
       await expect(store.put(ref, 'v')).rejects.toThrow(/is not a valid path/);
       await expect(store.get({ secretRef: ref })).rejects.toThrow(/is not a valid path/);
     }
+  });
+
+  it('deploy/openbao/setup.sh makes the policy and the AppRole the service logs in with, and runs again harmlessly', async () => {
+    const prefix = testPrefix();
+    const role = `ac-setup-${randomUUID().slice(0, 8)}`;
+    const credentials = { VAULT_ROLE_ID: `role-${randomUUID()}`, VAULT_SECRET_ID: `secret-${randomUUID()}` };
+    const script = path.resolve(__dirname, '..', '..', 'deploy', 'openbao', 'setup.sh');
+    const run = () =>
+      promisify(execFile)('sh', [script], {
+        env: {
+          ...process.env,
+          PATH: `${path.dirname(ensureTool('bao'))}${path.delimiter}${process.env.PATH ?? ''}`,
+          BAO_ADDR: openBao().address,
+          BAO_TOKEN: openBao().rootToken,
+          VAULT_PATH_PREFIX: prefix,
+          APPROLE_ROLE: role,
+          ...credentials,
+        },
+      });
+    expect((await run()).stdout).toMatch(new RegExp(`AppRole ${role} ready`));
+    expect((await run()).stdout).toMatch(new RegExp(`AppRole ${role} ready`));
+    const store = track(
+      await VaultSecretStore.open({
+        address: openBao().address,
+        auth: { kind: 'approle', roleId: credentials.VAULT_ROLE_ID, secretId: credentials.VAULT_SECRET_ID },
+        pathPrefix: prefix,
+      }),
+    );
+    const ref = await store.put('tenants/acme/admin/op1', 'set-up');
+    expect(await store.get(ref)).toBe('set-up');
+    await store.delete(ref);
+    const policy = await baoApi('GET', `sys/policies/acl/${role}`);
+    expect(policy.json?.data?.policy).toContain(`path "secret/data/${prefix}/*"`);
   });
 
   it('is what openSecretStore opens for SECRETS_BACKEND=vault (AppRole from the configuration)', async () => {
