@@ -16,7 +16,17 @@
  * bad-input drill sends CHAOS_BAD_REQUESTS (default 5000) malformed requests (0 answered 5xx, 0 workflows started,
  * 0 components created). Prints the tables, writes reports/chaos.{md,json} (CHAOS_REPORT_DIR), exits 1 on any
  * violation. Bounded by CHAOS_DEADLINE_SECONDS (default 1800). CHAOS_SEED (default 7) seeds every random choice.
+ *
+ * `npm run chaos -- --replicas 2` (or CHAOS_REPLICAS=2): several machines' worth of the service. That many API
+ * processes and worker processes, each with a data folder of its own (nothing shared on disk), against the one
+ * Temporal dev server and one OpenBao dev server started here: SECRETS_BACKEND=vault for all of them, logging in with
+ * an AppRole whose tokens live 30 s and are renewed up to 90 s, so they re-login during the drill. Clients spread
+ * their requests over the APIs in turn, as a load balancer would, and retry on another when one does not answer.
+ * Besides the worker kills (spread over the replicas), CHAOS_API_KILLS (default 1) APIs are SIGKILLed mid-operation
+ * and restarted. The audit adds the signing keys left in OpenBao by no connection (0). Writes
+ * reports/chaos-replicas.{md,json}.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -25,10 +35,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { Component, CreatedOrg, RunningEmulator } from '@agent-connections/salesforce-emulator';
+import { startOpenBaoDevServer } from '../scripts/openbao-dev-server';
+import type { RunningOpenBao } from '../scripts/openbao-dev-server';
 import { ensureTool } from '../scripts/temporal-tools.cjs';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import type { RunningDevServer } from '../scripts/temporal-dev-server';
 import { fuzzedBadRequests } from '../test/support/bad-requests';
+import { baoApi, createAppRole } from '../test/support/openbao';
 import { leftovers } from '../test/support/salesforce';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
 import type { ServiceProcess } from './support';
@@ -55,9 +68,37 @@ import {
 import type { HttpResponse } from './support';
 
 const env = process.env;
+
+/** `--replicas N` (or `--replicas=N`) on the command line, else CHAOS_REPLICAS, else 1. */
+function replicasSetting(): number {
+  const args = process.argv.slice(2);
+  let value = env.CHAOS_REPLICAS ?? '1';
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    if (arg === '--replicas') value = args[(i += 1)] ?? '';
+    else if (arg.startsWith('--replicas=')) value = arg.slice('--replicas='.length);
+    else {
+      console.error(`unknown argument ${arg}; usage: npm run chaos [-- --replicas N]`);
+      process.exit(2);
+    }
+  }
+  const replicas = Number(value);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) {
+    console.error(`--replicas must be a whole number from 1 to 8, not "${value}"`);
+    process.exit(2);
+  }
+  return replicas;
+}
+
+const REPLICAS = replicasSetting();
 const OPERATIONS = Number(env.CHAOS_OPERATIONS ?? 300);
 const TENANTS = Number(env.CHAOS_TENANTS ?? 50);
 const KILLS = Number(env.CHAOS_WORKER_KILLS ?? 3);
+const API_KILLS = Number(env.CHAOS_API_KILLS ?? (REPLICAS > 1 ? 1 : 0));
+/** AppRole token lifetimes of the replicas drill: short, so that processes renew and log in again while it runs. */
+const TOKEN_TTL_SECONDS = 30;
+const TOKEN_MAX_TTL_SECONDS = 90;
+const REPORT_NAME = REPLICAS > 1 ? 'chaos-replicas' : 'chaos';
 const RESTARTS = Number(env.CHAOS_SERVER_RESTARTS ?? 1);
 const BAD_REQUESTS = Number(env.CHAOS_BAD_REQUESTS ?? 5000);
 const SEED = Number(env.CHAOS_SEED ?? 7);
@@ -90,13 +131,20 @@ interface Event {
   what: string;
 }
 
+interface OpenBaoSetup {
+  server: RunningOpenBao;
+  /** VAULT_PATH_PREFIX of every replica. */
+  prefix: string;
+}
+
 class Stack {
-  worker!: ServiceProcess;
-  api!: ServiceProcess;
-  baseUrl!: string;
+  readonly workers: ServiceProcess[] = [];
+  readonly apis: Array<{ process: ServiceProcess; baseUrl: string }> = [];
   devServer!: RunningDevServer;
+  openBao?: OpenBaoSetup;
   readonly events: Event[] = [];
   private readonly started = Date.now();
+  private nextApi = 0;
 
   constructor(
     readonly serviceEnv: NodeJS.ProcessEnv,
@@ -104,7 +152,26 @@ class Stack {
     readonly cli: string,
     readonly port: number,
     readonly dbFile: string,
+    readonly work: string,
   ) {}
+
+  /** The first API: the audit and the bad-input drill's. */
+  get baseUrl(): string {
+    return this.apis[0]!.baseUrl;
+  }
+
+  /** Like a load balancer: each request to the next API in turn (a client retries on the next when one fails). */
+  pickBaseUrl(): string {
+    const api = this.apis[this.nextApi % this.apis.length]!;
+    this.nextApi += 1;
+    return api.baseUrl;
+  }
+
+  /** With replicas, each process has a data folder of its own: nothing is shared on disk, as across machines. */
+  envOf(role: 'api' | 'worker', index: number): NodeJS.ProcessEnv {
+    if (REPLICAS === 1) return this.serviceEnv;
+    return { ...this.serviceEnv, DATA_DIR: path.join(this.work, `${role}-${index + 1}`) };
+  }
 
   log(what: string) {
     const at = `${round((Date.now() - this.started) / 1000, 1)} s`;
@@ -148,7 +215,7 @@ async function runOperation(
   const deadline = begin + OPERATION_TIMEOUT_MS;
   while (Date.now() < deadline) {
     outcome.submitAttempts += 1;
-    const response = await jsonRequest(stack.baseUrl, 'POST', `${connection}/${kind}`, stack.keys.admin, body, {
+    const response = await jsonRequest(stack.pickBaseUrl(), 'POST', `${connection}/${kind}`, stack.keys.admin, body, {
       agent,
       headers: { 'Idempotency-Key': operationId },
     }).catch(() => undefined);
@@ -169,7 +236,7 @@ async function runOperation(
   let last: HttpResponse | undefined;
   while (Date.now() < deadline) {
     last = await jsonRequest(
-      stack.baseUrl,
+      stack.pickBaseUrl(),
       'GET',
       `${connection}/operations/${outcome.operationId}`,
       stack.keys.read,
@@ -210,7 +277,7 @@ function nextKind(status: string | undefined, rng: () => number): Kind {
 async function connectionStatus(stack: Stack, tenant: string, agent: http.Agent): Promise<string | undefined> {
   for (let attempt = 0; attempt < 120; attempt += 1) {
     const response = await jsonRequest(
-      stack.baseUrl,
+      stack.pickBaseUrl(),
       'GET',
       `/v1/tenants/${tenant}/connections/salesforce`,
       stack.keys.read,
@@ -244,21 +311,42 @@ async function injectFaults(emulator: RunningEmulator) {
   }
 }
 
-/** Kills and restarts the worker, and stops and restarts the server, at random moments of the drill. */
+/**
+ * Kills and restarts workers (and, with replicas, APIs), and stops and restarts the server, at random moments of the
+ * drill. Kills go to the replicas in turn.
+ */
 async function chaosMonkey(stack: Stack, rng: () => number, progress: () => number): Promise<void> {
   const events = [
     ...Array.from({ length: KILLS }, () => ({ kind: 'kill' as const, at: 0.05 + rng() * 0.75 })),
+    ...Array.from({ length: API_KILLS }, () => ({ kind: 'api-kill' as const, at: 0.05 + rng() * 0.75 })),
     ...Array.from({ length: RESTARTS }, () => ({ kind: 'restart' as const, at: 0.1 + rng() * 0.6 })),
   ].sort((a, b) => a.at - b.at);
+  let workerKills = 0;
+  let apiKills = 0;
+  const which = (index: number, of: number) => (of > 1 ? ` ${index + 1} of ${of}` : '');
   for (const event of events) {
     while (progress() < event.at) await sleep(200);
     await sleepJitter(rng, 0, 3000);
+    const at = `${Math.round(progress() * 100)}% of operations`;
     if (event.kind === 'kill') {
-      stack.log(`SIGKILL worker (pid ${stack.worker.child.pid}) at ${Math.round(progress() * 100)}% of operations`);
-      await stack.worker.kill();
+      const i = workerKills % stack.workers.length;
+      workerKills += 1;
+      const name = `worker${which(i, stack.workers.length)}`;
+      stack.log(`SIGKILL ${name} (pid ${stack.workers[i]!.child.pid}) at ${at}`);
+      await stack.workers[i]!.kill();
       await sleepJitter(rng, 500, 3000);
-      stack.worker = await startWorker(stack.serviceEnv);
-      stack.log(`worker restarted (pid ${stack.worker.child.pid})`);
+      stack.workers[i] = await startWorker(stack.envOf('worker', i));
+      stack.log(`${name} restarted (pid ${stack.workers[i].child.pid})`);
+    } else if (event.kind === 'api-kill') {
+      const i = apiKills % stack.apis.length;
+      apiKills += 1;
+      const name = `API${which(i, stack.apis.length)}`;
+      stack.log(`SIGKILL ${name} (pid ${stack.apis[i]!.process.child.pid}) at ${at}`);
+      await stack.apis[i]!.process.kill();
+      await sleepJitter(rng, 500, 3000);
+      const api = await startApi(stack.envOf('api', i));
+      stack.apis[i] = { process: api.process, baseUrl: api.baseUrl };
+      stack.log(`${name} restarted (pid ${api.process.child.pid}, ${api.baseUrl})`);
     } else {
       stack.log(`stopping the Temporal server at ${Math.round(progress() * 100)}% of operations`);
       await stack.devServer.stop();
@@ -279,6 +367,8 @@ interface TenantAudit {
   token: string;
   stuck: number;
   failedWithoutCause: number;
+  /** With OpenBao: signing keys stored for the tenant beyond its connection's own (1 when enabled, else 0). */
+  lingeringKeys: number;
 }
 
 /** Does a component belong to the connection whose details are these? */
@@ -353,8 +443,22 @@ async function auditTenant(
         : `failed: ${answer.status} ${answer.text.slice(0, 120)}`;
   }
   const accepted = outcomes.filter((o) => o.submission === 'accepted');
+  let lingeringKeys = 0;
+  if (stack.openBao) {
+    const { server, prefix } = stack.openBao;
+    const listed = await baoApi(
+      'GET',
+      `secret/metadata/${prefix}/tenants/${tenant}/signing-keys?list=true`,
+      undefined,
+      undefined,
+      server,
+    );
+    const keys = listed.status === 200 ? ((listed.json?.data?.keys as string[] | undefined) ?? []).length : 0;
+    lingeringKeys = Math.max(0, keys - (enabled ? 1 : 0));
+  }
   return {
     tenant,
+    lingeringKeys,
     status: view.status + (view.currentOperation ? ' (operation running)' : ''),
     operations: accepted.length,
     orphans,
@@ -435,33 +539,59 @@ async function main(): Promise<void> {
   const keys = serviceKeys();
   const port = await freePort();
   const taskQueue = `chaos-${randomUUID()}`;
-  const stack = new Stack(
-    serviceEnvironment({ temporalAddress: `127.0.0.1:${port}`, taskQueue, dataDir: work, keys }),
-    keys,
-    cli,
-    port,
-    path.join(work, 'temporal.db'),
-  );
+  const run = randomUUID().slice(0, 6);
+  let serviceEnv = serviceEnvironment({ temporalAddress: `127.0.0.1:${port}`, taskQueue, dataDir: work, keys });
+  let openBao: OpenBaoSetup | undefined;
+  let baoVersion: string | undefined;
+  if (REPLICAS > 1) {
+    // One OpenBao for every replica; an AppRole under the shipped policy, as deploy/openbao/setup.sh makes it.
+    const bao = ensureTool('bao');
+    baoVersion = /v([\d.]+)/.exec(spawnSync(bao, ['version'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 'unknown';
+    const server = await startOpenBaoDevServer({ binary: bao, port: await freePort() });
+    openBao = { server, prefix: `chaos-${run}` };
+    const role = await createAppRole(openBao.prefix, {
+      tokenTtl: TOKEN_TTL_SECONDS,
+      tokenMaxTtl: TOKEN_MAX_TTL_SECONDS,
+      server,
+    });
+    const { SECRETS_DIR: _dir, SECRETS_MASTER_KEYS: _keys, ...rest } = serviceEnv;
+    serviceEnv = {
+      ...rest,
+      SECRETS_BACKEND: 'vault',
+      VAULT_ADDR: server.address,
+      VAULT_ROLE_ID: role.roleId,
+      VAULT_SECRET_ID: role.secretId,
+      VAULT_PATH_PREFIX: openBao.prefix,
+    };
+  }
+  const stack = new Stack(serviceEnv, keys, cli, port, path.join(work, 'temporal.db'), work);
+  stack.openBao = openBao;
   globalDeadline(DEADLINE_MS, 'npm run chaos', () => {
     void stack.devServer?.stop();
+    void openBao?.server.stop();
   });
   await stack.startServer();
   const emulator = await startEmulator({ port: 0, controlPort: 0 });
   const connection = await Connection.connect({ address: stack.devServer.address });
   const client = new Client({ connection });
   try {
-    const [worker, api] = await Promise.all([startWorker(stack.serviceEnv), startApi(stack.serviceEnv)]);
-    stack.worker = worker;
-    stack.api = api.process;
-    stack.baseUrl = api.baseUrl;
+    const replicas = Array.from({ length: REPLICAS }, (_, i) => i);
+    const [workers, apis] = await Promise.all([
+      Promise.all(replicas.map((i) => startWorker(stack.envOf('worker', i)))),
+      Promise.all(replicas.map((i) => startApi(stack.envOf('api', i)))),
+    ]);
+    stack.workers.push(...workers);
+    stack.apis.push(...apis);
     const orgs: CreatedOrg[] = [];
     for (let i = 0; i < TENANTS; i += 1) orgs.push(await emulator.control.createOrg(benchOrgInput(3, 5)));
-    const run = randomUUID().slice(0, 6);
     const tenants = orgs.map((_, i) => `chaos-${run}-${i}`);
     await injectFaults(emulator);
     stack.log(
       `${OPERATIONS} operations across ${TENANTS} tenants; faults on every write: ${TRANSIENT_RATE * 100}% transient, ` +
-        `${DROP_RATE * 100}% commit-then-drop (seed ${SEED}); ${KILLS} worker kill(s), ${RESTARTS} server restart(s)`,
+        `${DROP_RATE * 100}% commit-then-drop (seed ${SEED}); ${KILLS} worker kill(s), ${RESTARTS} server restart(s)` +
+        (REPLICAS > 1
+          ? `; ${REPLICAS} APIs and ${REPLICAS} workers on OpenBao ${openBao!.server.address}, ${API_KILLS} API kill(s)`
+          : ''),
     );
 
     const outcomes: OperationOutcome[] = [];
@@ -527,6 +657,7 @@ async function main(): Promise<void> {
       unaccepted: count((o) => o.submission === 'unaccepted'),
       tokensFailed: audits.filter((a) => a.token !== 'ok' && a.token !== 'n/a').length,
       failedWithoutCause: audits.reduce((n, a) => n + a.failedWithoutCause, 0),
+      lingeringKeys: audits.reduce((n, a) => n + a.lingeringKeys, 0),
     };
     const auditRows: Array<[string, number, string]> = [
       ['orphaned components', totals.orphans, '0'],
@@ -535,6 +666,9 @@ async function main(): Promise<void> {
       ['operations never accepted (API unavailable throughout)', totals.unaccepted, '0'],
       ['enabled connections without a token', totals.tokensFailed, '0'],
       ['failed operations without a cause', totals.failedWithoutCause, '0'],
+      ...(openBao
+        ? [['signing keys left in OpenBao by no connection', totals.lingeringKeys, '0'] as [string, number, string]]
+        : []),
       ['bad input: responses 5xx', bad.serverErrors.length, '0'],
       ['bad input: requests without an answer', bad.noAnswer, '0'],
       ['bad input: secrets echoed', bad.echoes.length, '0'],
@@ -557,14 +691,20 @@ async function main(): Promise<void> {
     const machine = machineFacts(cli);
     const seconds = Math.round((Date.now() - startedAt) / 1000);
     const md = [
-      '# Chaos drill: agent-connections',
+      `# Chaos drill: agent-connections${REPLICAS > 1 ? `, ${REPLICAS} replicas` : ''}`,
       '',
       `${new Date().toISOString()} · seed ${SEED} · ${seconds} s in all · ${machine.cpus} cores, ${machine.memoryGiB} GiB, ` +
-        `Node ${machine.node}, Temporal SDK ${machine.temporalSdk}, Temporal CLI ${machine.temporalCli} (SQLite file)`,
+        `Node ${machine.node}, Temporal SDK ${machine.temporalSdk}, Temporal CLI ${machine.temporalCli} (SQLite file)` +
+        (baoVersion ? `, OpenBao ${baoVersion} (dev server)` : ''),
       '',
       `${OPERATIONS} operations across ${TENANTS} tenants (one org each, 3 objects × 5 fields), through the API. ` +
         `Emulator faults on every write (POST, PATCH, DELETE): ${TRANSIENT_RATE * 100}% transient 503, ` +
-        `${DROP_RATE * 100}% commit-then-drop. ${KILLS} worker SIGKILL(s), ${RESTARTS} Temporal server restart(s).`,
+        `${DROP_RATE * 100}% commit-then-drop. ${KILLS} worker SIGKILL(s), ${RESTARTS} Temporal server restart(s).` +
+        (REPLICAS > 1
+          ? ` ${REPLICAS} API processes and ${REPLICAS} worker processes, each with its own data folder; clients ` +
+            `spread over the APIs in turn; ${API_KILLS} API SIGKILL(s). Secrets in one OpenBao (SECRETS_BACKEND=vault, ` +
+            `AppRole tokens of ${TOKEN_TTL_SECONDS} s renewed up to ${TOKEN_MAX_TTL_SECONDS} s).`
+          : ''),
       '',
       '## Audit',
       '',
@@ -616,12 +756,14 @@ async function main(): Promise<void> {
             ...audits
               .filter(
                 (a) =>
-                  a.orphans.length + a.duplicates.length + a.stuck + a.failedWithoutCause > 0 || /failed/.test(a.token),
+                  a.orphans.length + a.duplicates.length + a.stuck + a.failedWithoutCause + a.lingeringKeys > 0 ||
+                  /failed/.test(a.token),
               )
               .map(
                 (a) =>
                   `- ${a.tenant} (${a.status}): orphans [${a.orphans.join('; ')}], duplicates [${a.duplicates.join('; ')}], ` +
-                  `stuck ${a.stuck}, without cause ${a.failedWithoutCause}, token ${a.token}`,
+                  `stuck ${a.stuck}, without cause ${a.failedWithoutCause}, token ${a.token}, ` +
+                  `lingering signing keys ${a.lingeringKeys}`,
               ),
             ...bad.serverErrors.slice(0, 20).map((e) => `- bad input: ${e}`),
             '',
@@ -631,14 +773,26 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     fs.mkdirSync(REPORT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(REPORT_DIR, 'chaos.md'), md);
+    fs.writeFileSync(path.join(REPORT_DIR, `${REPORT_NAME}.md`), md);
     fs.writeFileSync(
-      path.join(REPORT_DIR, 'chaos.json'),
+      path.join(REPORT_DIR, `${REPORT_NAME}.json`),
       `${JSON.stringify(
         {
           drill: 'npm run chaos',
           date: new Date().toISOString(),
-          settings: { OPERATIONS, TENANTS, KILLS, RESTARTS, BAD_REQUESTS, SEED, TRANSIENT_RATE, DROP_RATE },
+          settings: {
+            OPERATIONS,
+            TENANTS,
+            KILLS,
+            RESTARTS,
+            BAD_REQUESTS,
+            SEED,
+            TRANSIENT_RATE,
+            DROP_RATE,
+            REPLICAS,
+            API_KILLS,
+            ...(openBao ? { TOKEN_TTL_SECONDS, TOKEN_MAX_TTL_SECONDS, openBao: baoVersion } : {}),
+          },
           machine,
           seconds,
           passed: violations.length === 0,
@@ -653,13 +807,14 @@ async function main(): Promise<void> {
       )}\n`,
     );
     console.log(`\n${md}`);
-    console.log(`report: ${path.join(REPORT_DIR, 'chaos.md')} (+ chaos.json)`);
+    console.log(`report: ${path.join(REPORT_DIR, `${REPORT_NAME}.md`)} (+ ${REPORT_NAME}.json)`);
     process.exitCode = violations.length === 0 ? 0 : 1;
   } finally {
     killAllServices();
     await connection.close().catch(() => undefined);
     await emulator.close();
     await stack.devServer.stop();
+    await openBao?.server.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

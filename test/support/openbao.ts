@@ -9,7 +9,12 @@ import type { VaultSecretStoreOptions } from '../../secrets/vault-secret-store';
  * what the tests do with it as an operator would: policies, AppRoles, reading KV metadata. Each test works under a
  * path prefix of its own, so files running side by side never see each other's secrets.
  */
-export function openBao(): { address: string; rootToken: string } {
+export interface OpenBaoServer {
+  address: string;
+  rootToken: string;
+}
+
+export function openBao(): OpenBaoServer {
   const address = process.env.TEST_OPENBAO_ADDR;
   const rootToken = process.env.TEST_OPENBAO_TOKEN;
   if (!address || !rootToken) throw new Error('TEST_OPENBAO_ADDR is not set: run the tests through `npm test`');
@@ -21,9 +26,15 @@ export interface BaoResponse {
   json: { data?: Record<string, unknown>; auth?: Record<string, unknown>; errors?: string[] } | undefined;
 }
 
-/** One call to OpenBao's HTTP API, as root unless another token is given. */
-export async function baoApi(method: string, apiPath: string, body?: unknown, token?: string): Promise<BaoResponse> {
-  const { address, rootToken } = openBao();
+/** One call to OpenBao's HTTP API, as root unless another token is given; the run's server unless another is. */
+export async function baoApi(
+  method: string,
+  apiPath: string,
+  body?: unknown,
+  token?: string,
+  server: OpenBaoServer = openBao(),
+): Promise<BaoResponse> {
+  const { address, rootToken } = server;
   const response = await fetch(`${address}/v1/${apiPath}`, {
     method,
     headers: { 'X-Vault-Token': token ?? rootToken, ...(body ? { 'Content-Type': 'application/json' } : {}) },
@@ -53,18 +64,21 @@ export function rootVaultStore(
   });
 }
 
-let approleMount: Promise<void> | undefined;
+const approleMounts = new Map<string, Promise<void>>();
 
 /** Enables the AppRole auth method once per server (every test file shares the dev server). */
-function enableAppRole(): Promise<void> {
-  approleMount ??= (async () => {
-    const enabled = await baoApi('POST', 'sys/auth/approle', { type: 'approle' });
+function enableAppRole(server: OpenBaoServer): Promise<void> {
+  let mounted = approleMounts.get(server.address);
+  if (mounted) return mounted;
+  mounted = (async () => {
+    const enabled = await baoApi('POST', 'sys/auth/approle', { type: 'approle' }, undefined, server);
     // 400 "path is already in use": another test file enabled it first.
     if (enabled.status !== 204 && enabled.status !== 400) {
       throw new Error(`enabling AppRole failed: ${enabled.status} ${JSON.stringify(enabled.json?.errors)}`);
     }
   })();
-  return approleMount;
+  approleMounts.set(server.address, mounted);
+  return mounted;
 }
 
 /** The shipped policy (deploy/openbao/policy.hcl) with the test's prefix in place of `agent-connections`. */
@@ -85,27 +99,29 @@ export interface TestAppRole {
  */
 export async function createAppRole(
   prefix: string,
-  options: { tokenTtl?: number; tokenMaxTtl?: number } = {},
+  options: { tokenTtl?: number; tokenMaxTtl?: number; server?: OpenBaoServer } = {},
 ): Promise<TestAppRole> {
-  await enableAppRole();
+  const server = options.server ?? openBao();
+  const api = (method: string, apiPath: string, body?: unknown) => baoApi(method, apiPath, body, undefined, server);
+  await enableAppRole(server);
   const roleName = `agent-connections-${randomUUID().slice(0, 8)}`;
   const check = (what: string, response: BaoResponse) => {
     if (response.status >= 300) throw new Error(`${what}: ${response.status} ${JSON.stringify(response.json?.errors)}`);
     return response;
   };
-  check('policy', await baoApi('PUT', `sys/policies/acl/${roleName}`, { policy: servicePolicy(prefix) }));
+  check('policy', await api('PUT', `sys/policies/acl/${roleName}`, { policy: servicePolicy(prefix) }));
   check(
     'role',
-    await baoApi('POST', `auth/approle/role/${roleName}`, {
+    await api('POST', `auth/approle/role/${roleName}`, {
       token_policies: [roleName],
       token_ttl: options.tokenTtl ?? 3600,
       token_max_ttl: options.tokenMaxTtl ?? 14_400,
       secret_id_ttl: 0,
     }),
   );
-  const roleId = check('role id', await baoApi('GET', `auth/approle/role/${roleName}/role-id`)).json?.data
+  const roleId = check('role id', await api('GET', `auth/approle/role/${roleName}/role-id`)).json?.data
     ?.role_id as string;
-  const secretId = check('secret id', await baoApi('POST', `auth/approle/role/${roleName}/secret-id`, {})).json?.data
+  const secretId = check('secret id', await api('POST', `auth/approle/role/${roleName}/secret-id`, {})).json?.data
     ?.secret_id as string;
   return { roleName, roleId, secretId };
 }
