@@ -123,6 +123,16 @@ export class EncryptedFileSecretStore implements SecretStore {
     return count;
   }
 
+  /** The references of every stored secret (each file records its own), to copy the store elsewhere. */
+  async refs(): Promise<string[]> {
+    const refs: string[] = [];
+    for (const name of await fs.readdir(this.dir).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      refs.push((JSON.parse(await fs.readFile(path.join(this.dir, name), 'utf8')) as SealedSecret).ref);
+    }
+    return refs.sort();
+  }
+
   /** How many secrets each master key seals (rotation is done when only the newest one is left). */
   async keyUsage(): Promise<Record<string, number>> {
     const usage: Record<string, number> = {};
