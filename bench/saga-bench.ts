@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { EncryptedFileSecretStore } from '../secrets/secret-store';
-import { encryptedDataConverter } from '../codec/data-converter';
+import { FAILURE_CONVERTER_PATH, encryptedDataConverter } from '../codec/data-converter';
 import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
 import { ensureTool } from '../scripts/temporal-tools.cjs';
@@ -111,7 +111,10 @@ async function main() {
     address: server.address,
     dataConverter: encryptedDataConverter([{ id: 'bench', key: Buffer.alloc(32, 2) }]),
     secrets,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') }),
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+    }),
   });
   const setup = { client, taskQueue, emulator, secrets };
   const results = await worker.runUntil(async () => {

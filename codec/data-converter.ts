@@ -23,7 +23,16 @@ export function loadCodecKeys(spec: string | undefined, dataDir: string): CodecK
   return parseCodecKeys(fs.readFileSync(file, 'utf8').trim());
 }
 
-/** The same converter must be given to the client and the worker: both encrypt and decrypt. */
+/**
+ * The failure converter's module (`failure-converter.ts`): every workflow bundle must be built with it
+ * (`bundleWorkflowCode({ failureConverterPath })`), so that failures raised in workflow code are encoded as well.
+ */
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
+/**
+ * The same converter must be given to the client and the worker: both encrypt and decrypt. Payloads are encrypted by
+ * the codec, and so are failures' messages and stack traces (the failure converter encodes them as a payload).
+ */
 export function encryptedDataConverter(keys: CodecKey[]): DataConverter {
-  return { payloadCodecs: [new EncryptionCodec(keys)] };
+  return { payloadCodecs: [new EncryptionCodec(keys)], failureConverterPath: FAILURE_CONVERTER_PATH };
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from '../codec/data-converter';
 
 /** Workflow interceptor modules of the service; a prebuilt bundle must be built with them to get operation metrics. */
 export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../observability/workflow-interceptors')];
@@ -13,11 +14,15 @@ const TRACING_INTERCEPTOR_MODULES = [
   require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
 ];
 
-/** Bundles the workflows (with the service's workflow interceptors) into one file that a worker loads as is. */
+/**
+ * Bundles the workflows (with the service's workflow interceptors and its failure converter, which encodes failures'
+ * messages and stack traces) into one file that a worker loads as is.
+ */
 async function writeWorkflowBundle(outputPath: string, extraInterceptorModules: string[] = []): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES, ...extraInterceptorModules],
+    failureConverterPath: FAILURE_CONVERTER_PATH,
   });
   await fs.mkdir(path.dirname(outputPath), { recursive: true });
   await fs.writeFile(outputPath, code);

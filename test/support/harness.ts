@@ -8,15 +8,19 @@ import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SalesforceClients } from '../../salesforce/clients';
 import { EncryptedFileSecretStore } from '../../secrets/secret-store';
-import { encryptedDataConverter } from '../../codec/data-converter';
+import { FAILURE_CONVERTER_PATH, encryptedDataConverter } from '../../codec/data-converter';
 import { createServiceWorker } from '../../workers/service-worker';
 import { temporaryDir } from './temp-dirs';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** The workflow bundle, built once per test file (webpack takes seconds). */
+/** The workflow bundle, built once per test file (webpack takes seconds), with the service's failure converter. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: silentLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: silentLogger,
+  });
   return bundle;
 }
 
