@@ -10,6 +10,7 @@ import { ApiMetrics } from '../observability/metrics';
 import { createTracing } from '../observability/tracing';
 import { createApp } from './app';
 import { loadApiKeys } from './auth';
+import { CodecWorkers, defaultCodecThreads } from './codec-workers';
 
 /** The API process: parse config, connect lazily to Temporal, listen, and drain gracefully on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -44,6 +45,11 @@ async function main(): Promise<void> {
   }
   if (config.CODEC_AUTH === 'none') log.warn('CODEC_AUTH=none: /codec decodes for anyone who reaches it');
   let draining = false;
+  // Large codec requests are parsed and decrypted in worker threads, off the event loop.
+  const codecWorkers = new CodecWorkers({
+    keys: codecKeys,
+    threads: config.CODEC_WORKER_THREADS ?? defaultCodecThreads(),
+  });
   const app = createApp({
     client,
     secrets,
@@ -61,6 +67,9 @@ async function main(): Promise<void> {
       auth: config.CODEC_AUTH,
       apiOnLoopback,
       maxBodyBytes: config.CODEC_MAX_BODY_BYTES,
+      maxPayloads: config.CODEC_MAX_PAYLOADS,
+      rateLimitPerMinute: config.CODEC_RATE_LIMIT_PER_MINUTE,
+      workers: codecWorkers,
     },
     metrics: { registry: new ApiMetrics(), public: config.API_METRICS_PUBLIC },
   });
@@ -73,7 +82,9 @@ async function main(): Promise<void> {
     log.info(`${signal}: finishing in-flight requests`);
     // New connections are refused and idle keep-alive sockets closed; requests under way finish, within the grace.
     server.close(() => {
-      void Promise.allSettled([tracing?.shutdown(), connection.close()]).finally(() => process.exit(0));
+      void Promise.allSettled([tracing?.shutdown(), connection.close(), codecWorkers.close()]).finally(() =>
+        process.exit(0),
+      );
     });
     server.closeIdleConnections();
     setTimeout(() => {

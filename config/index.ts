@@ -127,6 +127,12 @@ const schema = z
      */
     CODEC_AUTH: z.enum(['key', 'key-or-local-ui', 'none']).default('key-or-local-ui'),
     CODEC_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(104_857_600).default(4_194_304),
+    /** Payloads in one codec request; the Web UI sends a handful at a time. */
+    CODEC_MAX_PAYLOADS: z.coerce.number().int().min(1).max(10_000).default(1000),
+    /** Codec requests per minute per API key, or per client address for keyless callers (the local Web UI). */
+    CODEC_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    /** Worker threads that run large codec requests off the event loop; default: one fewer than the cores (1 to 4). */
+    CODEC_WORKER_THREADS: z.coerce.number().int().min(1).max(64).optional(),
     /** `/metrics` on the API needs a bearer key with the `metrics` scope unless this is true (a private network). */
     API_METRICS_PUBLIC: booleanFlag.default(false),
     /** `host:port` of the worker's `/metrics` and `/healthz`; empty turns it off. */
