@@ -11,6 +11,7 @@ import { createTracing } from '../observability/tracing';
 import { createApp } from './app';
 import { loadApiKeys } from './auth';
 import { CodecWorkers, defaultCodecThreads } from './codec-workers';
+import { createApiServer } from './http-server';
 
 /** The API process: parse config, connect lazily to Temporal, listen, and drain gracefully on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     },
     metrics: { registry: new ApiMetrics(), public: config.API_METRICS_PUBLIC },
   });
-  const server = app.listen(config.API_PORT, config.API_HOST, () => {
+  const server = createApiServer(app, config).listen(config.API_PORT, config.API_HOST, () => {
     log.info(`API listening on http://${config.API_HOST}:${config.API_PORT} (admin page: /admin/, docs: /docs)`);
   });
   const shutdown = (signal: string) => {

@@ -108,6 +108,14 @@ const schema = z
     /** How long the API waits for the connection workflow to accept an operation before answering 503. */
     API_UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+    /**
+     * The API's HTTP server: how long a client may take to send a request's headers (headersTimeout), the whole
+     * request (requestTimeout), and how long an idle keep-alive connection stays open (keepAliveTimeout). Node's
+     * defaults (60 s, 300 s) let slow clients hold connections for minutes.
+     */
+    API_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    API_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
     /** How long in-flight requests may take to finish on SIGTERM. */
     API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
     /**
@@ -183,6 +191,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const config = parsed.data;
+  if (config.API_HEADERS_TIMEOUT_MS > config.API_REQUEST_TIMEOUT_MS) {
+    throw new Error(
+      'Invalid configuration: API_HEADERS_TIMEOUT_MS must not exceed API_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    );
+  }
   return { ...config, secretsDir: config.SECRETS_DIR ?? path.join(config.DATA_DIR, 'secrets') };
 }
 
