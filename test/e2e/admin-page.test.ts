@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,28 +6,12 @@ import request from 'supertest';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
+import { findChromium } from '../support/chromium';
 import { leftovers } from '../support/salesforce';
 import type { ApiStack } from '../api/api-stack';
 import { startApiStack, uniqueTenant } from '../api/api-stack';
 
 const SCREENSHOTS = path.resolve(__dirname, '..', '..', 'reports', 'screenshots');
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(
-  (p): p is string => Boolean(p),
-);
-
-/** Debian's chromium, installed here if missing and possible (CI installs it beforehand in .ci/run). */
-function findChromium(): string | undefined {
-  const found = () => CANDIDATES.find((candidate) => fs.existsSync(candidate));
-  if (found()) return found();
-  const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0;
-  if (canInstall) {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    spawnSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore', timeout: 300_000 });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { env, stdio: 'ignore', timeout: 600_000 });
-  }
-  return found();
-}
-
 const chromiumPath = findChromium();
 const describeWithBrowser = chromiumPath ? describe : describe.skip;
 if (!chromiumPath) {
