@@ -35,7 +35,19 @@ export interface BatchProblem {
 }
 
 export type BatchResult =
-  { ok: true; /** The answer, JSON. */ body: string; payloads: number } | { ok: false; problem: BatchProblem };
+  | {
+      ok: true;
+      /** The answer, JSON in UTF-8, in a buffer of its own (a worker thread hands it over uncopied). */
+      body: Uint8Array;
+    }
+  | { ok: false; problem: BatchProblem };
+
+/** `text` in UTF-8, in an ArrayBuffer of its own (never a slice of Node's shared pool), so it can be transferred. */
+function ownedUtf8(text: string): Uint8Array {
+  const bytes = new Uint8Array(Buffer.byteLength(text, 'utf8'));
+  Buffer.from(bytes.buffer).write(text, 'utf8');
+  return bytes;
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -198,5 +210,5 @@ export async function runCodecBatch(
       };
     }
   }
-  return { ok: true, body: JSON.stringify({ payloads: output.map(toJson) }), payloads: output.length };
+  return { ok: true, body: ownedUtf8(JSON.stringify({ payloads: output.map(toJson) })) };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { CodecKey } from '../codec/encryption-codec';
 import type { BatchResult, CodecDirection, CodecLimits } from './codec-batch';
-import type { CodecTask, CodecWorkerData } from './codec-worker-task';
+import type { CodecTask, CodecTaskAnswer, CodecWorkerData } from './codec-worker-task';
 
 export interface CodecWorkersOptions {
   keys: CodecKey[];
@@ -32,36 +32,57 @@ export function defaultCodecThreads(): number {
  * (nice +10 on Linux), each with a bounded heap, and start when the first large request comes.
  */
 export class CodecWorkers {
-  private readonly pool: Piscina<CodecTask, BatchResult>;
+  private readonly pool: Piscina<CodecTask, CodecTaskAnswer>;
+  private readonly maxQueue: number;
+  /** Requests the pool takes at once: one running per thread, the others queued. */
+  readonly capacity: number;
 
   constructor(options: CodecWorkersOptions) {
     const workerData: CodecWorkerData = { keys: options.keys.map((k) => ({ id: k.id, key: new Uint8Array(k.key) })) };
-    this.pool = new Piscina<CodecTask, BatchResult>({
+    this.maxQueue = options.maxQueue ?? options.threads * 2;
+    this.capacity = options.threads + this.maxQueue;
+    this.pool = new Piscina<CodecTask, CodecTaskAnswer>({
       filename: path.join(__dirname, 'codec-worker.cjs'),
       minThreads: 0,
       maxThreads: options.threads,
       idleTimeout: 5 * 60_000,
-      maxQueue: options.maxQueue ?? options.threads * 4,
+      maxQueue: this.maxQueue,
       niceIncrement: 10,
       resourceLimits: { maxOldGenerationSizeMb: 256 },
       workerData,
     });
   }
 
-  /** Runs one request's body in a thread; `signal` drops it from the queue (or the thread) when the client leaves. */
+  /**
+   * Runs one request's body in a thread; `signal` drops it from the queue (or the thread) when the client leaves. A
+   * body that owns its memory (as a request body read whole does) is transferred to the thread, not copied: the
+   * caller must not use it afterwards.
+   */
   async run(
     direction: CodecDirection,
     body: Uint8Array,
     limits: CodecLimits,
     signal?: AbortSignal,
   ): Promise<BatchResult> {
+    const memory = body.buffer;
+    const owned = memory instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === memory.byteLength;
     try {
-      return await this.pool.run({ direction, body, limits }, { signal: signal ?? null });
+      const answer = await this.pool.run(
+        { direction, body, limits },
+        { signal: signal ?? null, ...(owned ? { transferList: [memory] } : {}) },
+      );
+      return answer instanceof Uint8Array ? { ok: true, body: answer } : { ok: false, problem: answer.problem };
     } catch (err) {
-      if (err instanceof Error && /queue is at limit|all Workers are busy/i.test(err.message))
+      if (err instanceof Error && /queue is at limit|all Workers are busy/i.test(err.message)) {
         throw new CodecWorkersBusy();
+      }
       throw err;
     }
+  }
+
+  /** Whether a new request would be refused now: every thread busy and the queue full. */
+  get saturated(): boolean {
+    return this.pool.queueSize >= this.maxQueue;
   }
 
   /** Threads started so far (for tests and metrics). */

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
@@ -54,6 +56,15 @@ const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
  * payload of a few KB); larger ones go to the worker threads.
  */
 export const CODEC_INLINE_MAX_BYTES = 16 * 1024;
+
+const busy = () => problems.unavailable('The codec is busy with other large requests; retry shortly.', 1);
+
+/** Large answers are written to the socket this much at a time. */
+const ANSWER_SLICE_BYTES = 64 * 1024;
+
+function* slices(buffer: Buffer, size: number): Generator<Buffer> {
+  for (let start = 0; start < buffer.length; start += size) yield buffer.subarray(start, start + size);
+}
 
 function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
@@ -214,6 +225,22 @@ export function codecRouter(options: CodecServerOptions): express.Router {
     });
   };
 
+  // Large bodies in progress (being read, queued or running in a thread) are at most the pool's capacity: one more is
+  // refused before it is read, so that the event loop never reads more than capacity × CODEC_MAX_BODY_BYTES at once.
+  let largeInProgress = 0;
+  const admit: RequestHandler = (req, res, next) => {
+    const workers = options.workers;
+    const declared = Number(req.get('content-length') ?? 0);
+    if (!workers || !(declared > CODEC_INLINE_MAX_BYTES || req.get('transfer-encoding') !== undefined)) {
+      next();
+      return;
+    }
+    if (workers.saturated || largeInProgress >= workers.capacity) throw busy();
+    largeInProgress += 1;
+    res.once('close', () => (largeInProgress -= 1));
+    next();
+  };
+
   const run =
     (direction: CodecDirection) =>
     async (req: Request, res: Response): Promise<void> => {
@@ -231,9 +258,7 @@ export function codecRouter(options: CodecServerOptions): express.Router {
         try {
           result = await options.workers.run(direction, body, limits, abandoned.signal);
         } catch (err) {
-          if (err instanceof CodecWorkersBusy) {
-            throw problems.unavailable('The codec is busy with other large requests; retry shortly.', 1);
-          }
+          if (err instanceof CodecWorkersBusy) throw busy();
           if (abandoned.signal.aborted) return;
           throw err;
         } finally {
@@ -244,11 +269,23 @@ export function codecRouter(options: CodecServerOptions): express.Router {
         const { status, slug, detail, extensions } = result.problem;
         throw new HttpProblem(status, slug, detail, extensions ?? {});
       }
-      res.set('Cache-Control', 'no-store').type('application/json').send(result.body);
+      // Not res.send, which would hash a body of megabytes for an ETag on the event loop; and a large answer in
+      // slices, each written once the socket has taken the previous one, rather than one long copy into the socket.
+      const answer = Buffer.from(result.body.buffer, result.body.byteOffset, result.body.byteLength);
+      res.status(200).set({
+        'Cache-Control': 'no-store',
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': String(answer.length),
+      });
+      if (answer.length <= ANSWER_SLICE_BYTES) {
+        res.end(answer);
+        return;
+      }
+      await pipeline(Readable.from(slices(answer, ANSWER_SLICE_BYTES), { objectMode: false }), res);
     };
 
   router.use(cors);
-  router.post(['/encode', '/decode'], authorize, limit, checkNamespace, requireJsonBody, readBody);
+  router.post(['/encode', '/decode'], authorize, limit, checkNamespace, requireJsonBody, admit, readBody);
   router.post('/encode', run('encode'));
   router.post('/decode', run('decode'));
   router.all(['/encode', '/decode'], (req) => {

@@ -247,7 +247,9 @@ describe('codec endpoint bounds: size, nesting, values, payloads, rate, worker t
     try {
       const body = Buffer.from(JSON.stringify({ payloads: await sealedPayloads(1000, 200) }));
       const limits = { maxDepth: CODEC_MAX_JSON_DEPTH, maxPayloads: 1000 };
-      const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => pool.run('decode', body, limits)));
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 5 }, () => pool.run('decode', new Uint8Array(body), limits)),
+      );
       expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
       const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
       expect(refused.length).toBeGreaterThanOrEqual(1);
@@ -255,12 +257,31 @@ describe('codec endpoint bounds: size, nesting, values, payloads, rate, worker t
     } finally {
       await pool.close();
     }
-    const busy = { run: () => Promise.reject(new CodecWorkersBusy()) } as unknown as CodecWorkers;
+    const busy = {
+      run: () => Promise.reject(new CodecWorkersBusy()),
+      saturated: false,
+      capacity: 3,
+    } as unknown as CodecWorkers;
     const app = appWith({ maxBodyBytes: 4_194_304, workers: busy });
     const response = await post(app)
       .send({ payloads: await sealedPayloads(200, 200) })
       .expect(503);
     expect(response.headers['content-type']).toMatch(PROBLEM);
     expect(response.headers['retry-after']).toBe('1');
+
+    // Saturated already: a large body is refused before it is read, and its connection closed.
+    const full = {
+      run: () => Promise.reject(new Error('not called')),
+      saturated: true,
+      capacity: 3,
+    } as unknown as CodecWorkers;
+    const early = await post(appWith({ maxBodyBytes: 4_194_304, workers: full }))
+      .send({ payloads: await sealedPayloads(200, 200) })
+      .expect(503);
+    expect(early.headers.connection).toBe('close');
+    // Small bodies still run on the event loop.
+    await post(appWith({ workers: full }))
+      .send({ payloads: await sealedPayloads(1) })
+      .expect(200);
   });
 });
