@@ -206,11 +206,11 @@ const running = new Set<ServiceProcess>();
  * Runs a TypeScript entry point of this repository as `node --import tsx <entry>` in its own process group: one
  * process (no tsx launcher in between), so that /proc/<pid> measures exactly it and SIGKILL takes all of it.
  */
-function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv): ServiceProcess {
+function spawnService(name: string, entry: string, env: NodeJS.ProcessEnv, root = ROOT): ServiceProcess {
   // BENCH_NODE_ARGS adds Node flags to every service (e.g. `--cpu-prof --cpu-prof-dir=reports/profiles` to profile).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -275,15 +275,21 @@ export function killAllServices(): void {
   running.clear();
 }
 
-/** Starts the real API (`api/main.ts`) on a free port and waits until /readyz answers 200. */
-export async function startApi(env: NodeJS.ProcessEnv): Promise<{ process: ServiceProcess; baseUrl: string }> {
+/**
+ * Starts the real API (`api/main.ts`) on a free port and waits until `readyPath` (/readyz: Temporal reachable)
+ * answers 200; `root` runs another checkout's API (a bench's "before" figures).
+ */
+export async function startApi(
+  env: NodeJS.ProcessEnv,
+  options: { readyPath?: string; root?: string } = {},
+): Promise<{ process: ServiceProcess; baseUrl: string }> {
   const port = await freePort();
-  const api = spawnService('api', 'api/main.ts', { ...env, API_PORT: String(port) });
+  const api = spawnService('api', 'api/main.ts', { ...env, API_PORT: String(port) }, options.root);
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (api.exited()) throw new Error(`the API exited during start-up:\n${api.output()}`);
-    const ready = await httpRequest(baseUrl, { method: 'GET', path: '/readyz' }).then(
+    const ready = await httpRequest(baseUrl, { method: 'GET', path: options.readyPath ?? '/readyz' }).then(
       (r) => r.status === 200,
       () => false,
     );
