@@ -104,7 +104,7 @@ export function loadApiKeys(options: {
     raw = fs.readFileSync(keyFile, 'utf8').trim();
   } catch {
     raw = generateApiKey();
-    fs.mkdirSync(options.dataDir, { recursive: true });
+    fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(keyFile, `${raw}\n`, { mode: 0o600 });
   }
   options.info?.(`no API key configured: using the local admin key in ${keyFile}`);

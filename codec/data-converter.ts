@@ -13,7 +13,7 @@ export function loadCodecKeys(spec: string | undefined, dataDir: string): CodecK
   if (spec) return parseCodecKeys(spec);
   const file = path.join(dataDir, 'payload.key');
   if (!fs.existsSync(file)) {
-    fs.mkdirSync(dataDir, { recursive: true });
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     try {
       fs.writeFileSync(file, `dev:${randomBytes(32).toString('base64')}`, { mode: 0o600, flag: 'wx' });
     } catch (err) {

@@ -125,7 +125,10 @@ async function main() {
       void stopAll(0);
     });
   }
-  fs.mkdirSync(dataDir, { recursive: true });
+  // The data folder holds the dev server's database, the keys, the secrets and the emulator's tokens: this user's
+  // only (0700), also when an earlier run made it readable by others.
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
 
   if (await isTemporalUp(temporalAddress)) {
     say(`using the Temporal server already running at ${temporalAddress}`);

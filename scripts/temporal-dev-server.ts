@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 
@@ -62,7 +63,21 @@ export async function isTemporalUp(address: string): Promise<boolean> {
   }
 }
 
-/** Starts `temporal server start-dev` as a child process and waits until it serves. */
+/** The dev server's SQLite files (the database, its WAL, shared-memory and journal files): 0600. */
+export function restrictDatabaseFiles(dbFile: string): void {
+  for (const file of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`]) {
+    try {
+      fs.chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+/**
+ * Starts `temporal server start-dev` as a child process and waits until it serves. With `dbFile`, the database files
+ * are created 0600 (and made so if they already existed).
+ */
 export async function startDevServer(options: DevServerOptions): Promise<RunningDevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
@@ -72,7 +87,16 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   for (const [name, type] of Object.entries(options.searchAttributes)) {
     args.push('--search-attribute', `${name}=${CLI_TYPE_NAMES[type] ?? type}`);
   }
-  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The server creates its SQLite database (and the journal files beside it) itself, with the process's umask; an
+  // empty file made ahead is taken for a database without tables. So it starts with umask 077: the files it creates
+  // are 0600. Node has no per-child umask, and spawn forks synchronously: the parent's is set around it.
+  const previousUmask = options.dbFile ? process.umask(0o077) : undefined;
+  let child: ChildProcess;
+  try {
+    child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } finally {
+    if (previousUmask !== undefined) process.umask(previousUmask);
+  }
   const forward = (chunk: Buffer) => options.log?.(chunk.toString('utf8').trimEnd());
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
@@ -97,5 +121,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     await stop();
     throw err;
   }
+  // A database of an earlier run, made before this rule, may be readable by others: no longer.
+  if (options.dbFile) restrictDatabaseFiles(options.dbFile);
   return { address, process: child, stop };
 }

@@ -78,10 +78,13 @@ export class EmulatorCore {
     }
     this.world.pruneSessions();
     const data = JSON.stringify(serializeWorld(this.world));
+    // The state holds the orgs' OAuth tokens and sessions: readable by this user only (0600, its folder 0700 when
+    // the emulator makes it). The rename replaces a former file whatever its mode.
     this.saving = this.saving.then(async () => {
-      await fsp.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+      await fsp.mkdir(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}.tmp`;
-      await fsp.writeFile(tmp, data);
+      await fsp.writeFile(tmp, data, { mode: 0o600 });
+      await fsp.chmod(tmp, 0o600);
       await fsp.rename(tmp, file);
     });
     await this.saving;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import jsforce from 'jsforce';
@@ -403,6 +403,9 @@ describe('Persistence', () => {
       await conn.query('SELECT Id FROM Account');
       await first.control.advanceClock(HOUR);
       await first.close();
+      // The state holds tokens: only its owner reads it, and a former file readable by others is replaced.
+      expect(statSync(stateFile).mode & 0o777).toBe(0o600);
+      chmodSync(stateFile, 0o644);
       const second = await start({ stateFile });
       try {
         expect((await second.control.clock()).offsetMs).toBe(HOUR);
@@ -413,6 +416,7 @@ describe('Persistence', () => {
       } finally {
         await second.close();
       }
+      expect(statSync(stateFile).mode & 0o777).toBe(0o600);
       // The former format: usage as { used, windowStart }, sessions with a fixed expiry, no clock offset.
       const json = JSON.parse(readFileSync(stateFile, 'utf8'));
       delete json.clockOffsetMs;
