@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Scope } from './auth';
+import { RETRY_AFTER_SECONDS } from './connection-gateway';
 import {
   agentConfigurationSchema,
   agentConfigurationViewSchema,
@@ -7,6 +8,7 @@ import {
   connectionViewSchema,
   crmSchema,
   disableBodySchema,
+  emptyBodySchema,
   enableBodySchema,
   idempotencyKeySchema,
   operationAcceptedSchema,
@@ -15,90 +17,563 @@ import {
   operationViewSchema,
   operationsQuerySchema,
   reconnectBodySchema,
-  rotateCertificateBodySchema,
-  updateAccessBodySchema,
   planBodySchema,
   planViewSchema,
+  updateAccessBodySchema,
   tenantIdSchema,
+  wireSchemas,
+} from './schemas';
+import type {
+  AcceptedView,
+  AgentConfigurationView,
+  AgentTokenView,
+  ConnectionView,
+  OperationView,
+  PlanView,
+  ProblemView,
 } from './schemas';
 
 type JsonSchema = Record<string, unknown>;
 
+interface Example<T = unknown> {
+  summary: string;
+  value: T;
+}
+
+interface Success {
+  description: string;
+  schema: z.ZodType;
+  examples: Record<string, Example>;
+  /** Sets Location to the operation. */
+  location?: boolean;
+  headers?: Record<string, JsonSchema>;
+}
+
 interface Operation {
+  operationId: string;
+  tag: 'Connections' | 'Operations' | 'Agent';
   method: 'get' | 'post' | 'put';
   path: string;
   summary: string;
-  description?: string;
+  description: string;
   scope: Scope;
+  /** The JSON body the route parses; without `bodyRequired`, no body at all is the same as `{}`. */
   body?: z.ZodType;
   bodyRequired?: boolean;
+  bodyExamples?: Record<string, Example>;
   query?: z.ZodObject;
-  idempotent?: boolean;
-  success: { status: number; description: string; schema?: z.ZodType; location?: boolean };
-  errors: number[];
+  /** `operation`: the key names the operation; `validated`: the key is checked and otherwise unused. */
+  idempotencyKey?: 'operation' | 'validated';
+  responses: Record<number, Success>;
+  errors: ErrorStatus[];
+  /** Error descriptions specific to this operation. */
+  errorText?: Partial<Record<ErrorStatus, string>>;
+  links?: Record<string, JsonSchema>;
 }
 
-/** Every operation answers the same way: 202, the operation, and its Location. */
-const OPERATION_ACCEPTED = {
-  status: 202,
-  description: 'Accepted; the operation runs',
-  schema: operationAcceptedSchema,
-  location: true,
-} as const;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503;
+
+// Examples: one tenant, one operation, as the service answers them.
+
+const TENANT = 'acme';
+const OPERATION_ID = '6f1c2a0e-4b7d-4e8a-9c3b-2d5e7f9a1b4c';
+const CONNECTION_PATH = `/v1/tenants/${TENANT}/connections/salesforce`;
+const OPERATION_PATH = `${CONNECTION_PATH}/operations/${OPERATION_ID}`;
+const CONFIGURATION = {
+  objects: [
+    { object: 'Account', fields: ['Name', 'Industry'] },
+    { object: 'Contact', fields: ['Email'] },
+  ],
+};
+
+const acceptedExample: AcceptedView = {
+  operationId: OPERATION_ID,
+  kind: 'enable',
+  workflowId: `enable:${TENANT}:salesforce:${OPERATION_ID}`,
+  links: { operation: OPERATION_PATH, connection: CONNECTION_PATH },
+};
+
+const runningOperationExample: OperationView = {
+  id: OPERATION_ID,
+  kind: 'enable',
+  status: 'running',
+  workflowId: acceptedExample.workflowId,
+  startedAt: '2026-03-02T09:15:00.000Z',
+  currentStep: {
+    step: 'create_integration_user',
+    title: 'Creating the integration user',
+    index: 3,
+    total: 7,
+    startedAt: '2026-03-02T09:15:04.210Z',
+  },
+  progress: { done: 2, total: 7 },
+  stepsDone: ['preflight', 'create_permission_set'],
+  stepsCompensated: [],
+  links: { self: OPERATION_PATH, connection: CONNECTION_PATH, cancel: `${OPERATION_PATH}/cancel` },
+};
+
+const cancelledOperationExample: OperationView = {
+  ...runningOperationExample,
+  status: 'cancelled',
+  endedAt: '2026-03-02T09:15:09.870Z',
+  currentStep: undefined,
+  progress: { done: 2 },
+  stepsCompensated: ['create_permission_set'],
+  links: { self: OPERATION_PATH, connection: CONNECTION_PATH },
+};
+
+const connectionExample: ConnectionView = {
+  tenantId: TENANT,
+  crm: 'salesforce',
+  status: 'enabled',
+  statusMessage: 'Connected. The agent reads 3 fields on 2 objects.',
+  details: {
+    appKind: 'external_client_app',
+    appLabel: 'Sales Agent',
+    appApiName: 'Sales_Agent_00D5g000001AbCd',
+    integrationUserId: '0055g00000AbCdEAAV',
+    integrationUsername: 'sales-agent.00d5g000001abcd@agent-connections.app',
+    permissionSetId: '0PS5g000000AbCdGAK',
+    permissionSetName: 'Sales_Agent_Access',
+    orgId: '00D5g000001AbCdEAK',
+    loginUrl: 'https://acme.my.salesforce.com',
+    instanceUrl: 'https://acme.my.salesforce.com',
+    certificateExpiresAt: '2027-03-02T09:16:00.000Z',
+    createdAt: '2026-03-02T09:16:02.000Z',
+  },
+  grantedObjects: CONFIGURATION.objects,
+  agentConfiguration: CONFIGURATION,
+  needsReconnect: false,
+  missingFields: [],
+  leftovers: [],
+  updatedAt: '2026-03-02T09:16:02.000Z',
+  links: {
+    self: CONNECTION_PATH,
+    operations: `${CONNECTION_PATH}/operations`,
+    enable: `${CONNECTION_PATH}/enable`,
+    disable: `${CONNECTION_PATH}/disable`,
+    reconnect: `${CONNECTION_PATH}/reconnect`,
+    rotateCertificate: `${CONNECTION_PATH}/rotate-certificate`,
+    updateAccess: `${CONNECTION_PATH}/update-access`,
+  },
+};
+
+const dynamicsExample: ConnectionView = {
+  tenantId: TENANT,
+  crm: 'dynamics365',
+  status: 'enabled',
+  statusMessage: 'The agent runs inside Dynamics 365 Sales. Nothing to set up.',
+  grantedObjects: [],
+  needsReconnect: false,
+  missingFields: [],
+  leftovers: [],
+  links: {
+    self: `/v1/tenants/${TENANT}/connections/dynamics365`,
+    operations: `/v1/tenants/${TENANT}/connections/dynamics365/operations`,
+    enable: `/v1/tenants/${TENANT}/connections/dynamics365/enable`,
+    disable: `/v1/tenants/${TENANT}/connections/dynamics365/disable`,
+    reconnect: `/v1/tenants/${TENANT}/connections/dynamics365/reconnect`,
+    rotateCertificate: `/v1/tenants/${TENANT}/connections/dynamics365/rotate-certificate`,
+    updateAccess: `/v1/tenants/${TENANT}/connections/dynamics365/update-access`,
+  },
+};
+
+const configurationStateExample: AgentConfigurationView = {
+  objects: [...CONFIGURATION.objects, { object: 'Opportunity', fields: ['StageName'] }],
+  needsReconnect: true,
+  missingFields: ['Opportunity.StageName'],
+  links: { connection: CONNECTION_PATH },
+};
+
+const tokenExample: AgentTokenView = {
+  accessToken: '00D5g000001AbCd!AQ4AQFk…',
+  tokenType: 'Bearer',
+  instanceUrl: 'https://acme.my.salesforce.com',
+  expiresAt: '2026-03-02T09:31:00.000Z',
+};
+
+const planExample: PlanView = {
+  operation: 'update_access',
+  feasible: true,
+  problems: [],
+  create: [],
+  change: [
+    {
+      kind: 'permission_set',
+      name: 'Sales_Agent_Access',
+      action: 'update',
+      grant: [{ object: 'Opportunity', fields: ['StageName'], fieldPermissions: ['Opportunity.StageName'] }],
+      revoke: [],
+    },
+  ],
+  remove: [],
+  grants: [
+    { object: 'Account', fields: ['Name', 'Industry'], fieldPermissions: ['Account.Name', 'Account.Industry'] },
+    { object: 'Contact', fields: ['Email'], fieldPermissions: ['Contact.Email'] },
+    { object: 'Opportunity', fields: ['StageName'], fieldPermissions: ['Opportunity.StageName'] },
+  ],
+  licenses: [],
+  salesforceCalls: { total: 2, calls: [{ api: 'composite', purpose: 'permission rows', count: 2 }] },
+};
+
+const PROBLEM_BASE = 'https://agent-connections.app/problems/';
+
+function problem(status: number, slug: string, title: string, detail: string, extra: Partial<ProblemView> = {}) {
+  return {
+    type: `${PROBLEM_BASE}${slug}`,
+    title,
+    status,
+    detail,
+    instance: CONNECTION_PATH,
+    ...extra,
+  } satisfies ProblemView;
+}
+
+const ERRORS: Record<ErrorStatus, { description: string; examples: Record<string, Example>; headers?: string[] }> = {
+  400: {
+    description: 'The request does not match this document (body, path, query or header): `errors` names each field',
+    examples: {
+      invalid: {
+        summary: 'A field that breaks the schema',
+        value: problem(400, 'invalid-request', 'Invalid request', 'body.loginUrl: must be an https URL …', {
+          errors: [{ field: 'body.loginUrl', message: 'must be an https URL …' }],
+        }),
+      },
+    },
+  },
+  401: {
+    description: 'No API key, or an unknown one',
+    headers: ['WWW-Authenticate'],
+    examples: {
+      unauthenticated: {
+        summary: 'No key',
+        value: problem(
+          401,
+          'unauthenticated',
+          'Authentication required',
+          'Send an API key: Authorization: Bearer <key>.',
+        ),
+      },
+    },
+  },
+  403: {
+    description: 'The API key lacks the scope this operation needs',
+    examples: {
+      forbidden: {
+        summary: 'A read key asks for a change',
+        value: problem(403, 'forbidden', 'Forbidden', 'This API key may not do this: it needs the "admin" scope.'),
+      },
+    },
+  },
+  404: {
+    description: 'Unknown tenant (or one the key is not bound to), or no such operation',
+    examples: {
+      notFound: { summary: 'Another tenant', value: problem(404, 'not-found', 'Not found', 'No tenant globex.') },
+    },
+  },
+  409: {
+    description:
+      'An operation is running (`runningOperation` names it), or the connection refuses this operation in its state',
+    examples: {
+      inProgress: {
+        summary: 'Another operation runs',
+        value: problem(409, 'operation-in-progress', 'Conflict', `Operation ${OPERATION_ID} (enable) is running.`, {
+          runningOperation: { operationId: OPERATION_ID, kind: 'enable', workflowId: acceptedExample.workflowId },
+        }),
+      },
+      rejected: {
+        summary: 'Not possible now',
+        value: problem(409, 'operation-rejected', 'Conflict', 'Salesforce access is already enabled.'),
+      },
+    },
+  },
+  413: {
+    description: 'The body is larger than API_MAX_BODY_BYTES (64 KiB by default)',
+    examples: {
+      tooLarge: {
+        summary: 'Too large',
+        value: problem(
+          413,
+          'body-too-large',
+          'Request body too large',
+          'The request body exceeds the size this API accepts.',
+        ),
+      },
+    },
+  },
+  415: {
+    description: 'The body is not JSON (send `Content-Type: application/json`)',
+    headers: ['Accept-Post'],
+    examples: {
+      notJson: {
+        summary: 'A form',
+        value: problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.'),
+      },
+    },
+  },
+  422: {
+    description:
+      'Well-formed, but not something the service can act on: the Idempotency-Key was used for another body ' +
+      '(`originalOperation` names its operation), a secretRef outside the tenant or with nothing stored, or an agent ' +
+      'configuration naming an object or field twice (in any case) or more than 1,000 fields',
+    examples: {
+      keyReused: {
+        summary: 'Idempotency-Key reused',
+        value: problem(
+          422,
+          'idempotency-key-reused',
+          'Unprocessable request',
+          `This Idempotency-Key was used for another request (operation ${OPERATION_ID}).`,
+          { originalOperation: { operationId: OPERATION_ID, kind: 'enable', workflowId: acceptedExample.workflowId } },
+        ),
+      },
+      duplicateField: {
+        summary: 'A field named twice',
+        value: problem(
+          422,
+          'agent-configuration-rejected',
+          'Unprocessable request',
+          'body.agentConfiguration.objects[0].fields[1]: duplicate field name',
+          { errors: [{ field: 'body.agentConfiguration.objects[0].fields[1]', message: 'duplicate field name' }] },
+        ),
+      },
+    },
+  },
+  429: {
+    description: 'Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds',
+    headers: ['Retry-After', 'RateLimit', 'RateLimit-Policy'],
+    examples: {
+      limited: {
+        summary: 'Too many requests',
+        value: problem(
+          429,
+          'rate-limited',
+          'Too many requests',
+          'Too many requests for this API key; retry after the delay given.',
+        ),
+      },
+    },
+  },
+  502: {
+    description: 'Salesforce refused the integration user’s sign-in',
+    examples: {
+      refused: {
+        summary: 'Sign-in refused',
+        value: problem(
+          502,
+          'salesforce-token-refused',
+          'Salesforce refused',
+          'Salesforce did not issue a token for the integration user (invalid_grant). If this persists, reconnect the connection.',
+        ),
+      },
+    },
+  },
+  503: {
+    description: 'Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key',
+    headers: ['Retry-After'],
+    examples: {
+      unavailable: {
+        summary: 'Temporal did not answer',
+        value: problem(
+          503,
+          'unavailable',
+          'Service unavailable',
+          'The workflow service did not answer in time. Retry later, with the same Idempotency-Key.',
+        ),
+      },
+    },
+  },
+};
+
+const HEADERS: Record<string, JsonSchema> = {
+  Location: {
+    description: 'The operation’s URL (also `links.operation`)',
+    required: true,
+    schema: { type: 'string', pattern: '^/v1/tenants/[^/]+/connections/[^/]+/operations/[0-9a-f-]{36}$' },
+  },
+  'Retry-After': {
+    description: 'Seconds to wait before retrying',
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9]+$', examples: [String(RETRY_AFTER_SECONDS)] },
+  },
+  'WWW-Authenticate': {
+    description: 'The scheme to use: `Bearer realm="agent-connections"`',
+    required: true,
+    schema: { type: 'string', pattern: '^Bearer ' },
+  },
+  'Accept-Post': {
+    description: 'The media type to send',
+    required: true,
+    schema: { type: 'string', const: 'application/json' },
+  },
+  RateLimit: {
+    description: 'The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…`',
+    schema: { type: 'string' },
+  },
+  'RateLimit-Policy': { description: 'The rate limit policy: `<limit>;w=60`', schema: { type: 'string' } },
+  'Cache-Control': {
+    description: 'Never cache a token',
+    required: true,
+    schema: { type: 'string', const: 'no-store' },
+  },
+};
 
 const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
-const COMMON_ERRORS = [400, 401, 403, 404, 405, 429, 503];
+const READ_ERRORS: ErrorStatus[] = [400, 401, 403, 404, 429, 503];
+const WRITE_ERRORS: ErrorStatus[] = [...READ_ERRORS, 409, 413, 415];
+
+const ACCEPTED = (kind: AcceptedView['kind']): Success => ({
+  description: 'Accepted: the operation runs (follow Location or `links.operation`)',
+  schema: operationAcceptedSchema,
+  location: true,
+  examples: {
+    accepted: {
+      summary: 'Accepted',
+      value: {
+        ...acceptedExample,
+        kind,
+        workflowId: `${kind}:${TENANT}:salesforce:${OPERATION_ID}`,
+      } satisfies AcceptedView,
+    },
+  },
+});
+
+/** From an accepted operation to reading and cancelling it: for clients, and for stateful API testing. */
+const OPERATION_LINKS = {
+  GetOperation: {
+    operationId: 'getOperation',
+    description: 'Read the operation that was accepted.',
+    parameters: {
+      tenantId: '$request.path.tenantId',
+      crm: '$request.path.crm',
+      operationId: '$response.body#/operationId',
+    },
+  },
+  CancelOperation: {
+    operationId: 'cancelOperation',
+    description: 'Cancel the operation that was accepted.',
+    parameters: {
+      tenantId: '$request.path.tenantId',
+      crm: '$request.path.crm',
+      operationId: '$response.body#/operationId',
+    },
+  },
+};
 
 const operations: Operation[] = [
   {
+    operationId: 'getConnection',
+    tag: 'Connections',
     method: 'get',
     path: CONNECTION,
     summary: 'Read the connection',
     description:
       'Status, the running operation and its step, connection details, granted fields, the last error with its fix, ' +
-      'and whether a reconnect is needed (with the missing fields). Answers even while no worker runs.',
+      'and whether a reconnect is needed (with the missing fields). Answers even while no worker runs. A connection ' +
+      'never enabled reads as `disabled`; Dynamics 365 Sales always reads as `enabled`.',
     scope: 'read',
-    success: { status: 200, description: 'The connection', schema: connectionViewSchema },
-    errors: COMMON_ERRORS,
+    responses: {
+      200: {
+        description: 'The connection',
+        schema: connectionViewSchema,
+        examples: {
+          enabled: { summary: 'An enabled Salesforce connection', value: connectionExample },
+          dynamics: { summary: 'Dynamics 365 Sales (connected natively)', value: dynamicsExample },
+        },
+      },
+    },
+    errors: READ_ERRORS,
   },
   {
+    operationId: 'enableConnection',
+    tag: 'Connections',
     method: 'post',
     path: `${CONNECTION}/enable`,
     summary: 'Enable access',
     description:
-      'Creates the OAuth client app, the integration user and the permission set in the org. Dynamics 365 answers 200: ' +
-      'it is connected natively.',
+      'Creates the OAuth client app, the integration user and the permission set in the org, as a saga that rolls ' +
+      'back on a permanent failure. Dynamics 365 Sales is connected natively: the same body is validated, nothing is ' +
+      'created, and the answer is 200 with the connection.',
     scope: 'admin',
     body: enableBodySchema,
     bodyRequired: true,
-    idempotent: true,
-    success: OPERATION_ACCEPTED,
-    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+    bodyExamples: {
+      secretRef: {
+        summary: 'Credentials the admin backend stored',
+        value: {
+          loginUrl: 'https://acme.my.salesforce.com',
+          adminCredentials: { secretRef: `tenants/${TENANT}/admin/oauth` },
+          agentConfiguration: CONFIGURATION,
+        },
+      },
+      tokens: {
+        summary: 'The admin’s tokens, stored encrypted by the service',
+        value: {
+          loginUrl: 'https://acme.my.salesforce.com',
+          instanceUrl: 'https://acme.my.salesforce.com',
+          adminCredentials: { accessToken: '00D5g000001AbCd!AQ4AQ…', refreshToken: '5Aep861…' },
+          appKind: 'external_client_app',
+          agentName: 'Sales Agent',
+          agentConfiguration: CONFIGURATION,
+          readinessTimeout: '15 minutes',
+        },
+      },
+    },
+    idempotencyKey: 'operation',
+    responses: {
+      200: {
+        description: 'Dynamics 365 Sales: nothing to create; the connection as it is',
+        schema: connectionViewSchema,
+        examples: { dynamics: { summary: 'Connected natively', value: dynamicsExample } },
+      },
+      202: ACCEPTED('enable'),
+    },
+    errors: [...WRITE_ERRORS, 422],
+    links: OPERATION_LINKS,
   },
   {
+    operationId: 'disableConnection',
+    tag: 'Connections',
     method: 'post',
     path: `${CONNECTION}/disable`,
     summary: 'Disable access',
-    description: 'Removes what enable created (the integration user is deactivated: Salesforce cannot delete users).',
+    description:
+      'Removes what enable created (the integration user is deactivated and renamed: Salesforce cannot delete ' +
+      'users). Works from any state. Dynamics 365 Sales: 409.',
     scope: 'admin',
     body: disableBodySchema,
-    idempotent: true,
-    success: OPERATION_ACCEPTED,
-    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+    bodyExamples: {
+      recorded: { summary: 'With the credentials recorded at enable', value: {} },
+      fresh: {
+        summary: 'With fresh credentials',
+        value: { adminCredentials: { secretRef: `tenants/${TENANT}/admin/oauth` } },
+      },
+    },
+    idempotencyKey: 'operation',
+    responses: { 202: ACCEPTED('disable') },
+    errors: [...WRITE_ERRORS, 422],
+    links: OPERATION_LINKS,
   },
   {
+    operationId: 'rotateCertificate',
+    tag: 'Connections',
     method: 'post',
     path: `${CONNECTION}/rotate-certificate`,
     summary: 'Rotate the JWT certificate',
     description:
-      'Replaces the app’s key pair and certificate without downtime: the old key is discarded only once the new one signs in.',
+      'Replaces the app’s key pair and certificate without downtime: the old key is discarded only once the new one ' +
+      'signs in. The health check starts one by itself before the certificate expires.',
     scope: 'admin',
-    body: rotateCertificateBodySchema,
-    idempotent: true,
-    success: OPERATION_ACCEPTED,
-    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+    body: emptyBodySchema,
+    bodyExamples: { empty: { summary: 'Nothing to send', value: {} } },
+    idempotencyKey: 'operation',
+    responses: { 202: ACCEPTED('rotate_certificate') },
+    errors: [...WRITE_ERRORS, 422],
+    links: OPERATION_LINKS,
   },
   {
+    operationId: 'planOperation',
+    tag: 'Connections',
     method: 'post',
     path: `${CONNECTION}/plan`,
     summary: 'Plan an operation',
@@ -107,13 +582,48 @@ const operations: Operation[] = [
       'create, change and remove, the object and field grants, the licenses it needs and the Salesforce calls it ' +
       'would make, with any problem that would stop it. Makes no write to Salesforce and starts nothing. The body is ' +
       'the operation’s own, plus `operation`; the connection’s admin credentials and configuration are used when the ' +
-      'body has none.',
+      'body has none. Admin tokens sent here are used for this request only, never stored.',
     scope: 'admin',
     body: planBodySchema,
-    success: { status: 200, description: 'The plan', schema: planViewSchema },
-    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+    bodyExamples: {
+      enable: {
+        summary: 'An enable, with the credentials the admin backend stored',
+        value: {
+          operation: 'enable',
+          loginUrl: 'https://acme.my.salesforce.com',
+          adminCredentials: { secretRef: `tenants/${TENANT}/admin/oauth` },
+          agentConfiguration: CONFIGURATION,
+        },
+      },
+      updateAccess: {
+        summary: 'An update of access, with the connection’s credentials',
+        value: {
+          operation: 'update_access',
+          agentConfiguration: { objects: [...CONFIGURATION.objects, { object: 'Opportunity', fields: ['StageName'] }] },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'The plan',
+        schema: planViewSchema,
+        examples: { plan: { summary: 'An update of access', value: planExample } },
+      },
+    },
+    errors: [...WRITE_ERRORS, 422],
+    errorText: {
+      409:
+        'Dynamics 365 Sales (nothing to plan), a connection not established (for update_access and reconnect), no ' +
+        'admin credentials to read the org with, or Salesforce refused them',
+      422:
+        'A secretRef outside the tenant or with nothing stored, no agent configuration to plan for, or a ' +
+        'configuration naming an object or field twice (in any case) or more than 1,000 fields',
+      503: 'Temporal did not answer, or Salesforce could not be reached: retry after Retry-After seconds',
+    },
   },
   {
+    operationId: 'updateAccess',
+    tag: 'Connections',
     method: 'post',
     path: `${CONNECTION}/update-access`,
     summary: 'Update access in place',
@@ -121,53 +631,120 @@ const operations: Operation[] = [
       'Grants the permission set exactly the agent configuration’s objects and fields (the held one, or the one ' +
       'sent, which replaces it): the app, consumer key, integration user and certificate stay, so the agent keeps its ' +
       'access throughout. The configuration is checked against the org first; a failure changes nothing, and a ' +
-      'failed update puts the previous grants back.',
+      'failed update puts the previous grants back. Dynamics 365 Sales: 409.',
     scope: 'admin',
     body: updateAccessBodySchema,
-    idempotent: true,
-    success: OPERATION_ACCEPTED,
-    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+    bodyExamples: {
+      held: { summary: 'The configuration the connection holds', value: {} },
+      more: {
+        summary: 'More fields',
+        value: {
+          agentConfiguration: { objects: [...CONFIGURATION.objects, { object: 'Opportunity', fields: ['StageName'] }] },
+        },
+      },
+    },
+    idempotencyKey: 'operation',
+    responses: { 202: ACCEPTED('update_access') },
+    errors: [...WRITE_ERRORS, 422],
+    links: OPERATION_LINKS,
   },
   {
+    operationId: 'reconnectConnection',
+    tag: 'Connections',
     method: 'post',
     path: `${CONNECTION}/reconnect`,
     summary: 'Reconnect',
-    description: 'Removes the connection and creates it again, e.g. to grant newly configured fields.',
+    description:
+      'Removes the connection and creates it again, e.g. to grant newly configured fields, or in another org ' +
+      '(give its URL and the admin credentials). Dynamics 365 Sales: 409.',
     scope: 'admin',
     body: reconnectBodySchema,
-    idempotent: true,
-    success: OPERATION_ACCEPTED,
-    errors: [...COMMON_ERRORS, 409, 413, 415, 422],
+    bodyExamples: {
+      same: { summary: 'The same org, the saved configuration', value: {} },
+      fields: {
+        summary: 'More fields',
+        value: {
+          agentConfiguration: { objects: [...CONFIGURATION.objects, { object: 'Opportunity', fields: ['StageName'] }] },
+        },
+      },
+      otherOrg: {
+        summary: 'Another org',
+        value: {
+          loginUrl: 'https://globex.my.salesforce.com',
+          adminCredentials: { secretRef: `tenants/${TENANT}/admin/globex` },
+        },
+      },
+    },
+    idempotencyKey: 'operation',
+    responses: { 202: ACCEPTED('reconnect') },
+    errors: [...WRITE_ERRORS, 422],
+    links: OPERATION_LINKS,
   },
   {
+    operationId: 'listOperations',
+    tag: 'Operations',
     method: 'get',
     path: `${CONNECTION}/operations`,
     summary: 'List operations',
+    description: 'The running operation first, then the ended ones, most recent first (the last 20 are kept).',
     scope: 'read',
     query: operationsQuerySchema,
-    success: { status: 200, description: 'Most recent first', schema: operationListSchema },
-    errors: COMMON_ERRORS,
+    responses: {
+      200: {
+        description: 'Most recent first',
+        schema: operationListSchema,
+        examples: { list: { summary: 'One running operation', value: { operations: [runningOperationExample] } } },
+      },
+    },
+    errors: READ_ERRORS,
   },
   {
+    operationId: 'getOperation',
+    tag: 'Operations',
     method: 'get',
     path: `${CONNECTION}/operations/{operationId}`,
     summary: 'Read an operation',
-    description: 'Status, steps done and compensated, and the failure if any.',
+    description: 'Status, the current step, steps done and compensated, the failure if any, and what remains.',
     scope: 'read',
-    success: { status: 200, description: 'The operation', schema: operationViewSchema },
-    errors: COMMON_ERRORS,
+    responses: {
+      200: {
+        description: 'The operation',
+        schema: operationViewSchema,
+        examples: { running: { summary: 'Running', value: runningOperationExample } },
+      },
+    },
+    errors: READ_ERRORS,
+    errorText: { 404: 'Unknown tenant, or no such operation on this connection' },
   },
   {
+    operationId: 'cancelOperation',
+    tag: 'Operations',
     method: 'post',
     path: `${CONNECTION}/operations/{operationId}/cancel`,
     summary: 'Cancel a running operation',
-    description: 'What the operation did is rolled back. Cancelling a cancelled operation answers the same.',
+    description:
+      'What the operation did is rolled back. Cancelling a cancelled operation answers the same; one that ended ' +
+      'otherwise is a 409.',
     scope: 'admin',
-    idempotent: true,
-    success: { status: 202, description: 'Cancellation requested', schema: operationViewSchema, location: true },
-    errors: [...COMMON_ERRORS, 409, 415],
+    body: emptyBodySchema,
+    idempotencyKey: 'validated',
+    responses: {
+      202: {
+        description: 'Cancellation requested (or already done): the operation',
+        schema: operationViewSchema,
+        location: true,
+        examples: { cancelled: { summary: 'Cancelled', value: cancelledOperationExample } },
+      },
+    },
+    errors: WRITE_ERRORS,
+    errorText: {
+      404: 'Unknown tenant, or no such operation on this connection',
+      409: 'The operation has already ended otherwise (`operation-ended`)',
+    },
   },
   {
+    operationId: 'getAgentToken',
+    tag: 'Agent',
     method: 'post',
     path: `${CONNECTION}/agent-token`,
     summary: 'Get an access token for the agent',
@@ -175,48 +752,106 @@ const operations: Operation[] = [
       'A short-lived Salesforce access token for the integration user, cached until shortly before it expires. The ' +
       'service signs the JWT assertion; the private key never leaves it. Needs the agent scope.',
     scope: 'agent',
-    success: { status: 200, description: 'A token', schema: agentTokenSchema },
-    errors: [...COMMON_ERRORS, 409, 415, 502],
+    body: emptyBodySchema,
+    idempotencyKey: 'validated',
+    responses: {
+      200: {
+        description: 'A token',
+        schema: agentTokenSchema,
+        headers: { 'Cache-Control': HEADERS['Cache-Control'] ?? {} },
+        examples: { token: { summary: 'A token', value: tokenExample } },
+      },
+    },
+    errors: [...WRITE_ERRORS, 502],
+    errorText: { 409: 'Not connected (`not-connected`), or Dynamics 365 Sales, which needs no token' },
   },
   {
+    operationId: 'getAgentConfiguration',
+    tag: 'Agent',
     method: 'get',
     path: '/v1/tenants/{tenantId}/agent-configuration',
     summary: 'Read the agent configuration',
+    description: 'The objects and fields the agent reads, and what the Salesforce connection does not grant yet.',
     scope: 'read',
-    success: { status: 200, description: 'The configuration', schema: agentConfigurationViewSchema },
-    errors: COMMON_ERRORS,
+    responses: {
+      200: {
+        description: 'The configuration',
+        schema: agentConfigurationViewSchema,
+        examples: { state: { summary: 'More than is granted', value: configurationStateExample } },
+      },
+    },
+    errors: READ_ERRORS,
+    errorText: { 404: 'Unknown tenant, or no configuration saved yet' },
   },
   {
+    operationId: 'putAgentConfiguration',
+    tag: 'Agent',
     method: 'put',
     path: '/v1/tenants/{tenantId}/agent-configuration',
     summary: 'Set the objects and fields the agent reads',
-    description: 'When it reads more than the connection grants, the connection says a reconnect is needed.',
+    description:
+      'When it reads more than the connection grants, the connection says a reconnect (or an update of access) is ' +
+      'needed. Once the connection has an org, the configuration is checked against it first.',
     scope: 'admin',
     body: agentConfigurationSchema,
     bodyRequired: true,
-    success: { status: 200, description: 'Saved', schema: agentConfigurationViewSchema },
-    errors: [...COMMON_ERRORS, 409, 413, 415],
+    bodyExamples: { configuration: { summary: 'Two objects', value: CONFIGURATION } },
+    responses: {
+      200: {
+        description: 'Saved',
+        schema: agentConfigurationViewSchema,
+        examples: { state: { summary: 'More than is granted', value: configurationStateExample } },
+      },
+    },
+    errors: [...WRITE_ERRORS, 422],
+    errorText: {
+      409: 'Salesforce refused the connection’s admin credentials when the configuration was checked against the org',
+      422:
+        'An object or field named twice (in any case), more than 1,000 fields in total, or objects and fields the ' +
+        'org does not have or the integration user could not read (`configuration-not-servable`, checked once the ' +
+        'connection has an org)',
+      503: 'Temporal did not answer, or Salesforce could not be reached: retry after Retry-After seconds',
+    },
   },
 ];
 
-const PATH_PARAMETERS: Record<string, z.ZodType> = {
-  tenantId: tenantIdSchema,
-  crm: crmSchema,
-  operationId: operationIdSchema,
+const PATH_PARAMETERS: Record<string, { schema: z.ZodType; description: string; example: string }> = {
+  tenantId: { schema: tenantIdSchema, description: 'The tenant (the customer)', example: TENANT },
+  crm: { schema: crmSchema, description: 'The CRM', example: 'salesforce' },
+  operationId: { schema: operationIdSchema, description: 'The operation', example: OPERATION_ID },
 };
 
 const COMPONENT_PREFIX = '#/components/schemas/';
 
+/** Writes the wire form of the schemas in `wireSchemas` (a query string holding an integer) over zod's own. */
+const override = (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }) => {
+  const wire = wireSchemas.get(ctx.zodSchema as z.ZodType);
+  if (!wire) return;
+  for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+  Object.assign(ctx.jsonSchema, wire);
+};
+
 function refOrInline(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const id = z.globalRegistry.get(schema)?.id;
   if (id) return { $ref: `${COMPONENT_PREFIX}${id}` };
-  return strip(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }));
+  return strip(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', override }));
 }
 
 function strip(schema: JsonSchema): JsonSchema {
   const { $schema: _schema, $id: _id, ...rest } = schema;
   return rest;
 }
+
+/** The request schemas: shown as clients write them (defaults optional); every other schema as the API answers it. */
+const REQUEST_SCHEMAS = [
+  enableBodySchema,
+  planBodySchema,
+  updateAccessBodySchema,
+  reconnectBodySchema,
+  disableBodySchema,
+  emptyBodySchema,
+  agentConfigurationSchema,
+];
 
 /** Every schema with an id, as components: request schemas as clients write them, responses as they arrive. */
 function components(): Record<string, JsonSchema> {
@@ -226,96 +861,130 @@ function components(): Record<string, JsonSchema> {
         target: 'draft-2020-12',
         io,
         unrepresentable: 'any',
+        override,
         uri: (id) => `${COMPONENT_PREFIX}${id}`,
       }) as { schemas: Record<string, JsonSchema> }
     ).schemas;
   const requests = convert('input');
   const responses = convert('output');
-  const requestIds = new Set(
-    [enableBodySchema, reconnectBodySchema, disableBodySchema, agentConfigurationSchema].map(
-      (s) => z.globalRegistry.get(s)?.id,
-    ),
-  );
+  const requestIds = new Set(REQUEST_SCHEMAS.map((s) => z.globalRegistry.get(s)?.id));
   return Object.fromEntries(
-    Object.keys(responses).map((id) => [id, strip((requestIds.has(id) ? requests[id] : responses[id]) ?? {})]),
+    Object.keys(responses)
+      .sort()
+      .map((id) => [id, strip((requestIds.has(id) ? requests[id] : responses[id]) ?? {})]),
   );
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Invalid body, path, query or header: `errors` lists each failing field',
-  401: 'No or unknown API key',
-  403: 'The API key lacks the scope',
-  404: 'Unknown tenant, connection resource or operation',
-  405: 'Method not allowed (see Allow)',
-  409: 'An operation is running (`runningOperation` names it), or the operation does not apply now',
-  413: 'Body too large',
-  415: 'Body is not JSON',
-  422: 'Idempotency-Key reused with another body',
-  429: 'Rate limit of the API key (see Retry-After)',
-  502: 'Salesforce refused the integration user’s sign-in',
-  503: 'Temporal or the worker did not answer (see Retry-After)',
-};
+function parametersOf(op: Operation): JsonSchema[] {
+  const parameters: JsonSchema[] = [...op.path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => {
+    const parameter = PATH_PARAMETERS[name];
+    if (!parameter) throw new Error(`no schema for the path parameter ${name}`);
+    return {
+      name,
+      in: 'path',
+      required: true,
+      description: parameter.description,
+      schema: refOrInline(parameter.schema, 'input'),
+      example: parameter.example,
+    };
+  });
+  if (op.query) {
+    for (const [name, schema] of Object.entries(op.query.shape)) {
+      const inline = refOrInline(schema as z.ZodType, 'input');
+      const { description, ...rest } = inline;
+      parameters.push({
+        name,
+        in: 'query',
+        required: false,
+        ...(typeof description === 'string' ? { description } : {}),
+        schema: rest,
+      });
+    }
+  }
+  if (op.idempotencyKey) {
+    parameters.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        op.idempotencyKey === 'operation'
+          ? 'The same key and body return the same operation (also after a 503); the same key with another body is ' +
+            'a 422 naming the first operation. Without it, every request is a new operation.'
+          : 'Accepted for symmetry with the other POSTs and validated; repeating the request is safe anyway.',
+      schema: refOrInline(idempotencyKeySchema, 'input'),
+      example: 'enable-acme-2026-03-02',
+    });
+  }
+  return parameters;
+}
+
+function headersOf(names: string[] | undefined): JsonSchema | undefined {
+  if (!names?.length) return undefined;
+  return Object.fromEntries(names.map((name) => [name, HEADERS[name]]));
+}
+
+function responsesOf(op: Operation): Record<string, unknown> {
+  const responses: Record<string, unknown> = {};
+  for (const [status, success] of Object.entries(op.responses)) {
+    const headers = {
+      ...(success.location ? { Location: HEADERS.Location } : {}),
+      ...success.headers,
+    };
+    responses[status] = {
+      description: success.description,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      content: {
+        'application/json': { schema: refOrInline(success.schema, 'output'), examples: success.examples },
+      },
+    };
+  }
+  for (const status of op.errors) {
+    const error = ERRORS[status];
+    const headers = headersOf(error.headers);
+    responses[status] = {
+      description: op.errorText?.[status] ?? error.description,
+      ...(headers ? { headers } : {}),
+      content: {
+        'application/problem+json': { schema: { $ref: `${COMPONENT_PREFIX}Problem` }, examples: error.examples },
+      },
+    };
+  }
+  return responses;
+}
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function openApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
-    const parameters: JsonSchema[] = [...op.path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => ({
-      name,
-      in: 'path',
-      required: true,
-      schema: refOrInline(PATH_PARAMETERS[name] ?? z.string(), 'input'),
-    }));
-    if (op.query) {
-      for (const [name, schema] of Object.entries(op.query.shape)) {
-        parameters.push({ name, in: 'query', required: false, schema: refOrInline(schema as z.ZodType, 'input') });
-      }
-    }
-    if (op.idempotent) {
-      parameters.push({
-        name: 'Idempotency-Key',
-        in: 'header',
-        required: false,
-        description:
-          'The same key and body return the same operation; the same key with another body is a 422. Without it, ' +
-          'every request is a new operation.',
-        schema: refOrInline(idempotencyKeySchema, 'input'),
-      });
-    }
-    const responses: Record<string, unknown> = {
-      [op.success.status]: {
-        description: op.success.description,
-        ...(op.success.location
-          ? { headers: { Location: { description: 'The operation', schema: { type: 'string' } } } }
-          : {}),
-        ...(op.success.schema
-          ? { content: { 'application/json': { schema: refOrInline(op.success.schema, 'output') } } }
-          : {}),
-      },
-    };
-    for (const status of op.errors) {
-      responses[status] = {
-        description: STATUS_TEXT[status] ?? 'Error',
-        content: { 'application/problem+json': { schema: { $ref: `${COMPONENT_PREFIX}Problem` } } },
-      };
-    }
     const pathItem = (paths[op.path] ??= {});
     pathItem[op.method] = {
+      operationId: op.operationId,
+      tags: [op.tag],
       summary: op.summary,
-      ...(op.description ? { description: op.description } : {}),
+      description: `${op.description}\n\nScope: \`${op.scope}\`${op.scope === 'read' ? ' (or `admin`)' : ''}.`,
       security: [{ apiKey: [] }],
       'x-required-scope': op.scope,
-      parameters,
+      parameters: parametersOf(op),
       ...(op.body
         ? {
             requestBody: {
               required: op.bodyRequired ?? false,
-              content: { 'application/json': { schema: refOrInline(op.body, 'input') } },
+              ...(op.bodyRequired ? {} : { description: 'Optional: no body is the same as `{}`.' }),
+              content: {
+                'application/json': {
+                  schema: refOrInline(op.body, 'input'),
+                  ...(op.bodyExamples ? { examples: op.bodyExamples } : {}),
+                },
+              },
             },
           }
         : {}),
-      responses,
+      responses: responsesOf(op),
     };
+    if (op.links) {
+      const accepted = (pathItem[op.method] as { responses: Record<string, Record<string, unknown>> }).responses['202'];
+      if (accepted) accepted.links = op.links;
+    }
   }
   return {
     openapi: '3.1.0',
@@ -323,11 +992,17 @@ export function openApiDocument(): JsonSchema {
       title: 'agent-connections',
       version: '1.0.0',
       description:
-        'Connects a sales agent to a customer’s Salesforce org. Authenticate with `Authorization: Bearer <API key>`; ' +
-        'scopes: admin (operations, configuration, reads), read, agent (the token broker). Errors are RFC 9457 ' +
-        'problem+json.',
+        'Connects a sales agent to a customer’s Salesforce org (Dynamics 365 Sales is connected natively). ' +
+        'Authenticate with `Authorization: Bearer <API key>`; scopes: `admin` (operations, configuration, and ' +
+        'everything `read` allows), `read`, `agent` (the token broker). Errors are RFC 9457 `application/problem+json`: ' +
+        '400 when a request does not match this document, 422 when it does but breaks a rule a schema cannot state.',
     },
     servers: [{ url: '/' }],
+    tags: [
+      { name: 'Connections', description: 'A tenant’s connection to its CRM, and the operations that change it' },
+      { name: 'Operations', description: 'The operations of a connection: progress, outcome, cancel' },
+      { name: 'Agent', description: 'What the agent reads, and its Salesforce access token' },
+    ],
     paths,
     components: {
       schemas: components(),

@@ -68,7 +68,8 @@ export const problems = {
     new HttpProblem(503, 'unavailable', detail, {}, { 'Retry-After': String(retryAfterSeconds) }),
 };
 
-function fieldName(location: string, path: readonly PropertyKey[]): string {
+/** `body.objects[0].fields[1]`: a location and a path inside it, as the `errors` of a problem name them. */
+export function fieldName(location: string, path: readonly PropertyKey[]): string {
   return path
     .map(String)
     .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : `${name}.${part}`), location);

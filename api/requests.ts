@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
-import { fieldErrorsOf, HttpProblem, problems } from './problem';
-import { idempotencyKeySchema } from './schemas';
+import { fieldErrorsOf, fieldName, HttpProblem, problems } from './problem';
+import type { Conflict } from './schemas';
+import { agentConfigurationConflicts, idempotencyKeySchema } from './schemas';
+import type { AgentConfiguration } from '../workflows/definitions';
 
 /** Parses one part of a request; a failure is a 400 naming each failing field. */
 export function parseInput<S extends z.ZodType>(
@@ -13,6 +15,22 @@ export function parseInput<S extends z.ZodType>(
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw problems.invalid(fieldErrorsOf(parsed.error, location));
   return parsed.data;
+}
+
+/**
+ * The rules of an agent configuration that JSON Schema cannot state (names unique regardless of case, at most 1,000
+ * fields in total): a well-formed request that breaks one is a 422 naming each place, not a 400.
+ */
+export function checkAgentConfiguration(configuration: AgentConfiguration | undefined, at: PropertyKey[]): void {
+  if (!configuration) return;
+  const conflicts: Conflict[] = agentConfigurationConflicts(configuration);
+  if (conflicts.length === 0) return;
+  const errors = conflicts.map((c) => ({ field: fieldName('body', [...at, ...c.path]), message: c.message }));
+  throw problems.unprocessable(
+    'agent-configuration-rejected',
+    errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+    { errors },
+  );
 }
 
 /** The body, or `{}` when none was sent (POSTs without a body are fine where nothing is required). */

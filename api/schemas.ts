@@ -62,24 +62,19 @@ export const idempotencyKeySchema = z
   .max(LIMITS.idempotencyKeyLength, `must be at most ${LIMITS.idempotencyKeyLength} characters`)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
-const objectSelectionSchema = z
-  .strictObject({
-    object: apiName('object'),
-    fields: z
-      .array(apiName('field'))
-      .min(1, 'name at least one field')
-      .max(LIMITS.fieldsPerObject, `at most ${LIMITS.fieldsPerObject} fields per object`),
-  })
-  .superRefine((selection, ctx) => {
-    const seen = new Set<string>();
-    selection.fields.forEach((field, index) => {
-      // Salesforce API names are case-insensitive: Industry and industry are the same field.
-      const key = field.toLowerCase();
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['fields', index], message: `duplicate field ${field}` });
-      seen.add(key);
-    });
-  });
+const objectSelectionSchema = z.strictObject({
+  object: apiName('object'),
+  fields: z
+    .array(apiName('field'))
+    .min(1, 'name at least one field')
+    .max(LIMITS.fieldsPerObject, `at most ${LIMITS.fieldsPerObject} fields per object`),
+});
 
+/**
+ * The objects and fields the agent reads. What JSON Schema can express is checked here (a 400 otherwise); the two
+ * rules it cannot, that names are unique regardless of case and that there are at most 1,000 fields in total, are
+ * checked by `agentConfigurationConflicts` and answered with a 422.
+ */
 export const agentConfigurationSchema = z
   .strictObject({
     objects: z
@@ -87,87 +82,114 @@ export const agentConfigurationSchema = z
       .min(1, 'name at least one object')
       .max(LIMITS.objects, `at most ${LIMITS.objects} objects`),
   })
-  .superRefine((configuration, ctx) => {
-    const seen = new Set<string>();
-    configuration.objects.forEach((selection, index) => {
-      const key = selection.object.toLowerCase();
-      if (seen.has(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['objects', index, 'object'],
-          message: `duplicate object ${selection.object}`,
-        });
-      }
-      seen.add(key);
-    });
-    const total = configuration.objects.reduce((sum, o) => sum + o.fields.length, 0);
-    if (total > LIMITS.fieldsInTotal) {
-      ctx.addIssue({ code: 'custom', path: ['objects'], message: `at most ${LIMITS.fieldsInTotal} fields in total` });
+  .meta({
+    id: 'AgentConfiguration',
+    description:
+      'The objects and fields the agent reads: exactly what is granted. Salesforce API names are case-insensitive: ' +
+      `an object or a field named twice in any case, or more than ${LIMITS.fieldsInTotal} fields in total, is a 422.`,
+    examples: [
+      {
+        objects: [
+          { object: 'Account', fields: ['Name', 'Industry'] },
+          { object: 'Contact', fields: ['Email'] },
+        ],
+      },
+    ],
+  });
+
+/** A rule of the request that JSON Schema cannot express: well-formed, but not something the service can act on. */
+export interface Conflict {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** Duplicate names (Salesforce compares them without case) and the total number of fields. */
+export function agentConfigurationConflicts(configuration: AgentConfiguration): Conflict[] {
+  const conflicts: Conflict[] = [];
+  const objects = new Set<string>();
+  configuration.objects.forEach((selection, index) => {
+    const key = selection.object.toLowerCase();
+    if (objects.has(key)) {
+      conflicts.push({ path: ['objects', index, 'object'], message: `duplicate object ${selection.object}` });
     }
-  })
-  .meta({ id: 'AgentConfiguration', description: 'The objects and fields the agent reads: exactly what is granted.' });
+    objects.add(key);
+    const fields = new Set<string>();
+    selection.fields.forEach((field, fieldIndex) => {
+      const fieldKey = field.toLowerCase();
+      if (fields.has(fieldKey)) {
+        conflicts.push({ path: ['objects', index, 'fields', fieldIndex], message: `duplicate field ${field}` });
+      }
+      fields.add(fieldKey);
+    });
+  });
+  const total = configuration.objects.reduce((sum, o) => sum + o.fields.length, 0);
+  if (total > LIMITS.fieldsInTotal) {
+    conflicts.push({ path: ['objects'], message: `at most ${LIMITS.fieldsInTotal} fields in total` });
+  }
+  return conflicts;
+}
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/**
+ * An org URL: https with a host name, or http on loopback (the emulator, a local proxy); an optional port and path;
+ * no credentials, query or fragment. The pattern is the whole rule, so the OpenAPI document states exactly it.
+ */
+const ORG_URL_PATTERN =
+  /^(?:https:\/\/(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|http:\/\/(?:localhost|127\.0\.0\.1|\[::1\]))(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$/;
 
-/** https only, except on loopback (the emulator, a local proxy); no credentials, query or fragment in the URL. */
 const orgUrl = z
   .string()
   .max(2048)
-  .superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute URL' });
-      return;
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-      ctx.addIssue({ code: 'custom', message: 'must be an https URL' });
-    }
-    if (url.username || url.password || url.search || url.hash) {
-      ctx.addIssue({ code: 'custom', message: 'must not carry credentials, a query or a fragment' });
-    }
-  })
+  .regex(
+    ORG_URL_PATTERN,
+    'must be an https URL (http only on localhost) without credentials, query or fragment, such as https://acme.my.salesforce.com',
+  )
   .transform((value) => value.replace(/\/+$/, ''));
 
-const secretRefPattern = /^tenants\/[A-Za-z0-9_-]+\/[A-Za-z0-9_./-]{1,200}$/;
+/** `tenants/<tenantId>/<name>[/<name>…]`: no empty, "." or ".." segment. */
+const SECRET_REF_PATTERN = /^tenants\/[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$/;
 
 /** The admin's OAuth credentials: either a reference the admin backend stored, or the tokens themselves. */
 const adminCredentialsSchema = z
-  .strictObject({
-    secretRef: z
-      .string()
-      .regex(secretRefPattern, 'must be a secret reference such as tenants/<tenantId>/admin/<name>')
-      .refine((ref) => !ref.split('/').includes('..'), 'must not contain ".."')
-      .optional(),
-    accessToken: z.string().min(1).max(LIMITS.tokenLength).optional(),
-    refreshToken: z.string().min(1).max(LIMITS.tokenLength).optional(),
-  })
-  .superRefine((credentials, ctx) => {
-    if (credentials.secretRef && (credentials.accessToken || credentials.refreshToken)) {
-      ctx.addIssue({ code: 'custom', message: 'give either secretRef or accessToken (with refreshToken), not both' });
-    } else if (!credentials.secretRef && !credentials.accessToken) {
-      ctx.addIssue({ code: 'custom', message: 'give secretRef or accessToken' });
-    }
-  })
+  .union(
+    [
+      z.strictObject({
+        secretRef: z
+          .string()
+          .max(300)
+          .regex(SECRET_REF_PATTERN, 'must be a secret reference such as tenants/<tenantId>/admin/<name>')
+          .describe(
+            'Where the admin backend stored the tokens, under the tenant’s own tenants/<tenantId>/; a reference to ' +
+              'another tenant or to nothing stored is a 422.',
+          ),
+      }),
+      z.strictObject({
+        accessToken: z.string().min(1).max(LIMITS.tokenLength),
+        refreshToken: z.string().min(1).max(LIMITS.tokenLength).optional(),
+      }),
+    ],
+    { error: 'give either secretRef, or accessToken (with an optional refreshToken)' },
+  )
   .meta({
     id: 'AdminCredentials',
     description:
       'The org admin’s OAuth credentials: a secretRef the admin backend stored under tenants/<tenantId>/, or the ' +
       'tokens, which the service stores encrypted. Never returned.',
+    examples: [{ secretRef: 'tenants/acme/admin/oauth' }, { accessToken: '00D…!AQ4A…', refreshToken: '5Aep…' }],
   });
 
 const appKindSchema = z.enum(['external_client_app', 'connected_app'] satisfies AppKind[]);
 
-/** Temporal durations the service accepts for the readiness wait: from 10 seconds to 2 hours. */
+/**
+ * Temporal durations the service accepts for the readiness wait, from 10 seconds to 2 hours: the pattern spells the
+ * range out (10–7200 seconds, 1–120 minutes, 1–2 hours), so the OpenAPI document states exactly it.
+ */
+const READINESS_TIMEOUT_PATTERN =
+  /^(?:(?:[1-9][0-9]|[1-9][0-9]{2}|[1-6][0-9]{3}|7[01][0-9]{2}|7200) seconds?|(?:[1-9]|[1-9][0-9]|1[01][0-9]|120) minutes?|[12] hours?)$/;
+
 const readinessTimeoutSchema = z
   .string()
-  .regex(/^[1-9]\d{0,4} (second|seconds|minute|minutes|hour|hours)$/, 'must be a duration such as "15 minutes"')
-  .refine((value) => {
-    const [amount = '0', unit = ''] = value.split(' ');
-    const seconds = Number(amount) * (unit.startsWith('hour') ? 3600 : unit.startsWith('minute') ? 60 : 1);
-    return seconds >= 10 && seconds <= 7200;
-  }, 'must be between 10 seconds and 2 hours');
+  .regex(READINESS_TIMEOUT_PATTERN, 'must be a duration from "10 seconds" to "2 hours", such as "15 minutes"')
+  .describe('How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent.');
 
 const agentNameSchema = z
   .string()
@@ -180,6 +202,9 @@ const targetFields = {
   instanceUrl: orgUrl.optional().describe('The org’s instance URL; the login URL when absent.'),
   adminCredentials: adminCredentialsSchema.optional(),
 };
+
+/** Where the org is: at least one of its URLs (each stands for the other when absent). */
+const GIVES_AN_ORG_URL = [{ required: ['loginUrl'] }, { required: ['instanceUrl'] }];
 
 export const enableBodySchema = z
   .strictObject({
@@ -195,7 +220,19 @@ export const enableBodySchema = z
       ctx.addIssue({ code: 'custom', path: ['loginUrl'], message: 'give loginUrl or instanceUrl' });
     }
   })
-  .meta({ id: 'EnableRequest' });
+  .meta({
+    id: 'EnableRequest',
+    description: 'The org (loginUrl, instanceUrl or both), the admin’s credentials and what the agent reads.',
+    // The superRefine above, in JSON Schema.
+    anyOf: GIVES_AN_ORG_URL,
+    examples: [
+      {
+        loginUrl: 'https://acme.my.salesforce.com',
+        adminCredentials: { secretRef: 'tenants/acme/admin/oauth' },
+        agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'Industry'] }] },
+      },
+    ],
+  });
 
 export const reconnectBodySchema = z
   .strictObject({
@@ -217,13 +254,32 @@ export const reconnectBodySchema = z
       ctx.addIssue({ code: 'custom', path: ['adminCredentials'], message: 'give the admin credentials for a new org' });
     }
   })
-  .meta({ id: 'ReconnectRequest', description: 'Everything is optional: the connection’s last target is reused.' });
+  .meta({
+    id: 'ReconnectRequest',
+    description:
+      'Everything is optional: the connection’s last target is reused. A new org comes whole: a URL with the admin ' +
+      'credentials.',
+    // The superRefine above, in JSON Schema: no target at all, or credentials with at least one URL.
+    anyOf: [
+      { properties: { loginUrl: false, instanceUrl: false, adminCredentials: false } },
+      { required: ['adminCredentials', 'loginUrl'] },
+      { required: ['adminCredentials', 'instanceUrl'] },
+    ],
+    examples: [{}, { agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'Industry', 'Phone'] }] } }],
+  });
 
-export const disableBodySchema = z
-  .strictObject({ adminCredentials: adminCredentialsSchema.optional() })
-  .meta({ id: 'DisableRequest', description: 'Fresh admin credentials; the ones recorded at enable when absent.' });
+export const disableBodySchema = z.strictObject({ adminCredentials: adminCredentialsSchema.optional() }).meta({
+  id: 'DisableRequest',
+  description: 'Fresh admin credentials; the ones recorded at enable when absent.',
+  examples: [{}, { adminCredentials: { secretRef: 'tenants/acme/admin/oauth' } }],
+});
 
-export const emptyBodySchema = z.strictObject({});
+/** Requests that carry nothing (rotation, cancel, the agent token): no body, or an empty object. */
+export const emptyBodySchema = z.strictObject({}).meta({
+  id: 'EmptyRequest',
+  description: 'Nothing to send: no body, or an empty object.',
+  examples: [{}],
+});
 
 const operationStatusSchema = z.enum([
   'running',
@@ -241,18 +297,30 @@ const operationKindSchema = z.enum([
   'update_access',
 ] satisfies OperationKind[]);
 
+/**
+ * What the wire carries where it differs from what zod parses: a query string that holds an integer. The OpenAPI
+ * document uses these JSON Schemas; the zod schema accepts exactly the strings they describe.
+ */
+export const wireSchemas = new Map<z.ZodType, Record<string, unknown>>();
+
+const limitSchema = z
+  .string()
+  .regex(/^(?:[1-9]|[1-4][0-9]|50)$/, 'must be a number from 1 to 50')
+  .transform(Number);
+wireSchemas.set(limitSchema, {
+  type: 'integer',
+  minimum: 1,
+  maximum: 50,
+  description: 'At most this many operations (50 when absent).',
+});
+
 export const operationsQuerySchema = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a number from 1 to 50')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 50, 'must be a number from 1 to 50')
-    .optional(),
-  status: operationStatusSchema.optional(),
+  limit: limitSchema.optional(),
+  status: operationStatusSchema.optional().describe('Only the operations with this status.'),
 });
 
 /** Rotation takes no parameters: the body, if any, must be an empty object. */
-export const rotateCertificateBodySchema = z.strictObject({});
+export const rotateCertificateBodySchema = emptyBodySchema;
 
 const componentKindSchema = z.enum([
   'permission_set',
@@ -281,7 +349,19 @@ export const planBodySchema = z
       });
     }
   })
-  .meta({ id: 'PlanRequest' });
+  .meta({
+    id: 'PlanRequest',
+    description:
+      'The body of the operation to plan, and `operation`. Admin credentials come with the org’s URL; without ' +
+      'them, the connection’s are used.',
+    // The superRefine above, in JSON Schema: no credentials, or credentials with at least one URL.
+    anyOf: [
+      { properties: { adminCredentials: false } },
+      { required: ['adminCredentials', 'loginUrl'] },
+      { required: ['adminCredentials', 'instanceUrl'] },
+    ],
+    examples: [{ operation: 'update_access' }],
+  });
 
 const plannedComponentSchema = z.object({
   kind: componentKindSchema,
@@ -314,9 +394,11 @@ export const planViewSchema = z
   })
   .meta({ id: 'Plan' });
 
-export const updateAccessBodySchema = z
-  .strictObject({ agentConfiguration: agentConfigurationSchema.optional() })
-  .meta({ id: 'UpdateAccessRequest' });
+export const updateAccessBodySchema = z.strictObject({ agentConfiguration: agentConfigurationSchema.optional() }).meta({
+  id: 'UpdateAccessRequest',
+  description: 'The configuration to grant, which replaces the saved one; the saved one when absent.',
+  examples: [{}],
+});
 
 export type AdminCredentialsInput = z.infer<typeof adminCredentialsSchema>;
 
@@ -449,20 +531,27 @@ export const agentTokenSchema = z
   })
   .meta({ id: 'AgentToken' });
 
+export const operationRefSchema = z
+  .object({ operationId: z.string(), kind: operationKindSchema, workflowId: z.string().optional() })
+  .meta({ id: 'OperationRef', description: 'An operation of the connection, by id, with its saga’s workflow.' });
+
 export const problemSchema = z
   .object({
-    type: z.string(),
+    type: z.string().describe('A URI naming the kind of problem; its last segment is a stable slug to switch on.'),
     title: z.string(),
-    status: z.number().int(),
+    status: z.number().int().min(400).max(599),
     detail: z.string().optional(),
-    instance: z.string().optional(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-    runningOperation: z
-      .object({ operationId: z.string(), kind: z.string(), workflowId: z.string().optional() })
+    instance: z.string().optional().describe('The request path.'),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
-      .describe('On 409: the operation that is running.'),
+      .describe('On 400 and 422: each failing field (body.…, path.…, query.…, header.…) and what is wrong with it.'),
+    runningOperation: operationRefSchema.optional().describe('On 409: the operation that is running.'),
+    originalOperation: operationRefSchema
+      .optional()
+      .describe('On 422 idempotency-key-reused: the operation the key was first used for.'),
   })
-  .meta({ id: 'Problem' });
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
 
 export const agentConfigurationViewSchema = z
   .object({
@@ -479,6 +568,7 @@ export type OperationView = z.infer<typeof operationViewSchema>;
 export type AgentTokenView = z.infer<typeof agentTokenSchema>;
 export type AcceptedView = z.infer<typeof operationAcceptedSchema>;
 export type PlanView = z.infer<typeof planViewSchema>;
+export type ProblemView = z.infer<typeof problemSchema>;
 
 // Compile-time links to the contracts: a change there that the API does not follow fails the build here.
 type Assert<T extends true> = T;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { requireScope } from '../auth';
 import { assertConfigurationServable } from '../configuration-check';
 import { problems } from '../problem';
-import { bodyOf, parseInput } from '../requests';
+import { bodyOf, checkAgentConfiguration, parseInput } from '../requests';
 import type { AgentConfigurationView } from '../schemas';
 import { agentConfigurationSchema, tenantPathSchema } from '../schemas';
 import { connectionPath, connectionView } from '../views';
@@ -42,6 +42,7 @@ export function agentConfigurationRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId } = tenantPath(context, tenantPathSchema, req, res);
         const configuration = parseInput(agentConfigurationSchema, bodyOf(req), 'body');
+        checkAgentConfiguration(configuration, []);
         await assertConfigurationServable(
           context.salesforce,
           await context.gateway.readState(tenantId, 'salesforce'),

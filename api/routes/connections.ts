@@ -14,7 +14,7 @@ import type {
 import { requireScope } from '../auth';
 import type { OperationRequest } from '../connection-gateway';
 import { HttpProblem, problems } from '../problem';
-import { bodyOf, canonicalJson, operationIdOf, parseInput, sha256Hex } from '../requests';
+import { bodyOf, canonicalJson, checkAgentConfiguration, operationIdOf, parseInput, sha256Hex } from '../requests';
 import type { AcceptedView, AdminCredentialsInput } from '../schemas';
 import {
   connectionPathSchema,
@@ -26,7 +26,7 @@ import {
 } from '../schemas';
 import { connectionPath, connectionView, initialConnectionState, operationPath } from '../views';
 import type { RouteContext } from './context';
-import { tenantPath } from './context';
+import { assertUsableSecretRef, tenantPath } from './context';
 import { resource } from './resource';
 
 const CONNECTION = '/tenants/:tenantId/connections/:crm';
@@ -48,18 +48,12 @@ async function resolveCredentials(
   requestHash: string,
   credentials: AdminCredentialsInput,
 ): Promise<ResolvedCredentials> {
-  if (credentials.secretRef) {
-    const field = 'body.adminCredentials.secretRef';
-    if (!credentials.secretRef.startsWith(`tenants/${tenantId}/`)) {
-      throw problems.invalid([{ field, message: `must be a reference under tenants/${tenantId}/` }]);
-    }
-    if ((await context.secrets.get({ secretRef: credentials.secretRef })) === undefined) {
-      throw problems.invalid([{ field, message: 'no secret is stored under this reference' }]);
-    }
+  if ('secretRef' in credentials) {
+    await assertUsableSecretRef(context, tenantId, credentials.secretRef);
     return { ref: { secretRef: credentials.secretRef }, storedHere: false };
   }
   const value: AdminCredentials = {
-    accessToken: credentials.accessToken ?? '',
+    accessToken: credentials.accessToken,
     refreshToken: credentials.refreshToken,
   };
   const ref = `tenants/${tenantId}/admin/${operationId}-${requestHash.slice(0, 12)}`;
@@ -87,6 +81,7 @@ async function operationRequest<
   const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
   const { operationId } = operationIdOf(req, tenantId);
   const body: z.infer<S> = parseInput(schema, bodyOf(req), 'body');
+  checkAgentConfiguration(body.agentConfiguration, ['agentConfiguration']);
   const refusal = isNativelyConnected(crm) ? nativeConnectionRefusal(kind) : undefined;
   if (refusal) throw problems.conflict('operation-rejected', refusal.message);
   const requestHash = sha256Hex(canonicalJson({ kind, ...body }));
@@ -149,13 +144,14 @@ export function connectionsRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
         const { operationId } = operationIdOf(req, tenantId);
+        const body = parseInput(enableBodySchema, bodyOf(req), 'body');
+        checkAgentConfiguration(body.agentConfiguration, ['agentConfiguration']);
         if (isNativelyConnected(crm)) {
           // Nothing to create: the agent runs inside Dynamics. The answer says so, with the connection as it is.
           const state = (await context.gateway.readState(tenantId, crm)) ?? initialConnectionState(tenantId, crm);
           res.status(200).json(connectionView(state));
           return;
         }
-        const body = parseInput(enableBodySchema, bodyOf(req), 'body');
         const requestHash = sha256Hex(canonicalJson({ kind: 'enable', ...body }));
         const credentials = await resolveCredentials(
           context,

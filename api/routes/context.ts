@@ -5,6 +5,7 @@ import type { SalesforceClients } from '../../salesforce/clients';
 import type { AgentTokenBroker } from '../agent-tokens';
 import { assertTenantVisible, principalOf } from '../auth';
 import type { ConnectionGateway } from '../connection-gateway';
+import { problems } from '../problem';
 import { parseInput } from '../requests';
 
 /** What every router gets: the gateway to Temporal, the secret store, the token broker and the tenant list. */
@@ -32,4 +33,19 @@ export function tenantPath<S extends z.ZodType<{ tenantId: string }>>(
   const params = parseInput(schema, { ...req.params }, 'path');
   assertTenantVisible(principalOf(res), params.tenantId, context.knownTenants);
   return params;
+}
+
+/**
+ * A secretRef of the request's admin credentials must point into the tenant's own part of the store and hold a
+ * secret: well-formed, but not usable here otherwise, a 422 (the OpenAPI document cannot say what is stored).
+ */
+export async function assertUsableSecretRef(context: RouteContext, tenantId: string, secretRef: string): Promise<void> {
+  const unusable = (message: string) =>
+    problems.unprocessable('secret-ref-unusable', `body.adminCredentials.secretRef: ${message}`, {
+      errors: [{ field: 'body.adminCredentials.secretRef', message }],
+    });
+  if (!secretRef.startsWith(`tenants/${tenantId}/`)) throw unusable(`must be a reference under tenants/${tenantId}/`);
+  if ((await context.secrets.get({ secretRef })) === undefined) {
+    throw unusable('no secret is stored under this reference');
+  }
 }

@@ -10,42 +10,44 @@ import { assertReachable } from '../configuration-check';
 import { planEnable, planUpdateAccess } from '../plans';
 import type { Plan } from '../plans';
 import { problems } from '../problem';
-import { bodyOf, parseInput } from '../requests';
+import { bodyOf, checkAgentConfiguration, parseInput } from '../requests';
 import type { PlanView } from '../schemas';
 import { connectionPathSchema, planBodySchema } from '../schemas';
 import type { RouteContext } from './context';
-import { tenantPath } from './context';
+import { assertUsableSecretRef, tenantPath } from './context';
 import { resource } from './resource';
 
 type PlanBody = ReturnType<typeof planBodySchema.parse>;
 
 /** As the admin of the org the plan is about: the request's tokens (never stored), or the connection's. */
-async function adminConnection(context: RouteContext, body: PlanBody, state: ConnectionState | undefined) {
+async function adminConnection(
+  context: RouteContext,
+  tenantId: string,
+  body: PlanBody,
+  state: ConnectionState | undefined,
+) {
   const credentials = body.adminCredentials;
-  if (credentials?.secretRef || (!credentials && state?.target)) {
-    const target = state?.target;
-    const ref = credentials?.secretRef;
-    const org = { loginUrl: body.loginUrl ?? target?.loginUrl, instanceUrl: body.instanceUrl ?? target?.instanceUrl };
-    if (!org.loginUrl || !org.instanceUrl)
-      throw problems.invalid([{ field: 'body.loginUrl', message: 'give loginUrl' }]);
-    const adminCredentials = ref ? { secretRef: ref } : target!.adminCredentials;
-    return context.salesforce.admin(
-      { loginUrl: org.loginUrl, instanceUrl: org.instanceUrl, adminCredentials },
-      StepId.plan,
-    );
-  }
+  const target = state?.target;
+  // Each URL stands for the other when absent, as for an enable; the connection's when the body has neither.
+  const loginUrl = body.loginUrl ?? body.instanceUrl ?? target?.loginUrl;
+  const instanceUrl = body.instanceUrl ?? body.loginUrl ?? target?.instanceUrl;
   if (!credentials) {
-    throw problems.invalid([
-      { field: 'body.adminCredentials', message: 'the connection holds no admin credentials: give them to plan' },
-    ]);
+    if (!target || !loginUrl || !instanceUrl) {
+      throw problems.conflict(
+        'no-admin-credentials',
+        'The connection holds no admin credentials to read the org with: send them with the request.',
+      );
+    }
+    return context.salesforce.admin({ loginUrl, instanceUrl, adminCredentials: target.adminCredentials }, StepId.plan);
   }
-  const loginUrl = (body.loginUrl ?? body.instanceUrl) as string;
-  const instanceUrl = (body.instanceUrl ?? body.loginUrl) as string;
-  const tokens: AdminCredentials = {
-    accessToken: credentials.accessToken ?? '',
-    refreshToken: credentials.refreshToken,
-  };
-  return context.salesforce.adminWith({ loginUrl, instanceUrl }, tokens);
+  // The schema requires a URL with credentials.
+  const org = { loginUrl: loginUrl as string, instanceUrl: instanceUrl as string };
+  if ('secretRef' in credentials) {
+    await assertUsableSecretRef(context, tenantId, credentials.secretRef);
+    return context.salesforce.admin({ ...org, adminCredentials: { secretRef: credentials.secretRef } }, StepId.plan);
+  }
+  const tokens: AdminCredentials = { accessToken: credentials.accessToken, refreshToken: credentials.refreshToken };
+  return context.salesforce.adminWith(org, tokens);
 }
 
 async function plan(
@@ -90,6 +92,7 @@ export function planRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
         const body = parseInput(planBodySchema, bodyOf(req), 'body');
+        checkAgentConfiguration(body.agentConfiguration, ['agentConfiguration']);
         if (isNativelyConnected(crm)) {
           throw problems.conflict('operation-rejected', 'Dynamics 365 Sales is connected natively: nothing to plan.');
         }
@@ -101,7 +104,7 @@ export function planRouter(context: RouteContext): Router {
           );
         }
         const view: PlanView = await assertReachable(async () =>
-          plan(context, await adminConnection(context, body, state), tenantId, body, state),
+          plan(context, await adminConnection(context, tenantId, body, state), tenantId, body, state),
         );
         res.json(view);
       },

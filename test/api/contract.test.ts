@@ -68,7 +68,11 @@ describe('the API contract', () => {
         .send(enableBody(slowOrg, { appKind: 'connected_app' }))
         .expect(422);
       expect(other.headers['content-type']).toMatch(PROBLEM);
-      expect(other.body).toMatchObject({ status: 422, type: expect.stringContaining('idempotency-key-reused') });
+      expect(other.body).toMatchObject({
+        status: 422,
+        type: expect.stringContaining('idempotency-key-reused'),
+        originalOperation: { operationId: first.body.operationId, kind: 'enable' },
+      });
 
       const operations = await request(stack.app)
         .get(`/v1/tenants/${tenant}/connections/salesforce/operations`)
@@ -217,14 +221,15 @@ describe('the API contract', () => {
       await waitForConnection(readConnection(tenant), (c) => c.status === 'disabled');
     });
 
-    it('takes an admin secretRef only from the tenant’s own part of the store, and only if it exists', async () => {
+    it('takes an admin secretRef only from the tenant’s own part of the store, and only if it exists (422 otherwise)', async () => {
       const tenant = uniqueTenant('refs');
       const url = `/v1/tenants/${tenant}/connections/salesforce/enable`;
       const foreign = await request(stack.app)
         .post(url)
         .set(auth(stack.keys.admin))
         .send(enableBody(fastOrg, { adminCredentials: { secretRef: 'tenants/someone-else/admin/x' } }))
-        .expect(400);
+        .expect(422);
+      expect(foreign.body.type).toContain('secret-ref-unusable');
       expect(foreign.body.errors).toEqual([
         { field: 'body.adminCredentials.secretRef', message: `must be a reference under tenants/${tenant}/` },
       ]);
@@ -232,7 +237,7 @@ describe('the API contract', () => {
         .post(url)
         .set(auth(stack.keys.admin))
         .send(enableBody(fastOrg, { adminCredentials: { secretRef: `tenants/${tenant}/admin/missing` } }))
-        .expect(400);
+        .expect(422);
       await stack.secrets.put(
         `tenants/${tenant}/admin/stored`,
         JSON.stringify({ accessToken: fastOrg.accessToken, refreshToken: fastOrg.refreshToken }),
@@ -260,7 +265,13 @@ describe('the API contract', () => {
         status: 'enabled',
         statusMessage: expect.stringMatching(/Nothing to set up/),
       });
-      const enable = await request(stack.app).post(`${base}/enable`).set(auth(stack.keys.admin)).expect(200);
+      // The same body as for Salesforce, validated alike; nothing is created.
+      await request(stack.app).post(`${base}/enable`).set(auth(stack.keys.admin)).send({}).expect(400);
+      const enable = await request(stack.app)
+        .post(`${base}/enable`)
+        .set(auth(stack.keys.admin))
+        .send(enableBody(fastOrg))
+        .expect(200);
       expect(enable.body.status).toBe('enabled');
       await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(409);
       await request(stack.app).post(`${base}/reconnect`).set(auth(stack.keys.admin)).expect(409);
@@ -392,7 +403,6 @@ describe('the API contract', () => {
       const fields = (response.body.errors as Array<{ field: string }>).map((e) => e.field).sort();
       expect(fields).toEqual([
         'body.adminCredentials',
-        'body.agentConfiguration.objects[0].fields[1]',
         'body.agentConfiguration.objects[0].fields[2]',
         'body.loginUrl',
         'body.surprise',
@@ -409,6 +419,25 @@ describe('the API contract', () => {
       expect((query.body.errors as Array<{ field: string }>).map((e) => e.field).sort()).toEqual([
         'query.limit',
         'query.x',
+      ]);
+    });
+
+    it('answers 422 to a well-formed configuration that names a field or an object twice in another case', async () => {
+      const response = await request(stack.app)
+        .put('/v1/tenants/acme/agent-configuration')
+        .set(auth(stack.keys.admin))
+        .send({
+          objects: [
+            { object: 'Account', fields: ['Name', 'NAME'] },
+            { object: 'account', fields: ['Industry'] },
+          ],
+        })
+        .expect(422);
+      expect(response.headers['content-type']).toMatch(PROBLEM);
+      expect(response.body.type).toContain('agent-configuration-rejected');
+      expect((response.body.errors as Array<{ field: string }>).map((e) => e.field)).toEqual([
+        'body.objects[0].fields[1]',
+        'body.objects[1].object',
       ]);
     });
 

@@ -169,8 +169,16 @@ describe('plans', () => {
     expect(plan.problems).toEqual([expect.objectContaining({ code: 'INVALID_FIELD' })]);
     expect(plan.problems[0]!.message).toContain('Account.Industy');
 
-    const noCredentials = await post(`${base}/plan`, { agentConfiguration: AGENT_CONFIGURATION }).expect(400);
-    expect(noCredentials.body.errors[0].field).toBe('body.adminCredentials');
+    // Well-formed, but the connection has no credentials to read the org with: the connection's state, a 409.
+    const noCredentials = await post(`${base}/plan`, { agentConfiguration: AGENT_CONFIGURATION }).expect(409);
+    expect(noCredentials.body.type).toContain('no-admin-credentials');
+    // Another tenant's stored credentials are not this tenant's to read an org with.
+    const foreign = await post(`${base}/plan`, {
+      loginUrl: 'https://acme.my.salesforce.com',
+      adminCredentials: { secretRef: 'tenants/someone-else/admin/oauth' },
+      agentConfiguration: AGENT_CONFIGURATION,
+    }).expect(422);
+    expect(foreign.body.type).toContain('secret-ref-unusable');
     await post(`${base}/plan`, { operation: 'update_access', agentConfiguration: AGENT_CONFIGURATION }).expect(409);
     await post(`${base}/plan`, { operation: 'recreate' }).expect(400);
     await post(`${base}/plan`, {}, stack.keys.read).expect(403);
