@@ -90,6 +90,10 @@ function countRequests(metrics: ApiMetrics): RequestHandler {
 
 const PUBLIC_DIR = path.join(__dirname, 'public');
 
+/** Swagger UI's prebuilt files, served from node_modules: the docs page needs no CDN and no inline code. */
+const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+const SWAGGER_UI_FILES = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png', 'favicon-16x16.png']);
+
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
     'X-Content-Type-Options': 'nosniff',
@@ -185,6 +189,14 @@ export function createApp(deps: AppDependencies): express.Express {
   });
   app.get('/docs', (_req, res) => {
     res.sendFile(path.join(PUBLIC_DIR, 'docs.html'));
+  });
+  app.get('/docs/swagger-ui/:file', (req, res, next) => {
+    const file = req.params.file;
+    if (!SWAGGER_UI_FILES.has(file)) {
+      next();
+      return;
+    }
+    res.sendFile(path.join(SWAGGER_UI_DIR, file), { maxAge: '1h' });
   });
   app.get('/', (_req, res) => {
     res.redirect(302, '/admin/');
