@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { ensureTool } = require('./temporal-tools.cjs');
+const { ensureSchemathesis } = require('./schemathesis-tool.cjs');
 
 function lockHash() {
   return createHash('sha256')
@@ -51,15 +52,17 @@ try {
     ensureTool('cli');
     run(bin('tsx'), ['scripts/dev-stack.ts', ...args]);
   } else if (command === 'setup') {
-    // Everything `npm start` and `npm test` need, installed ahead (CI): dependencies, both Temporal servers and the
-    // OpenBao server the secret-store tests run against.
+    // Everything `npm start` and `npm test` need, installed ahead (CI): dependencies, both Temporal servers, the
+    // OpenBao server the secret-store tests run against, and schemathesis (the API's contract test).
     ensureTool('cli');
     ensureTool('testServer');
     ensureTool('bao');
+    ensureSchemathesis();
   } else if (command === 'test') {
     ensureTool('cli');
     ensureTool('testServer');
     ensureTool('bao');
+    ensureSchemathesis();
     run(bin('jest'), args);
   } else {
     process.stderr.write('usage: node scripts/bootstrap.mjs start|test|setup [args...]\n');

@@ -25,6 +25,7 @@ const TEST_SERVER_VERSION = '1.40.0';
 const JAVA_TEST_SERVER_VERSION = '1.38.0';
 const OPENBAO_VERSION = '2.7.2';
 
+/** The cache outside the clone that every clone on the machine shares: `$AGENT_CONNECTIONS_CACHE` or ~/.cache. */
 function cacheRoot() {
   if (process.env.AGENT_CONNECTIONS_CACHE) return process.env.AGENT_CONNECTIONS_CACHE;
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
@@ -216,7 +217,7 @@ function ensureTool(kind) {
   );
 }
 
-module.exports = { ensureTool };
+module.exports = { ensureTool, cacheRoot };
 
 if (require.main === module) {
   try {

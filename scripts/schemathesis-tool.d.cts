@@ -1,0 +1,2 @@
+export const SCHEMATHESIS_VERSION: string;
+export function ensureSchemathesis(): string;
