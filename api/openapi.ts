@@ -853,6 +853,33 @@ const REQUEST_SCHEMAS = [
   agentConfigurationSchema,
 ];
 
+/**
+ * An object schema whose `anyOf` only adds rules about which properties are present (`required`, or a property set
+ * to `false`), rewritten as an `anyOf` of whole objects: the same set of values (the object's rules distribute over
+ * the alternatives), but each alternative is a shape of its own, which code generators and renderers understand.
+ */
+function distributeAnyOf(schema: JsonSchema): JsonSchema {
+  const { anyOf, properties, required, ...rest } = schema as JsonSchema & {
+    anyOf?: JsonSchema[];
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
+  const presenceOnly = (branch: JsonSchema) =>
+    Object.keys(branch).every((key) => key === 'required' || key === 'properties') &&
+    Object.values((branch.properties as Record<string, unknown> | undefined) ?? {}).every((v) => v === false);
+  if (rest.type !== 'object' || !properties || !Array.isArray(anyOf) || !anyOf.every(presenceOnly)) return schema;
+  const { description, examples, ...shape } = rest;
+  return {
+    ...(description !== undefined ? { description } : {}),
+    anyOf: anyOf.map((branch) => ({
+      ...shape,
+      properties: { ...properties, ...(branch.properties as Record<string, unknown> | undefined) },
+      required: [...new Set([...(required ?? []), ...((branch.required as string[] | undefined) ?? [])])],
+    })),
+    ...(examples !== undefined ? { examples } : {}),
+  };
+}
+
 /** Every schema with an id, as components: request schemas as clients write them, responses as they arrive. */
 function components(): Record<string, JsonSchema> {
   const convert = (io: 'input' | 'output') =>
@@ -871,7 +898,7 @@ function components(): Record<string, JsonSchema> {
   return Object.fromEntries(
     Object.keys(responses)
       .sort()
-      .map((id) => [id, strip((requestIds.has(id) ? requests[id] : responses[id]) ?? {})]),
+      .map((id) => [id, distributeAnyOf(strip((requestIds.has(id) ? requests[id] : responses[id]) ?? {}))]),
   );
 }
 

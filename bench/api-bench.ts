@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { EncryptedFileSecretStore } from '../secrets/secret-store';
 import { createApp } from '../api/app';
 import { generateApiKey, hashApiKey } from '../api/auth';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
+import { createApiClient } from '@agent-connections/api-client';
 import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import { ensureTool } from '../scripts/temporal-tools.cjs';
@@ -78,43 +79,25 @@ async function main(): Promise<void> {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const { port } = server.address() as AddressInfo;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const api = createApiClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey });
   const run = randomUUID().slice(0, 8);
 
-  const enable = (index: number): Promise<{ status: number; ms: number }> => {
+  const enable = async (index: number): Promise<{ status: number; ms: number }> => {
     const org = orgs[index + WARMUP] as CreatedOrg;
-    const body = JSON.stringify({
-      loginUrl: org.loginUrl,
-      instanceUrl: org.instanceUrl,
-      adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
-      agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'Industry'] }] },
-    });
     const started = process.hrtime.bigint();
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          method: 'POST',
-          path: `/v1/tenants/bench-${run}-${index}/connections/salesforce/enable`,
-          agent,
-          headers: {
-            Authorization: `Bearer ${apiKey}`,
-            'Content-Type': 'application/json',
-            'Content-Length': Buffer.byteLength(body),
-            'Idempotency-Key': `bench-${index}`,
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+    const { response } = await api.POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
+      params: {
+        path: { tenantId: `bench-${run}-${index}`, crm: 'salesforce' },
+        header: { 'Idempotency-Key': `bench-${index}` },
+      },
+      body: {
+        loginUrl: org.loginUrl,
+        instanceUrl: org.instanceUrl,
+        adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
+        agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'Industry'] }] },
+      },
     });
+    return { status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 };
   };
 
   for (let i = 0; i < WARMUP; i += 1) await enable(-1 - i);
@@ -166,7 +149,7 @@ async function main(): Promise<void> {
   console.log(`report: ${reportFile}`);
 
   // The sagas started by the load are still running; stopping does not wait for them beyond a bound.
-  agent.destroy();
+  server.closeAllConnections();
   server.close();
   worker.shutdown();
   await Promise.race([running, new Promise((r) => setTimeout(r, 15_000))]);

@@ -18,13 +18,13 @@
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { encryptedDataConverter } from '../codec/data-converter';
 import { parseCodecKeys } from '../codec/encryption-codec';
+import { createApiClient } from '@agent-connections/api-client';
 import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { CreatedOrg, RunningEmulator } from '@agent-connections/salesforce-emulator';
 import { ensureTool } from '../scripts/temporal-tools.cjs';
@@ -39,7 +39,6 @@ import {
   benchOrgInput,
   freePort,
   globalDeadline,
-  jsonRequest,
   machineFacts,
   markdownTable,
   median,
@@ -285,7 +284,7 @@ async function runOurs(
   const orgs = await createOrgs(stack.emulator, count, objects, fields);
   const configuration = benchConfiguration(objects, fields);
   const run = randomUUID().slice(0, 8);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const api = createApiClient({ baseUrl: service.baseUrl, apiKey: stack.keys.admin });
   const postMs: number[] = [];
   let postRetries = 0;
   await stack.emulator.control.resetCounters();
@@ -304,21 +303,22 @@ async function runOurs(
       };
       for (let attempt = 0; attempt < 50; attempt += 1) {
         const begin = process.hrtime.bigint();
-        const response = await jsonRequest(
-          service.baseUrl,
-          'POST',
-          `/v1/tenants/bench-${run}-${index}/connections/salesforce/enable`,
-          stack.keys.admin,
-          body,
-          { agent, headers: { 'Idempotency-Key': `bench-${run}-${index}` } },
-        ).catch(() => undefined);
+        const answer = await api
+          .POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
+            params: {
+              path: { tenantId: `bench-${run}-${index}`, crm: 'salesforce' },
+              header: { 'Idempotency-Key': `bench-${run}-${index}` },
+            },
+            body,
+          })
+          .catch(() => undefined);
         postMs.push(Number(process.hrtime.bigint() - begin) / 1e6);
-        if (response?.status === 202) {
-          const { workflowId } = response.json<{ workflowId: string }>();
-          return { accepted: true, done: closed(stack.client, workflowId, deadline) };
+        const status = answer?.response.status;
+        if (answer?.data && 'workflowId' in answer.data && status === 202) {
+          return { accepted: true, done: closed(stack.client, answer.data.workflowId, deadline) };
         }
-        if (response && response.status !== 503 && response.status !== 429 && response.status < 500) {
-          return { accepted: false, done: Promise.resolve(`${response.status} ${response.text.slice(0, 200)}`) };
+        if (status !== undefined && status !== 503 && status !== 429 && status < 500) {
+          return { accepted: false, done: Promise.resolve(`${status} ${JSON.stringify(answer?.error).slice(0, 200)}`) };
         }
         postRetries += 1;
         await sleep(200);
@@ -328,7 +328,6 @@ async function runOurs(
     { worker: service.worker, api: service.api },
     cpuMetersOf(stack, { worker: service.worker, API: service.api }),
   );
-  agent.destroy();
   const workerAfter = service.worker.usage();
   const apiAfter = service.api.usage();
   const counters = await stack.emulator.control.counters();

@@ -33,6 +33,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { createApiClient } from '@agent-connections/api-client';
 import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { Component, CreatedOrg, RunningEmulator } from '@agent-connections/salesforce-emulator';
 import { startOpenBaoDevServer } from '../scripts/openbao-dev-server';
@@ -52,7 +53,6 @@ import {
   freePort,
   globalDeadline,
   httpRequest,
-  jsonRequest,
   killAllServices,
   machineFacts,
   markdownTable,
@@ -65,7 +65,6 @@ import {
   startApi,
   startWorker,
 } from './support';
-import type { HttpResponse } from './support';
 
 const env = process.env;
 
@@ -191,67 +190,69 @@ class Stack {
 
 const sleepJitter = (rng: () => number, min: number, max: number) => sleep(min + rng() * (max - min));
 
+/** The typed client of the API replica `pickBaseUrl` names: one per request, as a load balancer routes them. */
+const apiClient = (stack: Stack, apiKey: string) => createApiClient({ baseUrl: stack.pickBaseUrl(), apiKey });
+
 /** Sends one operation as a client would, until accepted or refused; then waits for it to end. */
-async function runOperation(
-  stack: Stack,
-  agent: http.Agent,
-  tenant: string,
-  kind: Kind,
-  org: CreatedOrg,
-): Promise<OperationOutcome> {
+async function runOperation(stack: Stack, tenant: string, kind: Kind, org: CreatedOrg): Promise<OperationOutcome> {
   const operationId = randomUUID();
-  const connection = `/v1/tenants/${tenant}/connections/salesforce`;
-  const body =
-    kind === 'enable'
-      ? {
-          loginUrl: org.loginUrl,
-          instanceUrl: org.instanceUrl,
-          adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
-          agentConfiguration: CONFIGURATION,
-        }
-      : {};
   const outcome: OperationOutcome = { tenant, kind, submission: 'unaccepted', submitAttempts: 0 };
   const begin = Date.now();
   const deadline = begin + OPERATION_TIMEOUT_MS;
+  // A client per request: each goes to the replica `pickBaseUrl` names.
+  const api = () => apiClient(stack, stack.keys.admin);
+  const path = { tenantId: tenant, crm: 'salesforce' as const };
+  const params = { path, header: { 'Idempotency-Key': operationId } };
+  const submit = () => {
+    switch (kind) {
+      case 'enable':
+        return api().POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
+          params,
+          body: {
+            loginUrl: org.loginUrl,
+            instanceUrl: org.instanceUrl,
+            adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
+            agentConfiguration: CONFIGURATION,
+          },
+        });
+      case 'disable':
+        return api().POST('/v1/tenants/{tenantId}/connections/{crm}/disable', { params, body: {} });
+      case 'reconnect':
+        return api().POST('/v1/tenants/{tenantId}/connections/{crm}/reconnect', { params, body: {} });
+    }
+  };
   while (Date.now() < deadline) {
     outcome.submitAttempts += 1;
-    const response = await jsonRequest(stack.pickBaseUrl(), 'POST', `${connection}/${kind}`, stack.keys.admin, body, {
-      agent,
-      headers: { 'Idempotency-Key': operationId },
-    }).catch(() => undefined);
-    if (response?.status === 202) {
+    const answer = await submit().catch(() => undefined);
+    const status = answer?.response.status;
+    if (status === 202 && answer?.data && 'operationId' in answer.data) {
       outcome.submission = 'accepted';
-      outcome.operationId = response.json<{ operationId: string }>().operationId;
+      outcome.operationId = answer.data.operationId;
       break;
     }
-    if (response && response.status < 500 && response.status !== 429) {
+    if (status !== undefined && status < 500 && status !== 429) {
       outcome.submission = 'rejected';
-      outcome.rejection = `${response.status} ${(response.json<{ title?: string; detail?: string }>().detail ?? '').slice(0, 120)}`;
+      outcome.rejection = `${status} ${(answer?.error?.detail ?? '').slice(0, 120)}`;
       return outcome;
     }
     await sleep(1000);
   }
-  if (outcome.submission !== 'accepted') return outcome;
+  if (outcome.submission !== 'accepted' || !outcome.operationId) return outcome;
   // Wait for it to end, reading the operation as a client would; the API may be unable to answer for a while.
-  let last: HttpResponse | undefined;
   while (Date.now() < deadline) {
-    last = await jsonRequest(
-      stack.pickBaseUrl(),
-      'GET',
-      `${connection}/operations/${outcome.operationId}`,
-      stack.keys.read,
-      undefined,
-      { agent },
-    ).catch(() => undefined);
-    if (last?.status === 200) {
-      const view = last.json<{ status: string; failure?: { type?: string; message?: string } }>();
-      outcome.status = view.status;
-      if (view.status !== 'running') {
-        outcome.failure = view.failure;
+    const last = await apiClient(stack, stack.keys.read)
+      .GET('/v1/tenants/{tenantId}/connections/{crm}/operations/{operationId}', {
+        params: { path: { ...path, operationId: outcome.operationId } },
+      })
+      .catch(() => undefined);
+    if (last?.data) {
+      outcome.status = last.data.status;
+      if (last.data.status !== 'running') {
+        outcome.failure = last.data.failure;
         outcome.seconds = round((Date.now() - begin) / 1000, 1);
         return outcome;
       }
-    } else if (last?.status === 404) {
+    } else if (last?.response.status === 404) {
       outcome.status = 'lost';
     }
     await sleep(1000);
@@ -274,17 +275,12 @@ function nextKind(status: string | undefined, rng: () => number): Kind {
   }
 }
 
-async function connectionStatus(stack: Stack, tenant: string, agent: http.Agent): Promise<string | undefined> {
+async function connectionStatus(stack: Stack, tenant: string): Promise<string | undefined> {
   for (let attempt = 0; attempt < 120; attempt += 1) {
-    const response = await jsonRequest(
-      stack.pickBaseUrl(),
-      'GET',
-      `/v1/tenants/${tenant}/connections/salesforce`,
-      stack.keys.read,
-      undefined,
-      { agent },
-    ).catch(() => undefined);
-    if (response?.status === 200) return response.json<{ status: string }>().status;
+    const answer = await apiClient(stack, stack.keys.read)
+      .GET('/v1/tenants/{tenantId}/connections/{crm}', { params: { path: { tenantId: tenant, crm: 'salesforce' } } })
+      .catch(() => undefined);
+    if (answer?.data) return answer.data.status;
     await sleep(1000);
   }
   return undefined;
@@ -410,17 +406,13 @@ async function auditTenant(
   org: CreatedOrg,
   outcomes: OperationOutcome[],
 ): Promise<TenantAudit> {
-  const response = await jsonRequest(
-    stack.baseUrl,
-    'GET',
-    `/v1/tenants/${tenant}/connections/salesforce`,
-    stack.keys.read,
+  const path = { tenantId: tenant, crm: 'salesforce' as const };
+  const read = await createApiClient({ baseUrl: stack.baseUrl, apiKey: stack.keys.read }).GET(
+    '/v1/tenants/{tenantId}/connections/{crm}',
+    { params: { path } },
   );
-  const view = response.json<{
-    status: string;
-    currentOperation?: unknown;
-    details?: { permissionSetId: string; integrationUserId: string; appApiName: string };
-  }>();
+  if (!read.data) throw new Error(`the connection of ${tenant} could not be read: ${read.response.status}`);
+  const view = read.data;
   const enabled = view.status === 'enabled' || view.status === 'needs_reconnect';
   const remaining = await leftovers(emulator, org.key);
   const mine = enabled && view.details ? remaining.filter((c) => belongs(c, view.details!)) : [];
@@ -430,17 +422,14 @@ async function auditTenant(
   const duplicates = [...counts.entries()].filter(([, n]) => n > 1).map(([kind, n]) => `${n} × ${kind}`);
   let token = 'n/a';
   if (enabled) {
-    const answer = await jsonRequest(
-      stack.baseUrl,
-      'POST',
-      `/v1/tenants/${tenant}/connections/salesforce/agent-token`,
-      stack.keys.agent,
-      {},
+    const answer = await createApiClient({ baseUrl: stack.baseUrl, apiKey: stack.keys.agent }).POST(
+      '/v1/tenants/{tenantId}/connections/{crm}/agent-token',
+      { params: { path } },
     );
     token =
-      answer.status === 200 && typeof answer.json<{ accessToken?: string }>().accessToken === 'string'
+      typeof answer.data?.accessToken === 'string'
         ? 'ok'
-        : `failed: ${answer.status} ${answer.text.slice(0, 120)}`;
+        : `failed: ${answer.response.status} ${JSON.stringify(answer.error).slice(0, 120)}`;
   }
   const accepted = outcomes.filter((o) => o.submission === 'accepted');
   let lingeringKeys = 0;
@@ -596,7 +585,6 @@ async function main(): Promise<void> {
 
     const outcomes: OperationOutcome[] = [];
     let done = 0;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: TENANTS * 2 });
     const monkey = chaosMonkey(stack, rng, () => done / OPERATIONS);
     const perTenant = tenants.map((_, i) => Math.floor(OPERATIONS / TENANTS) + (i < OPERATIONS % TENANTS ? 1 : 0));
     const tenantRngs = tenants.map((_, i) => seededRandom(SEED * 7919 + i));
@@ -605,18 +593,17 @@ async function main(): Promise<void> {
         let status: string | undefined;
         for (let j = 0; j < perTenant[i]!; j += 1) {
           const kind = nextKind(status, tenantRngs[i]!);
-          const outcome = await runOperation(stack, agent, tenant, kind, orgs[i]!);
+          const outcome = await runOperation(stack, tenant, kind, orgs[i]!);
           outcomes.push(outcome);
           done += 1;
           if (done % 25 === 0) stack.log(`${done}/${OPERATIONS} operations done`);
-          status = await connectionStatus(stack, tenant, agent);
+          status = await connectionStatus(stack, tenant);
         }
       }),
     );
     // Every event must have happened, even if the operations ended first.
     done = OPERATIONS;
     await monkey;
-    agent.destroy();
     stack.log('operations done; clearing faults for the audit');
     await emulator.control.clearFaults();
 

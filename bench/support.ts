@@ -1,6 +1,7 @@
 /**
  * Shared parts of the benchmarks and drills: statistics, free ports, agent configurations of a given size, the
- * service's processes (API, worker) as children whose memory and CPU can be read from /proc, a small HTTP client,
+ * service's processes (API, worker) as children whose memory and CPU can be read from /proc, a raw HTTP request
+ * (for malformed requests and readiness; well-formed ones go through @agent-connections/api-client),
  * machine and version facts. Loopback only.
  */
 import { spawn } from 'node:child_process';
@@ -449,27 +450,6 @@ export function httpRequest(baseUrl: string, options: HttpRequestOptions): Promi
     req.on('timeout', () => req.destroy(new Error(`timeout after ${options.timeoutMs ?? 60_000} ms`)));
     req.on('error', reject);
     req.end(options.body);
-  });
-}
-
-export function jsonRequest(
-  baseUrl: string,
-  method: string,
-  requestPath: string,
-  key: string,
-  body?: unknown,
-  extra: { agent?: http.Agent; headers?: Record<string, string> } = {},
-): Promise<HttpResponse> {
-  return httpRequest(baseUrl, {
-    method,
-    path: requestPath,
-    agent: extra.agent,
-    headers: {
-      Authorization: `Bearer ${key}`,
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-      ...extra.headers,
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
   });
 }
 

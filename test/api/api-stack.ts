@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
@@ -8,7 +10,8 @@ import type { ApiConfig, AppDependencies } from '../../api/app';
 import { createApp } from '../../api/app';
 import type { ApiKey } from '../../api/auth';
 import { generateApiKey, hashApiKey } from '../../api/auth';
-import type { ConnectionView } from '../../api/schemas';
+import type { ApiClient, Connection } from '@agent-connections/api-client';
+import { createApiClient } from '@agent-connections/api-client';
 import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';
 
 /** One raw key per role; `acmeAdmin` is bound to tenant "acme". */
@@ -21,6 +24,10 @@ export interface TestKeys {
 
 export interface ApiStack {
   app: Express;
+  /** `app`, listening on a free loopback port: for the typed client and browsers. */
+  baseUrl: string;
+  /** The typed client (generated from the OpenAPI document) of `app`, with one of the keys. */
+  client(key: string): ApiClient;
   env: TestWorkflowEnvironment;
   emulator: RunningEmulator;
   secrets: EncryptedFileSecretStore;
@@ -77,8 +84,15 @@ export async function startApiStack(
     ...options.config,
   };
   const dependencies: AppDependencies = { client: env.client, secrets, config, apiKeys };
+  const app = createApp(dependencies);
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    app: createApp(dependencies),
+    app,
+    baseUrl,
+    client: (key) => createApiClient({ baseUrl, apiKey: key }),
     env,
     emulator,
     secrets,
@@ -89,6 +103,8 @@ export async function startApiStack(
     config,
     appWith: (overrides) => createApp({ ...dependencies, ...overrides }),
     close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
       if (worker) {
         worker.worker.shutdown();
         await worker.running;
@@ -115,14 +131,27 @@ export const AGENT_CONFIGURATION = {
   ],
 };
 
+/** The path parameters of a tenant's Salesforce connection, as the typed client takes them. */
+export function salesforceOf(tenantId: string): { tenantId: string; crm: 'salesforce' } {
+  return { tenantId, crm: 'salesforce' };
+}
+
+/** The body of an answer the test expects to succeed; a problem fails the test with its status and detail. */
+export function ok<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.data === undefined || result.error !== undefined) {
+    throw new Error(`expected success, got ${result.response.status}: ${JSON.stringify(result.error)}`);
+  }
+  return result.data;
+}
+
 /** Polls until the connection satisfies `done`, or fails with the last state seen. */
 export async function waitForConnection(
-  read: () => Promise<ConnectionView>,
-  done: (connection: ConnectionView) => boolean,
+  read: () => Promise<Connection>,
+  done: (connection: Connection) => boolean,
   timeoutMs = 90_000,
-): Promise<ConnectionView> {
+): Promise<Connection> {
   const deadline = Date.now() + timeoutMs;
-  let last: ConnectionView | undefined;
+  let last: Connection | undefined;
   while (Date.now() < deadline) {
     last = await read();
     if (done(last)) return last;

@@ -1,39 +1,58 @@
 import fs from 'node:fs/promises';
 import request from 'supertest';
+import type { ApiClient, Connection, EnableRequest } from '@agent-connections/api-client';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
-import type { ConnectionView } from '../../api/schemas';
 import type { ApiStack } from './api-stack';
-import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
 
 const PROBLEM = /^application\/problem\+json/;
+const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
+const OPERATION = `${CONNECTION}/operations/{operationId}` as const;
 
-/** The HTTP contract on the real stack: idempotency, concurrency, cancel, auth, tenants, and every error status. */
+/**
+ * The HTTP contract on the real stack: idempotency, concurrency, cancel, auth, tenants, and every error status. The
+ * requests a client makes go through the typed client generated from the OpenAPI document; the malformed ones, and
+ * those about headers and methods, through supertest.
+ */
 describe('the API contract', () => {
   let stack: ApiStack;
   /** An org whose new apps take minutes to become usable: an enable there stays running as long as a test needs. */
   let slowOrg: CreatedOrg;
   let fastOrg: CreatedOrg;
+  let admin: ApiClient;
+  let reader: ApiClient;
 
   const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-  const enableBody = (org: CreatedOrg, extra: Record<string, unknown> = {}) => ({
+  const enableBody = (org: CreatedOrg, extra: Partial<EnableRequest> = {}): EnableRequest => ({
     loginUrl: org.loginUrl,
     instanceUrl: org.instanceUrl,
     adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
     agentConfiguration: AGENT_CONFIGURATION,
     ...extra,
   });
-  const readConnection = (tenant: string) => async (): Promise<ConnectionView> =>
-    (
-      await request(stack.app)
-        .get(`/v1/tenants/${tenant}/connections/salesforce`)
-        .set(auth(stack.keys.read))
-        .expect(200)
-    ).body as ConnectionView;
+  const readConnection = (tenant: string) => async (): Promise<Connection> =>
+    ok(await reader.GET(CONNECTION, { params: { path: salesforceOf(tenant) } }));
+  /** Enables for `tenant`; a 202 is expected (the answer is the accepted operation with its Location). */
+  const enable = async (tenant: string, body: EnableRequest, key?: string) => {
+    const result = await admin.POST(`${CONNECTION}/enable`, {
+      params: { path: salesforceOf(tenant), header: key ? { 'Idempotency-Key': key } : {} },
+      body,
+    });
+    const accepted = ok(result);
+    if (result.response.status !== 202 || !('operationId' in accepted)) {
+      throw new Error(`expected 202, got ${result.response.status}`);
+    }
+    return { ...accepted, location: result.response.headers.get('location') };
+  };
+  const cancel = (tenant: string, operationId: string) =>
+    admin.POST(`${OPERATION}/cancel`, { params: { path: { ...salesforceOf(tenant), operationId } } });
 
   beforeAll(async () => {
     stack = await startApiStack();
     slowOrg = await stack.emulator.control.createOrg({ key: 'slow', propagationDelayMs: 600_000 });
     fastOrg = await stack.emulator.control.createOrg({ key: 'fast' });
+    admin = stack.client(stack.keys.admin);
+    reader = stack.client(stack.keys.read);
   });
 
   afterAll(async () => {
@@ -43,241 +62,207 @@ describe('the API contract', () => {
   describe('idempotency', () => {
     it('returns the same operation for the same key and body, and 422 for the same key with another body', async () => {
       const tenant = uniqueTenant('idem');
-      const url = `/v1/tenants/${tenant}/connections/salesforce/enable`;
-      const first = await request(stack.app)
-        .post(url)
-        .set(auth(stack.keys.admin))
-        .set('Idempotency-Key', 'order-42')
-        .send(enableBody(slowOrg))
-        .expect(202);
+      const first = await enable(tenant, enableBody(slowOrg), 'order-42');
       // The same body in another key order is the same request.
       const { agentConfiguration, ...rest } = enableBody(slowOrg);
-      const again = await request(stack.app)
-        .post(url)
-        .set(auth(stack.keys.admin))
-        .set('Idempotency-Key', 'order-42')
-        .send({ agentConfiguration, ...rest })
-        .expect(202);
-      expect(again.body.operationId).toBe(first.body.operationId);
-      expect(again.headers.location).toBe(first.headers.location);
+      const again = await enable(tenant, { agentConfiguration, ...rest }, 'order-42');
+      expect(again.operationId).toBe(first.operationId);
+      expect(again.location).toBe(first.location);
 
-      const other = await request(stack.app)
-        .post(url)
-        .set(auth(stack.keys.admin))
-        .set('Idempotency-Key', 'order-42')
-        .send(enableBody(slowOrg, { appKind: 'connected_app' }))
-        .expect(422);
-      expect(other.headers['content-type']).toMatch(PROBLEM);
-      expect(other.body).toMatchObject({
+      const other = await admin.POST(`${CONNECTION}/enable`, {
+        params: { path: salesforceOf(tenant), header: { 'Idempotency-Key': 'order-42' } },
+        body: enableBody(slowOrg, { appKind: 'connected_app' }),
+      });
+      expect(other.response.status).toBe(422);
+      expect(other.response.headers.get('content-type')).toMatch(PROBLEM);
+      expect(other.error).toMatchObject({
         status: 422,
         type: expect.stringContaining('idempotency-key-reused'),
-        originalOperation: { operationId: first.body.operationId, kind: 'enable' },
+        originalOperation: { operationId: first.operationId, kind: 'enable' },
       });
 
-      const operations = await request(stack.app)
-        .get(`/v1/tenants/${tenant}/connections/salesforce/operations`)
-        .set(auth(stack.keys.read))
-        .expect(200);
-      expect(operations.body.operations).toHaveLength(1);
-      await request(stack.app).post(`${first.headers.location}/cancel`).set(auth(stack.keys.admin)).expect(202);
+      const { operations } = ok(
+        await reader.GET(`${CONNECTION}/operations`, { params: { path: salesforceOf(tenant) } }),
+      );
+      expect(operations).toHaveLength(1);
+      expect((await cancel(tenant, first.operationId)).response.status).toBe(202);
     });
 
     it('derives a different operation from the same key for another tenant, and a random one without a key', async () => {
+      const disable = async (tenant: string, key?: string) =>
+        ok(
+          await admin.POST(`${CONNECTION}/disable`, {
+            params: { path: salesforceOf(tenant), header: key ? { 'Idempotency-Key': key } : {} },
+          }),
+        ).operationId;
       const ids = await Promise.all(
-        [uniqueTenant('idem-a'), uniqueTenant('idem-b')].map(async (tenant) => {
-          const response = await request(stack.app)
-            .post(`/v1/tenants/${tenant}/connections/salesforce/disable`)
-            .set(auth(stack.keys.admin))
-            .set('Idempotency-Key', 'shared-key')
-            .expect(202);
-          return response.body.operationId as string;
-        }),
+        [uniqueTenant('idem-a'), uniqueTenant('idem-b')].map((t) => disable(t, 'shared-key')),
       );
       expect(ids[0]).not.toBe(ids[1]);
       const tenant = uniqueTenant('idem-c');
-      const url = `/v1/tenants/${tenant}/connections/salesforce/disable`;
-      const a = await request(stack.app).post(url).set(auth(stack.keys.admin)).expect(202);
+      const a = await disable(tenant);
       await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
-      const b = await request(stack.app).post(url).set(auth(stack.keys.admin)).expect(202);
-      expect(a.body.operationId).not.toBe(b.body.operationId);
+      const b = await disable(tenant);
+      expect(a).not.toBe(b);
     });
   });
 
   describe('concurrency', () => {
     it('accepts exactly one of two enables sent at once; the other is a 409 naming the running operation', async () => {
       const tenant = uniqueTenant('race');
-      const url = `/v1/tenants/${tenant}/connections/salesforce/enable`;
       const responses = await Promise.all(
         ['race-a', 'race-b'].map((key) =>
-          request(stack.app)
-            .post(url)
-            .set(auth(stack.keys.admin))
-            .set('Idempotency-Key', key)
-            .send(enableBody(slowOrg)),
+          admin.POST(`${CONNECTION}/enable`, {
+            params: { path: salesforceOf(tenant), header: { 'Idempotency-Key': key } },
+            body: enableBody(slowOrg),
+          }),
         ),
       );
-      const statuses = responses.map((r) => r.status).sort();
-      expect(statuses).toEqual([202, 409]);
-      const accepted = responses.find((r) => r.status === 202)!;
-      const refused = responses.find((r) => r.status === 409)!;
-      expect(refused.headers['content-type']).toMatch(PROBLEM);
-      expect(refused.body.runningOperation).toMatchObject({
-        operationId: accepted.body.operationId,
+      expect(responses.map((r) => r.response.status).sort()).toEqual([202, 409]);
+      const accepted = ok(responses.find((r) => r.response.status === 202)!);
+      const refused = responses.find((r) => r.response.status === 409)!;
+      if (!('operationId' in accepted)) throw new Error('a Salesforce enable answers the operation');
+      expect(refused.response.headers.get('content-type')).toMatch(PROBLEM);
+      expect(refused.error?.runningOperation).toMatchObject({
+        operationId: accepted.operationId,
         kind: 'enable',
-        workflowId: accepted.body.workflowId,
+        workflowId: accepted.workflowId,
       });
-      expect(refused.body.detail).toContain(accepted.body.operationId);
-      await request(stack.app).post(`${accepted.headers.location}/cancel`).set(auth(stack.keys.admin)).expect(202);
+      expect(refused.error?.detail).toContain(accepted.operationId);
+      expect((await cancel(tenant, accepted.operationId)).response.status).toBe(202);
     });
   });
 
   describe('cancel', () => {
     it('cancels a running operation, rolls it back, and answers the same when asked again', async () => {
       const tenant = uniqueTenant('cancel');
-      const base = `/v1/tenants/${tenant}/connections/salesforce`;
-      const started = await request(stack.app)
-        .post(`${base}/enable`)
-        .set(auth(stack.keys.admin))
-        .send(enableBody(slowOrg))
-        .expect(202);
+      const started = await enable(tenant, enableBody(slowOrg));
       await waitForConnection(readConnection(tenant), (c) => (c.currentOperation?.stepsDone.length ?? 0) >= 2);
-      const cancelled = await request(stack.app)
-        .post(`${started.headers.location}/cancel`)
-        .set(auth(stack.keys.admin))
-        .set('Idempotency-Key', 'cancel-1')
-        .expect(202);
-      expect(cancelled.headers.location).toBe(started.headers.location);
-      expect(cancelled.body).toMatchObject({ id: started.body.operationId });
+      const cancelled = await admin.POST(`${OPERATION}/cancel`, {
+        params: {
+          path: { ...salesforceOf(tenant), operationId: started.operationId },
+          header: { 'Idempotency-Key': 'cancel-1' },
+        },
+      });
+      expect(cancelled.response.status).toBe(202);
+      expect(cancelled.response.headers.get('location')).toBe(started.location);
+      expect(ok(cancelled)).toMatchObject({ id: started.operationId });
       const connection = await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
       expect(connection.status).toBe('disabled');
-      const operation = await request(stack.app)
-        .get(String(started.headers.location))
-        .set(auth(stack.keys.read))
-        .expect(200);
-      expect(operation.body.status).toBe('cancelled');
-      expect(operation.body.stepsCompensated.length).toBeGreaterThan(0);
-      await request(stack.app).post(`${started.headers.location}/cancel`).set(auth(stack.keys.admin)).expect(202);
+      const operation = ok(
+        await reader.GET(OPERATION, {
+          params: { path: { ...salesforceOf(tenant), operationId: started.operationId } },
+        }),
+      );
+      expect(operation.status).toBe('cancelled');
+      expect(operation.stepsCompensated.length).toBeGreaterThan(0);
+      expect((await cancel(tenant, started.operationId)).response.status).toBe(202);
     });
 
     it('refuses to cancel an operation that ended otherwise (409) or does not exist (404)', async () => {
       const tenant = uniqueTenant('cancel-ended');
-      const base = `/v1/tenants/${tenant}/connections/salesforce`;
-      const started = await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(202);
+      const started = ok(await admin.POST(`${CONNECTION}/disable`, { params: { path: salesforceOf(tenant) } }));
       await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
-      const ended = await request(stack.app)
-        .post(`${started.headers.location}/cancel`)
-        .set(auth(stack.keys.admin))
-        .expect(409);
-      expect(ended.body.type).toContain('operation-ended');
-      const missing = await request(stack.app)
-        .post(`${base}/operations/00000000-0000-4000-8000-000000000000/cancel`)
-        .set(auth(stack.keys.admin))
-        .expect(404);
-      expect(missing.headers['content-type']).toMatch(PROBLEM);
-      await request(stack.app)
-        .get(`${base}/operations/00000000-0000-4000-8000-000000000000`)
-        .set(auth(stack.keys.read))
-        .expect(404);
+      const ended = await cancel(tenant, started.operationId);
+      expect(ended.response.status).toBe(409);
+      expect(ended.error?.type).toContain('operation-ended');
+      const missing = await cancel(tenant, '00000000-0000-4000-8000-000000000000');
+      expect(missing.response.status).toBe(404);
+      expect(missing.response.headers.get('content-type')).toMatch(PROBLEM);
+      const unknown = await reader.GET(OPERATION, {
+        params: { path: { ...salesforceOf(tenant), operationId: '00000000-0000-4000-8000-000000000000' } },
+      });
+      expect(unknown.response.status).toBe(404);
     });
   });
 
   describe('operations the connection refuses', () => {
     it('answers 409 with the reason: enabling twice, reconnecting what was never enabled', async () => {
       const tenant = uniqueTenant('refuse');
-      const base = `/v1/tenants/${tenant}/connections/salesforce`;
-      const never = await request(stack.app).post(`${base}/reconnect`).set(auth(stack.keys.admin)).expect(409);
-      expect(never.body).toMatchObject({ status: 409, detail: expect.stringMatching(/never enabled/) });
-      await request(stack.app).post(`${base}/enable`).set(auth(stack.keys.admin)).send(enableBody(fastOrg)).expect(202);
+      const path = salesforceOf(tenant);
+      const never = await admin.POST(`${CONNECTION}/reconnect`, { params: { path } });
+      expect(never.response.status).toBe(409);
+      expect(never.error).toMatchObject({ status: 409, detail: expect.stringMatching(/never enabled/) });
+      await enable(tenant, enableBody(fastOrg));
       await waitForConnection(readConnection(tenant), (c) => c.status === 'enabled');
-      const twice = await request(stack.app)
-        .post(`${base}/enable`)
-        .set(auth(stack.keys.admin))
-        .send(enableBody(fastOrg))
-        .expect(409);
-      expect(twice.body.detail).toMatch(/already enabled/);
-      expect(twice.body.runningOperation).toBeUndefined();
-      await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(202);
+      const twice = await admin.POST(`${CONNECTION}/enable`, { params: { path }, body: enableBody(fastOrg) });
+      expect(twice.response.status).toBe(409);
+      expect(twice.error?.detail).toMatch(/already enabled/);
+      expect(twice.error?.runningOperation).toBeUndefined();
+      ok(await admin.POST(`${CONNECTION}/disable`, { params: { path } }));
       await waitForConnection(readConnection(tenant), (c) => c.status === 'disabled');
     });
 
     it('removes the credentials it stored when the operation is refused, and keeps them when it is accepted', async () => {
       const tenant = uniqueTenant('refuse-secret');
-      const base = `/v1/tenants/${tenant}/connections/salesforce`;
+      const path = salesforceOf(tenant);
       const storedSecrets = async () => (await fs.readdir(stack.secretsDir)).length;
       const before = await storedSecrets();
       // A reconnect naming a new org, with no agent configuration anywhere: the connection refuses it.
-      const refused = await request(stack.app)
-        .post(`${base}/reconnect`)
-        .set(auth(stack.keys.admin))
-        .send({ loginUrl: fastOrg.loginUrl, adminCredentials: { accessToken: 'token-that-must-not-stay' } })
-        .expect(409);
-      expect(refused.body.detail).toMatch(/agent configuration/);
-      expect(JSON.stringify(refused.body)).not.toContain('token-that-must-not-stay');
+      const refused = await admin.POST(`${CONNECTION}/reconnect`, {
+        params: { path },
+        body: { loginUrl: fastOrg.loginUrl, adminCredentials: { accessToken: 'token-that-must-not-stay' } },
+      });
+      expect(refused.response.status).toBe(409);
+      expect(refused.error?.detail).toMatch(/agent configuration/);
+      expect(JSON.stringify(refused.error)).not.toContain('token-that-must-not-stay');
       expect(await storedSecrets()).toBe(before);
-      await request(stack.app).post(`${base}/enable`).set(auth(stack.keys.admin)).send(enableBody(fastOrg)).expect(202);
+      await enable(tenant, enableBody(fastOrg));
       expect(await storedSecrets()).toBe(before + 1);
       await waitForConnection(readConnection(tenant), (c) => c.status === 'enabled');
-      await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(202);
+      ok(await admin.POST(`${CONNECTION}/disable`, { params: { path } }));
       await waitForConnection(readConnection(tenant), (c) => c.status === 'disabled');
     });
 
     it('takes an admin secretRef only from the tenant’s own part of the store, and only if it exists (422 otherwise)', async () => {
       const tenant = uniqueTenant('refs');
-      const url = `/v1/tenants/${tenant}/connections/salesforce/enable`;
-      const foreign = await request(stack.app)
-        .post(url)
-        .set(auth(stack.keys.admin))
-        .send(enableBody(fastOrg, { adminCredentials: { secretRef: 'tenants/someone-else/admin/x' } }))
-        .expect(422);
-      expect(foreign.body.type).toContain('secret-ref-unusable');
-      expect(foreign.body.errors).toEqual([
+      const path = salesforceOf(tenant);
+      const withRef = (secretRef: string) =>
+        admin.POST(`${CONNECTION}/enable`, {
+          params: { path },
+          body: enableBody(fastOrg, { adminCredentials: { secretRef } }),
+        });
+      const foreign = await withRef('tenants/someone-else/admin/x');
+      expect(foreign.response.status).toBe(422);
+      expect(foreign.error?.type).toContain('secret-ref-unusable');
+      expect(foreign.error?.errors).toEqual([
         { field: 'body.adminCredentials.secretRef', message: `must be a reference under tenants/${tenant}/` },
       ]);
-      await request(stack.app)
-        .post(url)
-        .set(auth(stack.keys.admin))
-        .send(enableBody(fastOrg, { adminCredentials: { secretRef: `tenants/${tenant}/admin/missing` } }))
-        .expect(422);
+      expect((await withRef(`tenants/${tenant}/admin/missing`)).response.status).toBe(422);
       await stack.secrets.put(
         `tenants/${tenant}/admin/stored`,
         JSON.stringify({ accessToken: fastOrg.accessToken, refreshToken: fastOrg.refreshToken }),
       );
-      await request(stack.app)
-        .post(url)
-        .set(auth(stack.keys.admin))
-        .send(enableBody(fastOrg, { adminCredentials: { secretRef: `tenants/${tenant}/admin/stored` } }))
-        .expect(202);
+      expect((await withRef(`tenants/${tenant}/admin/stored`)).response.status).toBe(202);
       await waitForConnection(readConnection(tenant), (c) => c.status === 'enabled');
-      await request(stack.app)
-        .post(`/v1/tenants/${tenant}/connections/salesforce/disable`)
-        .set(auth(stack.keys.admin))
-        .expect(202);
+      ok(await admin.POST(`${CONNECTION}/disable`, { params: { path } }));
     });
   });
 
   describe('Dynamics 365 Sales', () => {
     it('answers connected with nothing to do, and refuses disable and reconnect', async () => {
       const tenant = uniqueTenant('dyn');
-      const base = `/v1/tenants/${tenant}/connections/dynamics365`;
-      const read = await request(stack.app).get(base).set(auth(stack.keys.read)).expect(200);
-      expect(read.body).toMatchObject({
+      const path = { tenantId: tenant, crm: 'dynamics365' as const };
+      const read = ok(await reader.GET(CONNECTION, { params: { path } }));
+      expect(read).toMatchObject({
         crm: 'dynamics365',
         status: 'enabled',
         statusMessage: expect.stringMatching(/Nothing to set up/),
       });
-      // The same body as for Salesforce, validated alike; nothing is created.
-      await request(stack.app).post(`${base}/enable`).set(auth(stack.keys.admin)).send({}).expect(400);
-      const enable = await request(stack.app)
-        .post(`${base}/enable`)
+      // The same body as for Salesforce, validated alike (a 400 without it); nothing is created.
+      await request(stack.app)
+        .post(`/v1/tenants/${tenant}/connections/dynamics365/enable`)
         .set(auth(stack.keys.admin))
-        .send(enableBody(fastOrg))
-        .expect(200);
-      expect(enable.body.status).toBe('enabled');
-      await request(stack.app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(409);
-      await request(stack.app).post(`${base}/reconnect`).set(auth(stack.keys.admin)).expect(409);
-      await request(stack.app).post(`${base}/agent-token`).set(auth(stack.keys.agent)).expect(409);
-      const operations = await request(stack.app).get(`${base}/operations`).set(auth(stack.keys.read)).expect(200);
-      expect(operations.body.operations).toEqual([]);
+        .send({})
+        .expect(400);
+      const enabled = await admin.POST(`${CONNECTION}/enable`, { params: { path }, body: enableBody(fastOrg) });
+      expect(enabled.response.status).toBe(200);
+      expect(ok(enabled)).toMatchObject({ status: 'enabled' });
+      expect((await admin.POST(`${CONNECTION}/disable`, { params: { path } })).response.status).toBe(409);
+      expect((await admin.POST(`${CONNECTION}/reconnect`, { params: { path } })).response.status).toBe(409);
+      const token = await stack.client(stack.keys.agent).POST(`${CONNECTION}/agent-token`, { params: { path } });
+      expect(token.response.status).toBe(409);
+      expect(ok(await reader.GET(`${CONNECTION}/operations`, { params: { path } })).operations).toEqual([]);
     });
   });
 
@@ -439,6 +424,14 @@ describe('the API contract', () => {
         'body.objects[0].fields[1]',
         'body.objects[1].object',
       ]);
+    });
+
+    it('answers 400 to a body where none may be', async () => {
+      await request(stack.app)
+        .post(`${base}/rotate-certificate`)
+        .set(auth(stack.keys.admin))
+        .send({ unexpected: true })
+        .expect(400);
     });
 
     it('never shows a stack trace or an internal message', async () => {

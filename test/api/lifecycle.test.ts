@@ -1,28 +1,35 @@
-import request from 'supertest';
+import type { ApiClient, Connection, Operation } from '@agent-connections/api-client';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
-import type { ConnectionView } from '../../api/schemas';
 import { leftovers } from '../support/salesforce';
 import type { ApiStack } from './api-stack';
-import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+
+const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
+const OPERATION = `${CONNECTION}/operations/{operationId}` as const;
 
 /**
- * The whole life of one connection through the API, on the real stack: enable, watch progress, details, the agent's
- * token, a configuration that asks for more, reconnect, disable; and what the org holds at each point.
+ * The whole life of one connection through the API, on the real stack, with the typed client generated from the
+ * OpenAPI document: enable, watch progress, details, the agent's token, a configuration that asks for more,
+ * reconnect, disable; and what the org holds at each point.
  */
 describe('a Salesforce connection through the API', () => {
   let stack: ApiStack;
   let org: CreatedOrg;
+  let admin: ApiClient;
+  let reader: ApiClient;
+  let agent: ApiClient;
   const tenant = uniqueTenant('life');
+  const path = salesforceOf(tenant);
   const base = `/v1/tenants/${tenant}/connections/salesforce`;
 
-  const readConnection = async (): Promise<ConnectionView> => {
-    const response = await request(stack.app).get(base).set('Authorization', `Bearer ${stack.keys.read}`).expect(200);
-    return response.body as ConnectionView;
-  };
+  const readConnection = async (): Promise<Connection> => ok(await reader.GET(CONNECTION, { params: { path } }));
 
   beforeAll(async () => {
     stack = await startApiStack();
     org = await stack.emulator.control.createOrg({ key: 'life' });
+    admin = stack.client(stack.keys.admin);
+    reader = stack.client(stack.keys.read);
+    agent = stack.client(stack.keys.agent);
   });
 
   afterAll(async () => {
@@ -42,21 +49,22 @@ describe('a Salesforce connection through the API', () => {
   });
 
   it('enables: 202 with Location, progress by step, then the details of what it created', async () => {
-    const response = await request(stack.app)
-      .post(`${base}/enable`)
-      .set('Authorization', `Bearer ${stack.keys.admin}`)
-      .set('Idempotency-Key', 'enable-1')
-      .send({
+    const enabled = await admin.POST(`${CONNECTION}/enable`, {
+      params: { path, header: { 'Idempotency-Key': 'enable-1' } },
+      body: {
         loginUrl: org.loginUrl,
         instanceUrl: org.instanceUrl,
         adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
         agentConfiguration: AGENT_CONFIGURATION,
-      })
-      .expect(202);
-    const operationId = response.body.operationId as string;
-    expect(response.headers.location).toBe(`${base}/operations/${operationId}`);
-    expect(response.body).toMatchObject({ kind: 'enable', links: { operation: response.headers.location } });
-    expect(JSON.stringify(response.body)).not.toContain(org.accessToken);
+      },
+    });
+    expect(enabled.response.status).toBe(202);
+    const accepted = ok(enabled);
+    if (!('operationId' in accepted)) throw new Error('a Salesforce enable answers the operation');
+    const { operationId } = accepted;
+    expect(enabled.response.headers.get('location')).toBe(`${base}/operations/${operationId}`);
+    expect(accepted).toMatchObject({ kind: 'enable', links: { operation: enabled.response.headers.get('location') } });
+    expect(JSON.stringify(accepted)).not.toContain(org.accessToken);
 
     const steps = new Set<string>();
     const connection = await waitForConnection(readConnection, (c) => {
@@ -70,12 +78,9 @@ describe('a Salesforce connection through the API', () => {
     const serialized = JSON.stringify(connection);
     expect(serialized).not.toMatch(/privateKey|secretRef|accessToken|requestHash/);
 
-    const operation = await request(stack.app)
-      .get(`${base}/operations/${operationId}`)
-      .set('Authorization', `Bearer ${stack.keys.read}`)
-      .expect(200);
-    expect(operation.body).toMatchObject({ id: operationId, kind: 'enable', status: 'succeeded' });
-    expect(operation.body.stepsDone.length).toBeGreaterThan(0);
+    const operation = ok(await reader.GET(OPERATION, { params: { path: { ...path, operationId } } }));
+    expect(operation).toMatchObject({ id: operationId, kind: 'enable', status: 'succeeded' });
+    expect(operation.stepsDone.length).toBeGreaterThan(0);
 
     const kinds = new Set((await stack.emulator.control.components('life')).map((c) => c.kind));
     expect([...kinds]).toEqual(expect.arrayContaining(['PermissionSet', 'User', 'ExternalClientApplication']));
@@ -83,73 +88,63 @@ describe('a Salesforce connection through the API', () => {
 
   it('hands the agent a token for the integration user, cached across requests, only with the agent scope', async () => {
     await stack.emulator.control.resetCounters();
-    const first = await request(stack.app)
-      .post(`${base}/agent-token`)
-      .set('Authorization', `Bearer ${stack.keys.agent}`)
-      .expect(200);
-    expect(first.headers['cache-control']).toBe('no-store');
-    expect(first.body).toMatchObject({ tokenType: 'Bearer', instanceUrl: org.instanceUrl });
-    expect(first.body.accessToken).toEqual(expect.any(String));
-    expect(JSON.stringify(first.body)).not.toMatch(/PRIVATE KEY|privateKey/);
-    expect(Date.parse(first.body.expiresAt)).toBeGreaterThan(Date.now() + 10 * 60_000);
+    const firstResult = await agent.POST(`${CONNECTION}/agent-token`, { params: { path } });
+    expect(firstResult.response.headers.get('cache-control')).toBe('no-store');
+    const first = ok(firstResult);
+    expect(first).toMatchObject({ tokenType: 'Bearer', instanceUrl: org.instanceUrl });
+    expect(first.accessToken).toEqual(expect.any(String));
+    expect(JSON.stringify(first)).not.toMatch(/PRIVATE KEY|privateKey/);
+    expect(Date.parse(first.expiresAt)).toBeGreaterThan(Date.now() + 10 * 60_000);
 
-    const second = await request(stack.app)
-      .post(`${base}/agent-token`)
-      .set('Authorization', `Bearer ${stack.keys.agent}`)
-      .expect(200);
-    expect(second.body.accessToken).toBe(first.body.accessToken);
+    const second = ok(await agent.POST(`${CONNECTION}/agent-token`, { params: { path } }));
+    expect(second.accessToken).toBe(first.accessToken);
     expect((await stack.emulator.control.counters()).byOperation['oauth.token']).toBe(1);
 
     // The token works in the org, as the integration user.
     const query = await fetch(
       `${org.instanceUrl}/services/data/v66.0/query?q=${encodeURIComponent('SELECT Id FROM Account')}`,
-      {
-        headers: { Authorization: `Bearer ${first.body.accessToken}` },
-      },
+      { headers: { Authorization: `Bearer ${first.accessToken}` } },
     );
     expect(query.status).toBe(200);
 
-    await request(stack.app).post(`${base}/agent-token`).set('Authorization', `Bearer ${stack.keys.admin}`).expect(403);
+    const refused = await admin.POST(`${CONNECTION}/agent-token`, { params: { path } });
+    expect(refused.response.status).toBe(403);
+    expect(refused.error).toMatchObject({ status: 403, type: expect.stringContaining('forbidden') });
   });
 
   it('rotates the JWT certificate through the API; the agent still gets working tokens afterwards', async () => {
-    const rotation = await request(stack.app)
-      .post(`${base}/rotate-certificate`)
-      .set('Authorization', `Bearer ${stack.keys.admin}`)
-      .set('Idempotency-Key', 'rotate-1')
-      .send({})
-      .expect(202);
-    expect(rotation.body).toMatchObject({ kind: 'rotate_certificate' });
-    expect(rotation.headers.location).toBe(`${base}/operations/${rotation.body.operationId}`);
+    const rotation = await admin.POST(`${CONNECTION}/rotate-certificate`, {
+      params: { path, header: { 'Idempotency-Key': 'rotate-1' } },
+      body: {},
+    });
+    expect(rotation.response.status).toBe(202);
+    const accepted = ok(rotation);
+    expect(accepted).toMatchObject({ kind: 'rotate_certificate' });
+    expect(rotation.response.headers.get('location')).toBe(`${base}/operations/${accepted.operationId}`);
     const deadline = Date.now() + 30_000;
-    let operation;
+    let operation: Operation;
     do {
-      operation = (
-        await request(stack.app)
-          .get(String(rotation.headers.location))
-          .set('Authorization', `Bearer ${stack.keys.admin}`)
-      ).body;
+      operation = ok(await admin.GET(OPERATION, { params: { path: { ...path, operationId: accepted.operationId } } }));
       if (operation.status !== 'running') break;
       await new Promise((r) => setTimeout(r, 200));
     } while (Date.now() < deadline);
     expect(operation).toMatchObject({ kind: 'rotate_certificate', status: 'succeeded' });
-    await request(stack.app)
-      .post(`${base}/rotate-certificate`)
-      .set('Authorization', `Bearer ${stack.keys.admin}`)
-      .send({ unexpected: true })
-      .expect(400);
+    expect(ok(await agent.POST(`${CONNECTION}/agent-token`, { params: { path } })).accessToken).toEqual(
+      expect.any(String),
+    );
   });
 
   it('says a reconnect is needed, naming the fields, when the agent configuration asks for more', async () => {
     const wider = {
       objects: [...AGENT_CONFIGURATION.objects, { object: 'Opportunity', fields: ['StageName', 'Amount'] }],
     };
-    const saved = await request(stack.app)
-      .put(`/v1/tenants/${tenant}/agent-configuration`)
-      .set('Authorization', `Bearer ${stack.keys.admin}`)
-      .send(wider)
-      .expect(200);
-    expect(saved.body).toMatchObject({
+    const saved = ok(
+      await admin.PUT('/v1/tenants/{tenantId}/agent-configuration', {
+        params: { path: { tenantId: tenant } },
+        body: wider,
+      }),
+    );
+    expect(saved).toMatchObject({
       needsReconnect: true,
       missingFields: ['Opportunity.StageName', 'Opportunity.Amount'],
     });
@@ -160,11 +155,10 @@ describe('a Salesforce connection through the API', () => {
       missingFields: ['Opportunity.StageName', 'Opportunity.Amount'],
     });
     expect(connection.needsReconnectReason).toEqual(expect.any(String));
-    const read = await request(stack.app)
-      .get(`/v1/tenants/${tenant}/agent-configuration`)
-      .set('Authorization', `Bearer ${stack.keys.read}`)
-      .expect(200);
-    expect(read.body.objects).toEqual(wider.objects);
+    const read = ok(
+      await reader.GET('/v1/tenants/{tenantId}/agent-configuration', { params: { path: { tenantId: tenant } } }),
+    );
+    expect(read.objects).toEqual(wider.objects);
   });
 
   it('shows a Salesforce failure with its fix, and Reconnect recreates the connection with the new fields', async () => {
@@ -175,49 +169,38 @@ describe('a Salesforce connection through the API', () => {
       action: { kind: 'error', status: 400, errorCode: 'LICENSE_LIMIT_EXCEEDED', message: 'No licenses left' },
       times: 1,
     });
-    await request(stack.app).post(`${base}/reconnect`).set('Authorization', `Bearer ${stack.keys.admin}`).expect(202);
+    ok(await admin.POST(`${CONNECTION}/reconnect`, { params: { path } }));
     const failed = await waitForConnection(readConnection, (c) => c.status !== 'reconnecting');
     expect(failed.status).toBe('error');
     expect(failed.lastError).toMatchObject({ salesforceCode: 'LICENSE_LIMIT_EXCEEDED' });
     expect(failed.lastError?.fix).toMatch(/Reconnect/);
 
-    const again = await request(stack.app)
-      .post(`${base}/reconnect`)
-      .set('Authorization', `Bearer ${stack.keys.admin}`)
-      .expect(202);
+    const again = ok(await admin.POST(`${CONNECTION}/reconnect`, { params: { path } }));
     const connection = await waitForConnection(readConnection, (c) => c.status !== 'reconnecting');
     expect(connection.status).toBe('enabled');
     expect(connection).toMatchObject({ needsReconnect: false, missingFields: [] });
     expect(connection.lastError).toBeUndefined();
     expect(connection.grantedObjects.map((o) => o.object)).toContain('Opportunity');
-    const operations = await request(stack.app)
-      .get(`${base}/operations`)
-      .set('Authorization', `Bearer ${stack.keys.read}`)
-      .expect(200);
-    expect(operations.body.operations[0]).toMatchObject({ id: again.body.operationId, status: 'succeeded' });
-    expect(operations.body.operations.map((o: { kind: string }) => o.kind)).toEqual([
-      'reconnect',
-      'reconnect',
-      'rotate_certificate',
-      'enable',
-    ]);
-    const failedOnly = await request(stack.app)
-      .get(`${base}/operations?status=failed&limit=5`)
-      .set('Authorization', `Bearer ${stack.keys.read}`)
-      .expect(200);
-    expect(failedOnly.body.operations).toHaveLength(1);
+    const { operations } = ok(await reader.GET(`${CONNECTION}/operations`, { params: { path } }));
+    expect(operations[0]).toMatchObject({ id: again.operationId, status: 'succeeded' });
+    expect(operations.map((o) => o.kind)).toEqual(['reconnect', 'reconnect', 'rotate_certificate', 'enable']);
+    const failedOnly = ok(
+      await reader.GET(`${CONNECTION}/operations`, { params: { path, query: { status: 'failed', limit: 5 } } }),
+    );
+    expect(failedOnly.operations).toHaveLength(1);
   });
 
   it('disables: everything the connection created is removed from the org', async () => {
-    await request(stack.app)
-      .post(`${base}/disable`)
-      .set('Authorization', `Bearer ${stack.keys.admin}`)
-      .set('Idempotency-Key', 'disable-1')
-      .expect(202);
+    const disabled = await admin.POST(`${CONNECTION}/disable`, {
+      params: { path, header: { 'Idempotency-Key': 'disable-1' } },
+    });
+    expect(disabled.response.status).toBe(202);
     const connection = await waitForConnection(readConnection, (c) => c.status !== 'disabling');
     expect(connection.status).toBe('disabled');
     expect(connection.details).toBeUndefined();
     expect(await leftovers(stack.emulator, 'life')).toEqual([]);
-    await request(stack.app).post(`${base}/agent-token`).set('Authorization', `Bearer ${stack.keys.agent}`).expect(409);
+    const token = await agent.POST(`${CONNECTION}/agent-token`, { params: { path } });
+    expect(token.response.status).toBe(409);
+    expect(token.error?.type).toContain('not-connected');
   });
 });

@@ -63,7 +63,7 @@ describe('the API when Temporal or the worker is away', () => {
         .post(`${base}/enable`)
         .set(auth(stack.keys.admin))
         .send({ loginUrl: org.loginUrl, adminCredentials: { secretRef: `tenants/${tenant}/admin/none` } })
-        .expect(400);
+        .expect(422);
       expect(enable.body.errors[0].field).toBe('body.adminCredentials.secretRef');
       const disable = await request(app).post(`${base}/disable`).set(auth(stack.keys.admin)).expect(503);
       expect(JSON.stringify(disable.body)).not.toMatch(/at \w+ \(|grpc|ECONNREFUSED/);
