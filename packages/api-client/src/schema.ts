@@ -20,7 +20,7 @@ export interface paths {
         get: operations["getAgentConfiguration"];
         /**
          * Set the objects and fields the agent reads
-         * @description When it reads more than the connection grants, the connection says a reconnect is needed.
+         * @description When it reads more than the connection grants, the connection says a reconnect (or an update of access) is needed. Once the connection has an org, the configuration is checked against it first.
          *
          *     Scope: `admin`.
          */
@@ -186,6 +186,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/connections/{crm}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plan an operation
+         * @description What an enable, an update of access or a reconnect would do, read from the org: the components it would create, change and remove, the object and field grants, the licenses it needs and the Salesforce calls it would make, with any problem that would stop it. Makes no write to Salesforce and starts nothing. The body is the operation’s own, plus `operation`; the connection’s admin credentials and configuration are used when the body has none. Admin tokens sent here are used for this request only, never stored.
+         *
+         *     Scope: `admin`.
+         */
+        post: operations["planOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/connections/{crm}/reconnect": {
         parameters: {
             query?: never;
@@ -224,6 +246,28 @@ export interface paths {
          *     Scope: `admin`.
          */
         post: operations["rotateCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/connections/{crm}/update-access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Update access in place
+         * @description Grants the permission set exactly the agent configuration’s objects and fields (the held one, or the one sent, which replaces it): the app, consumer key, integration user and certificate stay, so the agent keeps its access throughout. The configuration is checked against the org first; a failure changes nothing, and a failed update puts the previous grants back. Dynamics 365 Sales: 409.
+         *
+         *     Scope: `admin`.
+         */
+        post: operations["updateAccess"];
         delete?: never;
         options?: never;
         head?: never;
@@ -348,6 +392,7 @@ export interface components {
                 reconnect: string;
                 rotateCertificate: string;
                 self: string;
+                updateAccess: string;
             };
             /** @description Fields the agent reads that the connection does not grant. */
             missingFields: string[];
@@ -430,7 +475,7 @@ export interface components {
             failure?: components["schemas"]["ConnectionError"];
             id: string;
             /** @enum {string} */
-            kind: "enable" | "disable" | "reconnect" | "rotate_certificate";
+            kind: "enable" | "disable" | "reconnect" | "rotate_certificate" | "update_access";
             links: {
                 cancel?: string;
                 connection: string;
@@ -459,7 +504,7 @@ export interface components {
         /** @description The operation runs; follow links.operation (also in Location). */
         OperationAccepted: {
             /** @enum {string} */
-            kind: "enable" | "disable" | "reconnect" | "rotate_certificate";
+            kind: "enable" | "disable" | "reconnect" | "rotate_certificate" | "update_access";
             links: {
                 connection: string;
                 operation: string;
@@ -473,9 +518,121 @@ export interface components {
         /** @description An operation of the connection, by id, with its saga’s workflow. */
         OperationRef: {
             /** @enum {string} */
-            kind: "enable" | "disable" | "reconnect" | "rotate_certificate";
+            kind: "enable" | "disable" | "reconnect" | "rotate_certificate" | "update_access";
             operationId: string;
             workflowId?: string;
+        };
+        Plan: {
+            change: {
+                action: string;
+                grant: {
+                    fieldPermissions: string[];
+                    fields: string[];
+                    object: string;
+                }[];
+                /** @enum {string} */
+                kind: "permission_set" | "integration_user" | "user_access" | "client_app" | "signing_key";
+                label?: string;
+                name: string;
+                revoke: {
+                    fieldPermissions: string[];
+                    fields: string[];
+                    object: string;
+                }[];
+            }[];
+            create: {
+                action: string;
+                /** @enum {string} */
+                kind: "permission_set" | "integration_user" | "user_access" | "client_app" | "signing_key";
+                label?: string;
+                name: string;
+            }[];
+            feasible: boolean;
+            grants: {
+                fieldPermissions: string[];
+                fields: string[];
+                object: string;
+            }[];
+            licenses: {
+                available?: number;
+                name: string;
+                needed: number;
+            }[];
+            /** @enum {string} */
+            operation: "enable" | "update_access" | "reconnect";
+            problems: {
+                code: string;
+                fix: string;
+                message: string;
+            }[];
+            remove: {
+                action: string;
+                /** @enum {string} */
+                kind: "permission_set" | "integration_user" | "user_access" | "client_app" | "signing_key";
+                label?: string;
+                name: string;
+            }[];
+            salesforceCalls: {
+                calls: {
+                    api: string;
+                    count: number;
+                    purpose: string;
+                }[];
+                total: number;
+            };
+        };
+        /** @description The body of the operation to plan, and `operation`. Admin credentials come with the org’s URL; without them, the connection’s are used. */
+        PlanRequest: {
+            adminCredentials?: never;
+            agentConfiguration?: components["schemas"]["AgentConfiguration"];
+            agentName?: string;
+            /** @enum {string} */
+            appKind?: "external_client_app" | "connected_app";
+            /** @description The org’s instance URL; the login URL when absent. */
+            instanceUrl?: string;
+            /** @description The org’s login URL (My Domain); the instance URL when absent. */
+            loginUrl?: string;
+            /**
+             * @default enable
+             * @enum {string}
+             */
+            operation?: "enable" | "update_access" | "reconnect";
+            /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
+            readinessTimeout?: string;
+        } | {
+            adminCredentials: components["schemas"]["AdminCredentials"];
+            agentConfiguration?: components["schemas"]["AgentConfiguration"];
+            agentName?: string;
+            /** @enum {string} */
+            appKind?: "external_client_app" | "connected_app";
+            /** @description The org’s instance URL; the login URL when absent. */
+            instanceUrl?: string;
+            /** @description The org’s login URL (My Domain); the instance URL when absent. */
+            loginUrl: string;
+            /**
+             * @default enable
+             * @enum {string}
+             */
+            operation?: "enable" | "update_access" | "reconnect";
+            /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
+            readinessTimeout?: string;
+        } | {
+            adminCredentials: components["schemas"]["AdminCredentials"];
+            agentConfiguration?: components["schemas"]["AgentConfiguration"];
+            agentName?: string;
+            /** @enum {string} */
+            appKind?: "external_client_app" | "connected_app";
+            /** @description The org’s instance URL; the login URL when absent. */
+            instanceUrl: string;
+            /** @description The org’s login URL (My Domain); the instance URL when absent. */
+            loginUrl?: string;
+            /**
+             * @default enable
+             * @enum {string}
+             */
+            operation?: "enable" | "update_access" | "reconnect";
+            /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
+            readinessTimeout?: string;
         };
         /** @description RFC 9457 problem details. */
         Problem: {
@@ -528,6 +685,13 @@ export interface components {
             loginUrl?: string;
             /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
             readinessTimeout?: string;
+        };
+        /**
+         * @description The configuration to grant, which replaces the saved one; the saved one when absent.
+         * @example {}
+         */
+        UpdateAccessRequest: {
+            agentConfiguration?: components["schemas"]["AgentConfiguration"];
         };
     };
     responses: never;
@@ -694,7 +858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An operation is running (`runningOperation` names it), or the connection refuses this operation in its state */
+            /** @description Salesforce refused the connection’s admin credentials when the configuration was checked against the org */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -723,7 +887,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An object or field named twice (in any case), or more than 1,000 fields in total */
+            /** @description An object or field named twice (in any case), more than 1,000 fields in total, or objects and fields the org does not have or the integration user could not read (`configuration-not-servable`, checked once the connection has an org) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -747,7 +911,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal did not answer, or Salesforce could not be reached: retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1643,6 +1807,144 @@ export interface operations {
             };
         };
     };
+    planOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The CRM
+                 * @example salesforce
+                 */
+                crm: "salesforce" | "dynamics365";
+                /**
+                 * @description The tenant (the customer)
+                 * @example acme
+                 */
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: no body is the same as `{}`. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PlanRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown tenant (or one the key is not bound to), or no such operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Dynamics 365 Sales (nothing to plan), a connection not established (for update_access and reconnect), no admin credentials to read the org with, or Salesforce refused them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than API_MAX_BODY_BYTES (64 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (send `Content-Type: application/json`) */
+            415: {
+                headers: {
+                    /** @description The media type to send */
+                    "Accept-Post": "application/json";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A secretRef outside the tenant or with nothing stored, no agent configuration to plan for, or a configuration naming an object or field twice (in any case) or more than 1,000 fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal did not answer, or Salesforce could not be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     reconnectConnection: {
         parameters: {
             query?: never;
@@ -1817,6 +2119,152 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["EmptyRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the operation runs (follow Location or `links.operation`) */
+            202: {
+                headers: {
+                    /** @description The operation’s URL (also `links.operation`) */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperationAccepted"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown tenant (or one the key is not bound to), or no such operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An operation is running (`runningOperation` names it), or the connection refuses this operation in its state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than API_MAX_BODY_BYTES (64 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (send `Content-Type: application/json`) */
+            415: {
+                headers: {
+                    /** @description The media type to send */
+                    "Accept-Post": "application/json";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but not something the service can act on: the Idempotency-Key was used for another body (`originalOperation` names its operation), a secretRef outside the tenant or with nothing stored, or an agent configuration naming an object or field twice (in any case) or more than 1,000 fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAccess: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The same key and body return the same operation (also after a 503); the same key with another body is a 422 naming the first operation. Without it, every request is a new operation.
+                 * @example enable-acme-2026-03-02
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The CRM
+                 * @example salesforce
+                 */
+                crm: "salesforce" | "dynamics365";
+                /**
+                 * @description The tenant (the customer)
+                 * @example acme
+                 */
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: no body is the same as `{}`. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UpdateAccessRequest"];
             };
         };
         responses: {
