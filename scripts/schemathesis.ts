@@ -1,9 +1,11 @@
 /**
  * `npm run schemathesis`: the API's contract test. Starts the real stack on free loopback ports (a Temporal dev
- * server unless TEMPORAL_ADDRESS names one, the Salesforce emulator, the worker and the API, with an API key of the
- * admin and agent scopes), then runs schemathesis against the API's own /openapi.json with every check, positive and
- * negative data, every phase (examples, coverage, fuzzing, stateful through the document's links), bounded in
- * examples per operation and in time. Exits with schemathesis's code after stopping everything it started.
+ * server of its own unless TEMPORAL_ADDRESS names one, the Salesforce emulator, the worker and the API, with an API
+ * key of the admin and agent scopes), then runs schemathesis against the API's own /openapi.json with every check,
+ * positive and negative data, every phase (examples, coverage, fuzzing, stateful through the document's links),
+ * bounded in examples per operation and in time. Exits with schemathesis's code after stopping everything it started.
+ * Generated requests name any tenant ("acme" of the examples too): a server named by TEMPORAL_ADDRESS gets connection
+ * workflows for them, so give it none that other clients share.
  *
  * The worker and the API run with an outbound allowlist (scripts/outbound-allowlist.cjs): generated org URLs name
  * any host, and the only one they may reach is the emulator.
