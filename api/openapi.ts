@@ -196,6 +196,7 @@ const planExample: PlanView = {
   operation: 'update_access',
   feasible: true,
   problems: [],
+  warnings: [],
   create: [],
   change: [
     {

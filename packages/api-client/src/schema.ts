@@ -580,6 +580,11 @@ export interface components {
                 }[];
                 total: number;
             };
+            warnings: {
+                code: string;
+                fix: string;
+                message: string;
+            }[];
         };
         /** @description The body of the operation to plan, and `operation`. Admin credentials come with the org’s URL; without them, the connection’s are used. */
         PlanRequest: {
