@@ -1,7 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
+import type { Refusal } from '../workflows/admission';
+import { admissionRefusal, isRefusal, previouslyAccepted } from '../workflows/admission';
 import type { connectionWorkflow } from '../workflows/connection';
+import { initialConnectionState } from '../workflows/connection-state';
 import type {
   AgentConfiguration,
   ConnectionState,
@@ -29,6 +32,20 @@ const CONNECTION_WORKFLOW_TYPE = 'connectionWorkflow';
 /** Seconds a client should wait before retrying when Temporal or the worker does not answer. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/**
+ * What a submitted operation came to: accepted (now, or by an earlier request with the same Idempotency-Key), or
+ * nothing to do (a disable of a connection that holds nothing), with the connection as it is. Refusals are thrown.
+ */
+export type Submission = { accepted: OperationAccepted } | { nothingToDo: ConnectionState };
+
+/** The last run of a connection's workflow as describe() sees it: its published state, and whether it still runs. */
+interface LastRun {
+  state: ConnectionState | undefined;
+  running: boolean;
+  /** The run ended by itself (it held nothing): the next run continues from its state. */
+  completed: boolean;
+}
+
 /** An operation to submit: its kind and a request of that kind. */
 export type OperationRequest<K extends OperationKind = OperationKind> = {
   [P in K]: { kind: P; request: OperationRequests[P] };
@@ -51,6 +68,19 @@ function isTemporalUnreachable(err: FailureLike): boolean {
     if (e.name === 'WorkflowUpdateRPCTimeoutOrCancelledError' || e.name === 'TransportError') return true;
     if (typeof e.code === 'number' && GRPC_UNAVAILABLE.has(e.code)) return true;
     if (e.name === 'ServiceError' && /deadline|unavailable|connect/i.test(e.message ?? '')) return true;
+  }
+  return false;
+}
+
+/** A disable the workflow refused because the connection holds nothing: the API answers with the connection. */
+class NothingToDisable extends Error {
+  override readonly name = 'NothingToDisable';
+}
+
+/** The run ended before it took the update in (it held nothing): the update may go to the next run. */
+function isWorkflowCompleted(err: FailureLike): boolean {
+  for (let e: FailureLike | undefined = err; e; e = e.cause) {
+    if (/workflow execution already completed/i.test(e.message ?? '')) return true;
   }
   return false;
 }
@@ -99,15 +129,59 @@ export class ConnectionGateway {
     }
   }
 
-  async submit(tenantId: string, crm: Crm, operation: OperationRequest): Promise<OperationAccepted> {
+  /**
+   * Runs the connection's admission rules on its published state first, so that a refused or pointless request starts
+   * no workflow and records nothing; then sends the operation with update-with-start, whose validator stays the
+   * authority (two requests racing are still refused there). A connection whose workflow ended because it held
+   * nothing continues in a new run that starts from the ended run's state (configuration, operations).
+   */
+  async submit(tenantId: string, crm: Crm, operation: OperationRequest): Promise<Submission> {
     const { operationId, requestHash } = operation.request;
     // The same operation sent again (a retry after a 503) attaches to the first update; another body is a new
     // update, which the validator refuses as IdempotencyKeyReused.
     const updateId = `${operation.kind}:${operationId}:${(requestHash ?? '').slice(0, 16)}`;
+    const last = await this.lastRun(tenantId, crm);
+    const state = this.continuedState(tenantId, crm, last);
+    const again = previouslyAccepted(state, operation.kind, operation.request);
+    if (again && !isRefusal(again)) return { accepted: again };
+    const refusal = again ?? admissionRefusal(state, operation.kind, operation.request);
+    if (refusal?.type === ErrorType.nothingToDisable) return { nothingToDo: state };
+    if (refusal) throw await this.nameRunningOperation(this.refusalProblem(refusal), tenantId, crm);
+    const carried = last?.completed ? last.state : undefined;
     try {
-      return await this.sendOperation(tenantId, crm, operation, updateId);
+      return { accepted: await this.sendOperation(tenantId, crm, operation, updateId, carried) };
     } catch (err) {
+      if (err instanceof NothingToDisable) {
+        return { nothingToDo: (await this.readState(tenantId, crm)) ?? state };
+      }
       throw await this.nameRunningOperation(err, tenantId, crm);
+    }
+  }
+
+  /**
+   * The state the next operation meets: the running workflow's, the state an ended run (it held nothing) left for
+   * the next one, or a fresh connection's (never started, or a run an operator terminated: it starts afresh).
+   */
+  private continuedState(tenantId: string, crm: Crm, last: LastRun | undefined): ConnectionState {
+    const state = last && (last.running || last.completed) ? last.state : undefined;
+    return state ?? initialConnectionState(tenantId, crm, new Date().toISOString());
+  }
+
+  /** The connection workflow's last run, or undefined when it was never started (or is past retention). */
+  private async lastRun(tenantId: string, crm: Crm): Promise<LastRun | undefined> {
+    try {
+      const description = await this.bounded(() =>
+        this.client.workflow.getHandle(connectionWorkflowId(tenantId, crm)).describe(),
+      );
+      const status = description.status.name;
+      return {
+        state: description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined,
+        running: status === 'RUNNING',
+        completed: status === 'COMPLETED',
+      };
+    } catch (err) {
+      if (isNotFound(err as FailureLike)) return undefined;
+      throw this.translate(err);
     }
   }
 
@@ -117,8 +191,12 @@ export class ConnectionGateway {
     crm: Crm,
     operation: OperationRequest<K>,
     updateId: string,
+    carried: ConnectionState | undefined,
   ): Promise<OperationAccepted> {
-    return this.updateWithStart(tenantId, crm, OPERATION_UPDATES[operation.kind], operation.request, updateId);
+    return this.updateWithStart(tenantId, crm, OPERATION_UPDATES[operation.kind], operation.request, {
+      updateId,
+      carried,
+    });
   }
 
   /**
@@ -136,7 +214,10 @@ export class ConnectionGateway {
 
   /** Agent configuration lives on the Salesforce connection, created on first use. */
   async configureAgent(tenantId: string, configuration: AgentConfiguration): Promise<ConnectionState> {
-    return this.updateWithStart(tenantId, 'salesforce', configureAgentUpdate, configuration);
+    const last = await this.lastRun(tenantId, 'salesforce');
+    return this.updateWithStart(tenantId, 'salesforce', configureAgentUpdate, configuration, {
+      carried: last?.completed ? last.state : undefined,
+    });
   }
 
   async cancel(tenantId: string, crm: Crm, operationId: string): Promise<OperationRecord> {
@@ -157,31 +238,48 @@ export class ConnectionGateway {
     await this.bounded(() => this.client.connection.workflowService.getSystemInfo({}));
   }
 
+  /**
+   * Update-with-start of the connection workflow. `carried` is the state an ended run left: a new run starts from it
+   * (a running workflow ignores it). An update that meets a run as it ends is sent once more, to the next run.
+   */
   private async updateWithStart<Ret, Arg>(
     tenantId: string,
     crm: Crm,
     update: UpdateDefinition<Ret, [Arg]>,
     argument: Arg,
-    updateId?: string,
+    options: { updateId?: string; carried?: ConnectionState } = {},
   ): Promise<Ret> {
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof connectionWorkflow>(CONNECTION_WORKFLOW_TYPE, {
-      workflowId: connectionWorkflowId(tenantId, crm),
-      taskQueue: this.options.taskQueue,
-      args: [{ tenantId, crm }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.tenantId, value: tenantId },
-        { key: SEARCH_ATTRIBUTES.crm, value: crm },
-      ],
-    });
-    try {
-      return await this.bounded(() =>
+    const send = () => {
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof connectionWorkflow>(
+        CONNECTION_WORKFLOW_TYPE,
+        {
+          workflowId: connectionWorkflowId(tenantId, crm),
+          taskQueue: this.options.taskQueue,
+          args: [{ tenantId, crm, ...(options.carried ? { state: options.carried } : {}) }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.tenantId, value: tenantId },
+            { key: SEARCH_ATTRIBUTES.crm, value: crm },
+          ],
+        },
+      );
+      return this.bounded(() =>
         this.client.workflow.executeUpdateWithStart(update, {
           args: [argument],
           startWorkflowOperation,
-          ...(updateId ? { updateId } : {}),
+          ...(options.updateId ? { updateId: options.updateId } : {}),
         }),
       );
+    };
+    try {
+      try {
+        return await send();
+      } catch (err) {
+        if (!isWorkflowCompleted(err as FailureLike)) throw err;
+        const last = await this.lastRun(tenantId, crm);
+        options.carried = last?.completed ? last.state : undefined;
+        return await send();
+      }
     } catch (err) {
       throw this.translate(err);
     }
@@ -196,20 +294,12 @@ export class ConnectionGateway {
     const failure = err as FailureLike;
     if (failure.name === 'WorkflowUpdateFailedError' && failure.cause) {
       const cause = failure.cause;
-      const message = cause.message ?? 'The operation was refused.';
-      switch (cause.type) {
-        case ErrorType.operationInProgress: {
-          const running = runningOperationOf(cause);
-          return problems.conflict('operation-in-progress', message, running ? { runningOperation: running } : {});
-        }
-        case ErrorType.idempotencyKeyReused:
-          return problems.unprocessable('idempotency-key-reused', message, {
-            originalOperation: runningOperationOf(cause),
-          });
-        case ErrorType.operationRejected:
-        case ErrorType.invalidConfiguration:
-          return problems.conflict('operation-rejected', message);
-      }
+      const problem = this.refusalProblem({
+        type: cause.type ?? '',
+        message: cause.message ?? 'The operation was refused.',
+        details: cause.details?.[0] as Record<string, unknown> | undefined,
+      });
+      if (problem) return problem;
     }
     if (isTemporalUnreachable(failure)) {
       return problems.unavailable(
@@ -218,5 +308,23 @@ export class ConnectionGateway {
       );
     }
     return err;
+  }
+
+  /** An admission rule's refusal (from the API's own check or from the workflow's validator) as its problem. */
+  private refusalProblem(refusal: Refusal): HttpProblem | NothingToDisable | undefined {
+    const named = refusal.details ? runningOperationOf({ details: [refusal.details] }) : undefined;
+    switch (refusal.type) {
+      case ErrorType.operationInProgress:
+        return problems.conflict('operation-in-progress', refusal.message, named ? { runningOperation: named } : {});
+      case ErrorType.idempotencyKeyReused:
+        return problems.unprocessable('idempotency-key-reused', refusal.message, { originalOperation: named });
+      case ErrorType.operationRejected:
+      case ErrorType.invalidConfiguration:
+        return problems.conflict('operation-rejected', refusal.message);
+      case ErrorType.nothingToDisable:
+        return new NothingToDisable(refusal.message);
+      default:
+        return undefined;
+    }
   }
 }

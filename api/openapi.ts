@@ -158,6 +158,20 @@ const connectionExample: ConnectionView = {
   },
 };
 
+const disabledExample: ConnectionView = {
+  tenantId: TENANT,
+  crm: 'salesforce',
+  status: 'disabled',
+  statusMessage: 'Access is off. Nothing of the connection exists in Salesforce.',
+  grantedObjects: [],
+  agentConfiguration: CONFIGURATION,
+  needsReconnect: false,
+  missingFields: [],
+  leftovers: [],
+  updatedAt: '2026-03-02T09:16:02.000Z',
+  links: connectionExample.links,
+};
+
 const dynamicsExample: ConnectionView = {
   tenantId: TENANT,
   crm: 'dynamics365',
@@ -540,7 +554,8 @@ const operations: Operation[] = [
     summary: 'Disable access',
     description:
       'Removes what enable created (the integration user is deactivated and renamed: Salesforce cannot delete ' +
-      'users). Works from any state. Dynamics 365 Sales: 409.',
+      'users). Works from any state. A connection that holds nothing (never enabled, or already disabled) has ' +
+      'nothing to disable: the answer is 200 with the connection, and nothing starts. Dynamics 365 Sales: 409.',
     scope: 'admin',
     body: disableBodySchema,
     bodyExamples: {
@@ -551,7 +566,14 @@ const operations: Operation[] = [
       },
     },
     idempotencyKey: 'operation',
-    responses: { 202: ACCEPTED('disable') },
+    responses: {
+      200: {
+        description: 'Nothing to disable (the connection holds nothing); the connection as it is, nothing started',
+        schema: connectionViewSchema,
+        examples: { alreadyOff: { summary: 'Access is already off', value: disabledExample } },
+      },
+      202: ACCEPTED('disable'),
+    },
     errors: [...WRITE_ERRORS, 422],
     links: OPERATION_LINKS,
   },

@@ -11,7 +11,7 @@ import type {
   OperationRequests,
 } from './definitions';
 import { ErrorType } from './definitions';
-import { findOperation, isNativelyConnected } from './connection-state';
+import { findOperation, holdsNothing, isNativelyConnected } from './connection-state';
 
 /** Why an operation is refused: the failure type the API maps to a status, a message, and what it names. */
 export interface Refusal {
@@ -57,7 +57,14 @@ const RULES: { [K in OperationKind]: Rule<K> } = {
     }
     return configurationRefusal(request.agentConfiguration ?? state.agentConfiguration);
   },
-  disable: () => undefined,
+  // Without a target there is no org to reach: a disable has nothing to remove, and starts nothing.
+  disable: (state) =>
+    holdsNothing(state)
+      ? {
+          type: ErrorType.nothingToDisable,
+          message: 'Access is already off: the connection holds nothing in Salesforce, so there is nothing to disable.',
+        }
+      : undefined,
   reconnect: (state, request) => {
     if (!request.target && !state.target)
       return rejected('This connection was never enabled (or was disabled since): enable it first.');

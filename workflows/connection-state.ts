@@ -69,6 +69,22 @@ export function initialConnectionState(tenantId: string, crm: Crm, now: string):
   };
 }
 
+/**
+ * Whether the connection holds nothing it must keep running for: no operation, no component in Salesforce (details or
+ * leftovers, hence no health-check Schedule), no admin credentials (a target, or superseded ones still to remove).
+ * Such a connection's workflow ends: its configuration and history stay in the last run's memo, and the API carries
+ * them into the next run it starts.
+ */
+export function holdsNothing(state: ConnectionState): boolean {
+  return (
+    !state.currentOperation &&
+    !state.details &&
+    !state.target &&
+    state.leftovers.length === 0 &&
+    (state.supersededCredentials ?? []).length === 0
+  );
+}
+
 /** Fields the agent's configuration asks for that the connection's permission set does not grant. */
 export function missingFields(
   config: AgentConfiguration | undefined,

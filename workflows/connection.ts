@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   makeContinueAsNewFunc,
+  patched,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -22,6 +23,7 @@ import {
   closeOperation,
   credentialsToForget,
   findOperation,
+  holdsNothing,
   initialConnectionState,
   refreshDerivedState,
   searchAttributesOf,
@@ -57,6 +59,15 @@ import { forgetCredentials, updateHealthSchedule } from './connection-bookkeepin
 
 /** Continue-as-new well before Temporal's history limits; the state travels in the input. */
 const HISTORY_LENGTH_LIMIT = 2000;
+
+/**
+ * Runs that hold nothing end (an operation that empties the connection, or no operation for IDLE_TIMEOUT after the run
+ * starts empty); runs started before it wait for ever, and replay so.
+ */
+const END_WHEN_EMPTY_PATCH = 'end-when-empty';
+
+/** How long a run that holds nothing waits for an operation before it ends (the input's `idleTimeout` wins). */
+const IDLE_TIMEOUT = '10 minutes';
 
 /** An accepted operation waiting for the main loop to run it; its record is the state's current operation. */
 interface QueuedRun {
@@ -194,20 +205,41 @@ class Connection {
     else this.publish();
   }
 
-  /** Runs operations as they are accepted, and continues as new when the history grows long. */
+  /**
+   * Runs operations as they are accepted, and continues as new when the history grows long. A connection that holds
+   * nothing ends: once its last operation leaves it empty, or when no operation came for IDLE_TIMEOUT.
+   */
   async run(): Promise<void> {
     this.publish();
     for (;;) {
-      await condition(() => this.queued !== undefined || this.historyIsLong());
+      const work = () => this.queued !== undefined || this.historyIsLong();
+      if (this.endsWhenEmpty()) {
+        if (!(await condition(work, this.input.idleTimeout ?? IDLE_TIMEOUT)) && (await this.emptyAndSettled())) return;
+      } else {
+        await condition(work);
+      }
       const queued = this.queued;
       if (queued) {
         this.queued = undefined;
         await this.runOperation(queued);
+        if (this.endsWhenEmpty() && (await this.emptyAndSettled())) return;
         continue;
       }
+      if (!this.historyIsLong()) continue;
       await condition(allHandlersFinished);
       if (!this.queued) await this.continueAsNew();
     }
+  }
+
+  /** Whether this run may end because it holds nothing (asked only then, so that the patch marks only such runs). */
+  private endsWhenEmpty(): boolean {
+    return holdsNothing(this.state) && !this.queued && patched(END_WHEN_EMPTY_PATCH);
+  }
+
+  /** Lets every handler finish; true if the connection still holds nothing and no operation arrived meanwhile. */
+  private async emptyAndSettled(): Promise<boolean> {
+    await condition(allHandlersFinished);
+    return this.queued === undefined && holdsNothing(this.state);
   }
 
   private historyIsLong(): boolean {

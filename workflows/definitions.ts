@@ -3,7 +3,7 @@
  * search attributes, state and error types. No I/O here: workflow code imports it.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { Duration, UpdateDefinition } from '@temporalio/common';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const CRMS = ['salesforce', 'dynamics365'] as const;
@@ -246,6 +246,8 @@ export interface ConnectionWorkflowInput {
   state?: ConnectionState;
   /** History length after which the workflow continues as new (default 2000; tests lower it). */
   historyLimit?: number;
+  /** How long a run that holds nothing waits for an operation before it ends (default 10 minutes; tests lower it). */
+  idleTimeout?: Duration;
 }
 
 export interface EnableSagaInput {
@@ -470,5 +472,7 @@ export const ErrorType = {
   idempotencyKeyReused: 'IdempotencyKeyReused',
   /** Another operation is running on the connection. */
   operationInProgress: 'OperationInProgress',
+  /** A disable of a connection that holds nothing: the API answers 200 with the connection, and nothing starts. */
+  nothingToDisable: 'NothingToDisable',
   healthCheckFailed: 'HealthCheckFailed',
 } as const;

@@ -12,7 +12,7 @@ import type {
   SecretRef,
 } from '../../workflows/definitions';
 import { requireScope } from '../auth';
-import type { OperationRequest } from '../connection-gateway';
+import type { OperationRequest, Submission } from '../connection-gateway';
 import { HttpProblem, problems } from '../problem';
 import { bodyOf, canonicalJson, checkAgentConfiguration, operationIdOf, parseInput, sha256Hex } from '../requests';
 import type { AcceptedView, AdminCredentialsInput } from '../schemas';
@@ -102,16 +102,22 @@ function sendAccepted(res: Response, tenantId: string, crm: Crm, accepted: Opera
   res.status(202).location(location).json(body);
 }
 
-/** Sends the operation; a definitive refusal removes the credentials this request stored. */
-async function submit(
+/**
+ * Sends the operation and answers: 202 with the operation accepted, or 200 with the connection as it is when there is
+ * nothing to do (a disable of a connection that holds nothing). A refusal or nothing to do removes the credentials
+ * this request stored: refused requests leave nothing.
+ */
+async function submitAndAnswer(
   context: RouteContext,
+  res: Response,
   tenantId: string,
   crm: Crm,
   operation: OperationRequest,
   credentials: ResolvedCredentials | undefined,
-): Promise<OperationAccepted> {
+): Promise<void> {
+  let submission: Submission;
   try {
-    return await context.gateway.submit(tenantId, crm, operation);
+    submission = await context.gateway.submit(tenantId, crm, operation);
   } catch (err) {
     // A 503 may still be accepted later (the update is queued); only a refusal is final.
     if (credentials?.storedHere && err instanceof HttpProblem && (err.status === 409 || err.status === 422)) {
@@ -119,6 +125,12 @@ async function submit(
     }
     throw err;
   }
+  if ('nothingToDo' in submission) {
+    if (credentials?.storedHere) await context.secrets.delete(credentials.ref);
+    res.status(200).json(connectionView(submission.nothingToDo));
+    return;
+  }
+  sendAccepted(res, tenantId, crm, submission.accepted);
 }
 
 /** `/v1/tenants/{tenantId}/connections/{crm}`: read the connection, and enable, disable or reconnect it. */
@@ -161,8 +173,9 @@ export function connectionsRouter(context: RouteContext): Router {
           body.adminCredentials,
         );
         const target = targetOf(body, credentials) as SalesforceTarget;
-        const accepted = await submit(
+        await submitAndAnswer(
           context,
+          res,
           tenantId,
           crm,
           {
@@ -179,7 +192,6 @@ export function connectionsRouter(context: RouteContext): Router {
           },
           credentials,
         );
-        sendAccepted(res, tenantId, crm, accepted);
       },
     ],
   });
@@ -195,8 +207,9 @@ export function connectionsRouter(context: RouteContext): Router {
           'disable',
           disableBodySchema,
         );
-        const accepted = await submit(
+        await submitAndAnswer(
           context,
+          res,
           tenantId,
           crm,
           {
@@ -210,7 +223,6 @@ export function connectionsRouter(context: RouteContext): Router {
           },
           credentials,
         );
-        sendAccepted(res, tenantId, crm, accepted);
       },
     ],
   });
@@ -226,8 +238,9 @@ export function connectionsRouter(context: RouteContext): Router {
           'rotate_certificate',
           rotateCertificateBodySchema,
         );
-        const accepted = await submit(
+        await submitAndAnswer(
           context,
+          res,
           tenantId,
           crm,
           {
@@ -236,7 +249,6 @@ export function connectionsRouter(context: RouteContext): Router {
           },
           undefined,
         );
-        sendAccepted(res, tenantId, crm, accepted);
       },
     ],
   });
@@ -252,14 +264,14 @@ export function connectionsRouter(context: RouteContext): Router {
           'update_access',
           updateAccessBodySchema,
         );
-        const accepted = await submit(
+        await submitAndAnswer(
           context,
+          res,
           tenantId,
           crm,
           { kind: 'update_access', request: { operationId, requestHash, agentConfiguration: body.agentConfiguration } },
           undefined,
         );
-        sendAccepted(res, tenantId, crm, accepted);
       },
     ],
   });
@@ -275,8 +287,9 @@ export function connectionsRouter(context: RouteContext): Router {
           'reconnect',
           reconnectBodySchema,
         );
-        const accepted = await submit(
+        await submitAndAnswer(
           context,
+          res,
           tenantId,
           crm,
           {
@@ -292,7 +305,6 @@ export function connectionsRouter(context: RouteContext): Router {
           },
           credentials,
         );
-        sendAccepted(res, tenantId, crm, accepted);
       },
     ],
   });

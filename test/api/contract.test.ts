@@ -30,6 +30,9 @@ describe('the API contract', () => {
     agentConfiguration: AGENT_CONFIGURATION,
     ...extra,
   });
+  /** An enable whose preflight fails at once (the org has no such object): an operation that ends quickly. */
+  const unknownObjectBody = (): EnableRequest =>
+    enableBody(fastOrg, { agentConfiguration: { objects: [{ object: 'NoSuchObject__c', fields: ['Name'] }] } });
   const readConnection = (tenant: string) => async (): Promise<Connection> =>
     ok(await reader.GET(CONNECTION, { params: { path: salesforceOf(tenant) } }));
   /** Enables for `tenant`; a 202 is expected (the answer is the accepted operation with its Location). */
@@ -89,20 +92,16 @@ describe('the API contract', () => {
     });
 
     it('derives a different operation from the same key for another tenant, and a random one without a key', async () => {
-      const disable = async (tenant: string, key?: string) =>
-        ok(
-          await admin.POST(`${CONNECTION}/disable`, {
-            params: { path: salesforceOf(tenant), header: key ? { 'Idempotency-Key': key } : {} },
-          }),
-        ).operationId;
+      const failing = async (tenant: string, key?: string) =>
+        (await enable(tenant, unknownObjectBody(), key)).operationId;
       const ids = await Promise.all(
-        [uniqueTenant('idem-a'), uniqueTenant('idem-b')].map((t) => disable(t, 'shared-key')),
+        [uniqueTenant('idem-a'), uniqueTenant('idem-b')].map((t) => failing(t, 'shared-key')),
       );
       expect(ids[0]).not.toBe(ids[1]);
       const tenant = uniqueTenant('idem-c');
-      const a = await disable(tenant);
+      const a = await failing(tenant);
       await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
-      const b = await disable(tenant);
+      const b = await failing(tenant);
       expect(a).not.toBe(b);
     });
   });
@@ -161,7 +160,7 @@ describe('the API contract', () => {
 
     it('refuses to cancel an operation that ended otherwise (409) or does not exist (404)', async () => {
       const tenant = uniqueTenant('cancel-ended');
-      const started = ok(await admin.POST(`${CONNECTION}/disable`, { params: { path: salesforceOf(tenant) } }));
+      const started = await enable(tenant, unknownObjectBody());
       await waitForConnection(readConnection(tenant), (c) => !c.currentOperation);
       const ended = await cancel(tenant, started.operationId);
       expect(ended.response.status).toBe(409);

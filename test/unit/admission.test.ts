@@ -1,5 +1,5 @@
 import { admissionRefusal, previouslyAccepted } from '../../workflows/admission';
-import { admitOperation, initialConnectionState } from '../../workflows/connection-state';
+import { admitOperation, holdsNothing, initialConnectionState } from '../../workflows/connection-state';
 import type { ConnectionState, EnableRequest, OperationRecord } from '../../workflows/definitions';
 import { ErrorType } from '../../workflows/definitions';
 
@@ -58,6 +58,18 @@ describe('admission', () => {
     state.agentConfiguration = configuration;
     expect(admissionRefusal(state, 'reconnect', { operationId: 'op-2' })?.message).toMatch(/never enabled/);
     expect(admissionRefusal(state, 'rotate_certificate', { operationId: 'op-3' })?.message).toMatch(/no certificate/);
+  });
+
+  it('has nothing to disable on a connection that holds nothing, and disables one that holds a target', () => {
+    const state = initialConnectionState('acme', 'salesforce', NOW);
+    state.agentConfiguration = configuration;
+    expect(admissionRefusal(state, 'disable', { operationId: 'op-2' })).toMatchObject({
+      type: ErrorType.nothingToDisable,
+    });
+    expect(holdsNothing(state)).toBe(true);
+    state.target = target;
+    expect(holdsNothing(state)).toBe(false);
+    expect(admissionRefusal(state, 'disable', { operationId: 'op-3' })).toBeUndefined();
   });
 
   it('owns the Dynamics 365 rule: enable is a no-op, everything else is refused', () => {

@@ -87,7 +87,7 @@ export interface paths {
         put?: never;
         /**
          * Disable access
-         * @description Removes what enable created (the integration user is deactivated and renamed: Salesforce cannot delete users). Works from any state. Dynamics 365 Sales: 409.
+         * @description Removes what enable created (the integration user is deactivated and renamed: Salesforce cannot delete users). Works from any state. A connection that holds nothing (never enabled, or already disabled) has nothing to disable: the answer is 200 with the connection, and nothing starts. Dynamics 365 Sales: 409.
          *
          *     Scope: `admin`.
          */
@@ -1201,6 +1201,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Nothing to disable (the connection holds nothing); the connection as it is, nothing started */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
             /** @description Accepted: the operation runs (follow Location or `links.operation`) */
             202: {
                 headers: {
