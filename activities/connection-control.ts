@@ -1,13 +1,16 @@
 import type { Client } from '@temporalio/client';
-import type { Duration } from '@temporalio/common';
+import type { Duration, Priority } from '@temporalio/common';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import type { ConnectionState, Crm, HealthCheckInput } from '../workflows/definitions';
 import {
+  PRIORITY,
   STATE_MEMO_KEY,
   connectionWorkflowId,
   healthCheckWorkflowId,
   healthScheduleId,
 } from '../workflows/definitions';
+
+const HEALTH_CHECK_PRIORITY: { priority: Priority } = { priority: { priorityKey: PRIORITY.background } };
 
 /** What the activities that manage schedules and read connections need of Temporal itself. */
 export interface TemporalAccess {
@@ -38,6 +41,9 @@ export function createConnectionControlActivities(temporal: TemporalAccess) {
             taskQueue: temporal.taskQueue,
             args,
             staticSummary: `Health check of the ${input.crm} connection of tenant ${input.tenantId}`,
+            // Background work: behind admission and admin operations in a backlog (the SDK encodes it; 1.24's
+            // create options do not list it yet).
+            ...HEALTH_CHECK_PRIORITY,
           },
           policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
           memo: { tenantId: input.tenantId, crm: input.crm },

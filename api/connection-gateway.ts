@@ -17,10 +17,12 @@ import type {
 import {
   ErrorType,
   OPERATION_UPDATES,
+  PRIORITY,
   SEARCH_ATTRIBUTES,
   STATE_MEMO_KEY,
   cancelOperationUpdate,
   configureAgentUpdate,
+  connectionTaskQueue,
   connectionWorkflowId,
 } from '../workflows/definitions';
 import { withLiveProgress } from './live-progress';
@@ -254,7 +256,8 @@ export class ConnectionGateway {
         CONNECTION_WORKFLOW_TYPE,
         {
           workflowId: connectionWorkflowId(tenantId, crm),
-          taskQueue: this.options.taskQueue,
+          taskQueue: connectionTaskQueue(this.options.taskQueue),
+          priority: { priorityKey: PRIORITY.admission },
           args: [{ tenantId, crm, ...(options.carried ? { state: options.carried } : {}) }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           typedSearchAttributes: [

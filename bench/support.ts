@@ -15,12 +15,12 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { EncryptedFileSecretStore } from '../secrets/secret-store';
 import { hashApiKey, generateApiKey } from '../api/auth';
 import { SERVICE_OAUTH_CLIENT } from '@agent-connections/salesforce-emulator';
 import type { CreateOrgInput } from '@agent-connections/salesforce-emulator';
-import type { ServiceWorkerOptions } from '../workers/service-worker';
+import type { ServiceWorker, ServiceWorkerOptions } from '../workers/service-worker';
 import type { AgentConfiguration } from '../workflows/definitions';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -347,7 +347,7 @@ export async function startWorker(env: NodeJS.ProcessEnv, entry = 'workers/main.
 
 export interface InProcessWorker {
   /** Not running yet: the bench runs it (`run()`, `runUntil()`). */
-  worker: Worker;
+  worker: ServiceWorker;
   /** A client with the worker's data converter, on a connection of its own. */
   client: Client;
   taskQueue: string;

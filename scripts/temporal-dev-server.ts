@@ -31,6 +31,9 @@ const CLI_TYPE_NAMES: Record<string, string> = {
   KEYWORD_LIST: 'KeywordList',
 };
 
+/** Dynamic configuration every dev server of the product starts with (tests, `npm start`, benches, drills). */
+export const DEV_SERVER_DYNAMIC_CONFIG = ['matching.enableFairness=true'];
+
 /** Waits until a Temporal frontend answers GetSystemInfo, or throws after `timeoutMs`. */
 async function waitForTemporal(address: string, timeoutMs: number, isAlive: () => boolean = () => true) {
   const deadline = Date.now() + timeoutMs;
@@ -84,6 +87,9 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+  // Fairness keys (the org of each connection's work) do nothing unless matching is told to use them; priorities
+  // are on by default from server 1.31 (this CLI embeds 1.32).
+  for (const value of DEV_SERVER_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
   for (const [name, type] of Object.entries(options.searchAttributes)) {
     args.push('--search-attribute', `${name}=${CLI_TYPE_NAMES[type] ?? type}`);
   }

@@ -13,7 +13,7 @@ import { activityObservability } from '../observability/activity-interceptor';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
 import type { OperationSinks } from '../observability/workflow-interceptors';
-import { tenantOfWorkflowId } from '../workflows/definitions';
+import { connectionTaskQueue, tenantOfWorkflowId } from '../workflows/definitions';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
 export async function buildActivityDependencies(
@@ -68,6 +68,8 @@ export interface ServiceWorkerOptions {
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   tuning?: WorkerTuning;
+  /** Tuning of the connection queue's worker, over what it takes from `tuning` (tests shrink the saga side only). */
+  connectionTuning?: WorkerTuning;
   /** Metrics and the log of operations; without them the worker runs unobserved (most tests). */
   observability?: { metrics?: WorkerMetrics; log?: Logger };
   /** OpenTelemetry tracing (observability/tracing.ts), when OTEL_ENABLED. */
@@ -102,12 +104,63 @@ function operationSinks(metrics?: WorkerMetrics, log?: Logger): InjectedSinks<Op
   };
 }
 
-/** The one worker of the service: every workflow and activity on one task queue. */
-export async function createServiceWorker(options: ServiceWorkerOptions): Promise<Worker> {
-  return Worker.create({
+/** Activity slots of the connection queue's worker: only bookkeeping runs there (Schedules, credentials). */
+const CONNECTION_QUEUE_ACTIVITY_SLOTS = 10;
+
+/**
+ * The service's worker process: two SDK workers on one connection. One polls the connection queue (the connection
+ * workflows, whose validators admit operations, and their bookkeeping), the other the service's queue (sagas, their
+ * activities, health checks). Each has its own slots, so admission never waits for a free saga slot. Both load every
+ * workflow: runs started before the split, on the service's queue, carry on there.
+ */
+export class ServiceWorker {
+  constructor(
+    /** Sagas, activities, health checks: `TASK_QUEUE`. */
+    readonly sagas: Worker,
+    /** Connection workflows: `connectionTaskQueue(TASK_QUEUE)`. */
+    readonly connections: Worker,
+  ) {}
+
+  get workers(): Worker[] {
+    return [this.connections, this.sagas];
+  }
+
+  /** Runs both until shutdown; if one fails, the other is shut down and the failure is thrown. */
+  async run(): Promise<void> {
+    const runs = this.workers.map((w) =>
+      w.run().catch((err: unknown) => {
+        this.shutdown();
+        throw err;
+      }),
+    );
+    await Promise.all(runs);
+  }
+
+  async runUntil<R>(until: Promise<R> | (() => Promise<R>)): Promise<R> {
+    const running = this.run();
+    try {
+      return await (typeof until === 'function' ? until() : until);
+    } finally {
+      this.shutdown();
+      await running;
+    }
+  }
+
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  /** RUNNING while both run; otherwise the state of the one that does not. */
+  getState(): ReturnType<Worker['getState']> {
+    return this.workers.map((w) => w.getState()).find((state) => state !== 'RUNNING') ?? 'RUNNING';
+  }
+}
+
+/** The workers of the service: the connection queue's and the service queue's (see ServiceWorker). */
+export async function createServiceWorker(options: ServiceWorkerOptions): Promise<ServiceWorker> {
+  const common = {
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue,
     activities: createActivities(options.dependencies),
     dataConverter: options.dataConverter,
     ...(options.workflowBundle
@@ -124,6 +177,17 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
         }
       : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
-    ...options.tuning,
+  };
+  const sagas = await Worker.create({ ...common, taskQueue: options.taskQueue, ...options.tuning });
+  const connections = await Worker.create({
+    ...common,
+    taskQueue: connectionTaskQueue(options.taskQueue),
+    maxConcurrentActivityTaskExecutions: CONNECTION_QUEUE_ACTIVITY_SLOTS,
+    ...(options.tuning?.maxConcurrentWorkflowTaskExecutions
+      ? { maxConcurrentWorkflowTaskExecutions: options.tuning.maxConcurrentWorkflowTaskExecutions }
+      : {}),
+    ...(options.tuning?.shutdownGraceTime ? { shutdownGraceTime: options.tuning.shutdownGraceTime } : {}),
+    ...options.connectionTuning,
   });
+  return new ServiceWorker(sagas, connections);
 }

@@ -9,7 +9,7 @@ import type {
   OperationRequests,
   SalesforceTarget,
 } from './definitions';
-import { SEARCH_ATTRIBUTES } from './definitions';
+import { PRIORITY, SEARCH_ATTRIBUTES, orgFairnessKey, sagaTaskQueueOf } from './definitions';
 import { isNativelyConnected } from './connection-state';
 import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
@@ -35,8 +35,31 @@ const SUMMARIES: Record<OperationKind, (tenantId: string) => string> = {
   update_access: (t) => `Update the Salesforce access of tenant ${t}`,
 };
 
+/** Rotations yield to what an admin waits for (the health check starts most of them). */
+const PRIORITY_OF: Record<OperationKind, number> = {
+  enable: PRIORITY.adminOperation,
+  disable: PRIORITY.adminOperation,
+  reconnect: PRIORITY.adminOperation,
+  update_access: PRIORITY.adminOperation,
+  rotate_certificate: PRIORITY.background,
+};
+
+/**
+ * Where and how the saga runs: on the service's queue (the connection's own queue admits operations only), at its
+ * kind's priority, fair per org. Its activities and children inherit the priority and the fairness key.
+ */
+function placement(state: ConnectionState, record: OperationRecord) {
+  const taskQueue = sagaTaskQueueOf(workflowInfo().taskQueue);
+  const fairnessKey = orgFairnessKey(state.details, state.target);
+  return {
+    ...(taskQueue ? { taskQueue } : {}),
+    priority: { priorityKey: PRIORITY_OF[record.kind], ...(fairnessKey ? { fairnessKey } : {}) },
+  };
+}
+
 function childOptions(state: ConnectionState, record: OperationRecord) {
   return {
+    ...placement(state, record),
     workflowId: record.workflowId,
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     staticSummary: SUMMARIES[record.kind](state.tenantId),

@@ -383,6 +383,51 @@ export const SEARCH_ATTRIBUTE_TYPES: Record<string, SearchAttributeType> = Objec
   Object.values(SEARCH_ATTRIBUTES).map((key) => [key.name, key.type]),
 );
 
+/**
+ * Task queues. Connection workflows (whose update validators admit operations) poll a queue of their own, served by
+ * worker slots of their own, so that accepting an operation never waits behind sagas, health checks or fleet work;
+ * sagas, their activities and health checks stay on the service's queue (`TASK_QUEUE`).
+ */
+const CONNECTION_QUEUE_SUFFIX = '-connections';
+
+export function connectionTaskQueue(taskQueue: string): string {
+  return `${taskQueue}${CONNECTION_QUEUE_SUFFIX}`;
+}
+
+/** The service's queue of a connection queue; undefined for any other queue (runs started before the split). */
+export function sagaTaskQueueOf(connectionQueue: string): string | undefined {
+  return connectionQueue.endsWith(CONNECTION_QUEUE_SUFFIX)
+    ? connectionQueue.slice(0, -CONNECTION_QUEUE_SUFFIX.length)
+    : undefined;
+}
+
+/**
+ * Temporal task priorities (`priorityKey`: 1 runs first, 5 last; 3 is the server's default). A backlog is served in
+ * this order: admission, then what an admin asked for, then background work.
+ */
+export const PRIORITY = {
+  /** Connection workflows: validating and recording an operation. */
+  admission: 1,
+  /** Enable, disable, reconnect, update access: an admin waits for them. */
+  adminOperation: 2,
+  /** Certificate rotations and health checks: nobody waits, they may yield. */
+  background: 4,
+  /** Work over many tenants at once. */
+  fleet: 5,
+} as const;
+
+/** Salesforce's limit of concurrent long-running (≥ 20 s) requests per org (5 on Developer and trial orgs). */
+export const SALESFORCE_LONG_RUNNING_REQUESTS_PER_ORG = 25;
+
+/**
+ * The fairness key of a connection's work: its org, so that one org's backlog cannot starve another's. The org id
+ * once known; before the first enable has read it, the org's URL (≤ 64 bytes, as Temporal requires).
+ */
+export function orgFairnessKey(details?: { orgId: string }, target?: { instanceUrl: string }): string | undefined {
+  const key = details?.orgId ?? target?.instanceUrl.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  return key ? key.slice(0, 64) : undefined;
+}
+
 export function connectionWorkflowId(tenantId: string, crm: Crm): string {
   return `connection:${tenantId}:${crm}`;
 }

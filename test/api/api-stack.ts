@@ -11,6 +11,7 @@ import { createApp } from '../../api/app';
 import type { ApiKey } from '../../api/auth';
 import { generateApiKey, hashApiKey } from '../../api/auth';
 import type { ApiClient, Connection } from '@agent-connections/api-client';
+import type { ServiceWorker, WorkerTuning } from '../../workers/service-worker';
 import { createApiClient } from '@agent-connections/api-client';
 import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';
 
@@ -33,6 +34,8 @@ export interface ApiStack {
   secrets: EncryptedFileSecretStore;
   secretsDir: string;
   taskQueue: string;
+  /** The service's worker (both its SDK workers), unless started with `worker: false`. */
+  serviceWorker?: ServiceWorker;
   keys: TestKeys;
   apiKeys: ApiKey[];
   config: ApiConfig;
@@ -62,7 +65,7 @@ export function testKeys(): { keys: TestKeys; apiKeys: ApiKey[] } {
  * Salesforce emulator, and the API in front of them. With `worker: false`, nothing polls the task queue.
  */
 export async function startApiStack(
-  options: { worker?: boolean; config?: Partial<ApiConfig> } = {},
+  options: { worker?: boolean; config?: Partial<ApiConfig>; workerTuning?: WorkerTuning } = {},
 ): Promise<ApiStack> {
   const env = await devServerEnvironment();
   const { store: secrets, dir } = await temporarySecretStore();
@@ -70,7 +73,9 @@ export async function startApiStack(
   const worker =
     options.worker === false
       ? undefined
-      : await startServiceWorker(env, testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }));
+      : await startServiceWorker(env, testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }), {
+          tuning: options.workerTuning,
+        });
   const taskQueue = worker?.taskQueue ?? `no-worker-${Date.now()}`;
   const { keys, apiKeys } = testKeys();
   const config: ApiConfig = {
@@ -98,6 +103,7 @@ export async function startApiStack(
     secrets,
     secretsDir: dir,
     taskQueue,
+    serviceWorker: worker?.worker,
     keys,
     apiKeys,
     config,

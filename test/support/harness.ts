@@ -4,12 +4,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SalesforceClients } from '../../salesforce/clients';
 import { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { FAILURE_CONVERTER_PATH, encryptedDataConverter } from '../../codec/data-converter';
 import { createServiceWorker } from '../../workers/service-worker';
+import type { ServiceWorker, WorkerTuning } from '../../workers/service-worker';
 import { temporaryDir } from './temp-dirs';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -97,9 +98,15 @@ export function testDependencies(options: TestDependenciesOptions): Omit<Activit
 export async function startServiceWorker(
   env: TestWorkflowEnvironment,
   dependencies: Omit<ActivityDependencies, 'temporal'>,
-  options: { healthCheckInterval?: string; rotateBeforeDays?: number } = {},
+  options: {
+    healthCheckInterval?: string;
+    rotateBeforeDays?: number;
+    /** Slots of the service queue's worker (the connection queue's keep theirs unless `connectionTuning` says). */
+    tuning?: WorkerTuning;
+    connectionTuning?: WorkerTuning;
+  } = {},
 ): Promise<{
-  worker: Worker;
+  worker: ServiceWorker;
   taskQueue: string;
   running: Promise<void>;
   /** Shuts the worker down and waits until it has stopped; a second call waits for the same shutdown. */
@@ -121,6 +128,8 @@ export async function startServiceWorker(
       },
     },
     workflowBundle: await workflowBundle(),
+    tuning: options.tuning,
+    connectionTuning: options.connectionTuning,
   });
   const running = worker.run();
   let stopped: Promise<void> | undefined;
