@@ -32,7 +32,11 @@ const CLI_TYPE_NAMES: Record<string, string> = {
 };
 
 /** Dynamic configuration every dev server of the product starts with (tests, `npm start`, benches, drills). */
-export const DEV_SERVER_DYNAMIC_CONFIG = ['matching.enableFairness=true'];
+export const DEV_SERVER_DYNAMIC_CONFIG = [
+  'matching.enableFairness=true',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
 
 /** Waits until a Temporal frontend answers GetSystemInfo, or throws after `timeoutMs`. */
 async function waitForTemporal(address: string, timeoutMs: number, isAlive: () => boolean = () => true) {
