@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SfError } from './errors';
 import { normalizeId, str } from './ids';
 import { faultSchema, type FaultInput } from './faults';
-import { instanceUrlOf } from './oauth';
+import { SERVICE_OAUTH_CLIENT, instanceUrlOf } from './oauth';
 import { materialize } from './soql';
 import { createOrg, resetOrg, type CreateOrgInput } from './seed';
 import {
@@ -50,6 +50,8 @@ export interface CreatedOrg {
   loginUrl: string;
   adminUserId: string;
   adminUsername: string;
+  /** The admin's password on the sign-in page (`/services/oauth2/authorize`). */
+  adminPassword: string;
   accessToken: string;
   refreshToken: string;
 }
@@ -62,6 +64,8 @@ export interface OrgSummary {
   loginUrl: string;
   adminUserId: string;
   adminUsername: string;
+  /** The admin's password on the sign-in page (`/services/oauth2/authorize`). */
+  adminPassword: string;
   createdAt: string;
   apiUsage: { used: number; max: number };
   settings: {
@@ -154,6 +158,7 @@ const settingsSchema = z
   .strict();
 
 const clockSchema = z.object({ advanceMs: z.number().int().min(0) }).strict();
+const serviceClientSchema = z.object({ callbackUrls: z.array(z.string().url().max(2048)).max(20) }).strict();
 
 type Reply = { status: number; body?: unknown };
 
@@ -192,6 +197,7 @@ export class ControlApi {
       loginUrl: this.core.loginUrl,
       adminUserId: org.adminUserId,
       adminUsername: org.adminUsername,
+      adminPassword: org.adminPassword,
       createdAt: org.createdAt,
       apiUsage: { used: org.apiUsage.count(this.core.world.clock.now()), max: org.settings.apiDailyLimit },
       settings: {
@@ -224,6 +230,7 @@ export class ControlApi {
       loginUrl: this.core.loginUrl,
       adminUserId: org.adminUserId,
       adminUsername: org.adminUsername,
+      adminPassword: org.adminPassword,
       accessToken: s.token,
       refreshToken: org.refreshToken,
     };
@@ -388,6 +395,7 @@ export class ControlApi {
     else if (a === 'faults' && !rest.length) out = this.faultsRoute(method, b, body);
     else if (a === 'counters' && !b) out = this.countersRoute(method, url.searchParams.get('org') ?? undefined);
     else if (a === 'clock' && !b) out = this.clockRoute(method, body);
+    else if (a === 'service-client' && !b) out = this.serviceClientRoute(method, body);
     else if (a === 'health' && method === 'GET')
       out = { status: 200, body: { ok: true, loginUrl: this.core.loginUrl } };
     if (!out) throw new HttpError(404, `no route ${method} ${url.pathname}`);
@@ -502,6 +510,20 @@ export class ControlApi {
       return { status: 204 };
     }
     return undefined;
+  }
+
+  /**
+   * GET /service-client; PUT /service-client {callbackUrls}: the callback URLs registered for the service's OAuth
+   * client, which the authorize page checks redirect_uri against.
+   */
+  private serviceClientRoute(method: string, body: unknown): Reply | undefined {
+    const world = this.core.world;
+    if (method === 'PUT') world.serviceCallbackUrls = parse(serviceClientSchema, body).callbackUrls;
+    else if (method !== 'GET') return undefined;
+    return {
+      status: 200,
+      body: { clientId: SERVICE_OAUTH_CLIENT.clientId, callbackUrls: world.serviceCallbackUrls },
+    };
   }
 
   /** GET /clock; POST /clock {advanceMs}: moves the emulated time forward (see clock.ts). */
@@ -630,6 +652,10 @@ export class EmulatorControl {
   }
   resetCounters(org?: string): Promise<void> {
     return this.call('DELETE', `/counters${org ? `?org=${encodeURIComponent(org)}` : ''}`);
+  }
+  /** Registers the callback URLs of the service's OAuth client (replacing the former ones). */
+  setServiceCallbackUrls(callbackUrls: string[]): Promise<{ clientId: string; callbackUrls: string[] }> {
+    return this.call('PUT', '/service-client', { callbackUrls });
   }
   clock(): Promise<ClockState> {
     return this.call('GET', '/clock');

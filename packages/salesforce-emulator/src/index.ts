@@ -22,7 +22,14 @@ export type { FaultInput, FaultSpec } from './faults';
 export type { CreateOrgInput } from './seed';
 export type { AdminPermission, ApiAccessControl } from './state';
 export { SERVICE_OAUTH_CLIENT, JWT_GRANT } from './oauth';
+export { AUTHORIZATION_CODE_TTL_MS } from './authorize';
 export { FAULT_OPERATIONS } from './operations';
+
+/** The callback of the API `npm start` runs (API_PORT 3000), by both of its loopback names. */
+export const DEFAULT_SERVICE_CALLBACK_URLS = [
+  'http://127.0.0.1:3000/v1/oauth/salesforce/callback',
+  'http://localhost:3000/v1/oauth/salesforce/callback',
+];
 
 export interface EmulatorOptions {
   /** Salesforce-surface port (0 = any free port). */
@@ -40,6 +47,11 @@ export interface EmulatorOptions {
    * activity restarts it only once half of it has passed since it last restarted.
    */
   sessionTimeoutMs?: number;
+  /**
+   * Callback URLs registered for the service's OAuth client, which the sign-in page checks redirect_uri against
+   * (default: the API of `npm start`, DEFAULT_SERVICE_CALLBACK_URLS).
+   */
+  serviceCallbackUrls?: string[];
   /** Log each request with pino (default false). */
   log?: boolean;
 }
@@ -78,6 +90,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     propagationDelayMs: opts.propagationDelayMs ?? 0,
     sessionTimeoutMs: opts.sessionTimeoutMs ?? 2 * 3600_000,
     log: opts.log ?? false,
+    serviceCallbackUrls: opts.serviceCallbackUrls ?? DEFAULT_SERVICE_CALLBACK_URLS,
   });
   const sf = http.createServer({ keepAliveTimeout: 30_000 }, core.handler);
   const controlApi = new ControlApi(core);

@@ -19,10 +19,13 @@ async function main(): Promise<void> {
     console.log(`Created demo org '${org.key}' (${org.orgId})`);
     console.log(`  instance URL:   ${org.instanceUrl}`);
     console.log(`  admin username: ${org.adminUsername} (${org.adminUserId})`);
+    console.log(`  admin password: ${org.adminPassword} (the sign-in page, /services/oauth2/authorize)`);
     console.log('  tokens (secret, not printed): POST /orgs/demo/admin-token on the control API, then the');
     console.log('  refresh_token grant with SERVICE_OAUTH_CLIENT.');
   } else {
-    for (const o of orgs) console.log(`Org '${o.key}' (${o.orgId}): ${o.instanceUrl} admin ${o.adminUsername}`);
+    for (const o of orgs) {
+      console.log(`Org '${o.key}' (${o.orgId}): ${o.instanceUrl} admin ${o.adminUsername} password ${o.adminPassword}`);
+    }
   }
   let stopping = false;
   const stop = (sig: string): void => {

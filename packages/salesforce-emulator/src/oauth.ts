@@ -1,10 +1,13 @@
-/** OAuth 2.0 token endpoint: refresh_token grant (service client) and JWT bearer grant (apps' certificates). */
-import { createHmac, createVerify } from 'node:crypto';
+/**
+ * OAuth 2.0 token endpoint: refresh_token and authorization_code grants (service client) and JWT bearer grant (apps'
+ * certificates).
+ */
+import { createHash, createHmac, createVerify } from 'node:crypto';
 import { userPermissionSetIds, userPerms } from './engine';
 import { str } from './ids';
 import { normalizeCertificate } from './metadata';
 import type { SfResponse } from './rest';
-import type { MetaComponent, Org, Rec, World } from './state';
+import { token, type MetaComponent, type Org, type Rec, type World } from './state';
 
 export const SERVICE_OAUTH_CLIENT = {
   clientId: '3MVG9EmulatorServiceClient0AgentConnections0RefreshTokenGrant0000000000000000000000001',
@@ -88,6 +91,7 @@ export function tokenEndpoint(
   if (!grant) return oauthError('invalid_request', 'grant type not supported');
   if (grant === 'refresh_token') return refreshGrant(env, form);
   if (grant === JWT_GRANT) return jwtGrant(env, form, instanceOrg);
+  if (grant === 'authorization_code') return authorizationCodeGrant(env, form, instanceOrg);
   return oauthError('unsupported_grant_type', 'grant type not supported');
 }
 
@@ -102,6 +106,57 @@ function refreshGrant(env: OAuthEnv, form: URLSearchParams): SfResponse {
   const user = org.table('User').get(rt.userId);
   if (!user?.IsActive) return oauthError('invalid_grant', 'inactive user');
   return success(env, org, rt.userId, 'api refresh_token full');
+}
+
+/** base64url without padding (RFC 7636 appendix A). */
+const base64url = (data: Buffer): string => data.toString('base64url');
+
+/** RFC 7636 §4.1: 43 or more unreserved characters (Salesforce's own example uses 128 random bytes, 171 of them). */
+const VERIFIER_PATTERN = /^[A-Za-z0-9._~-]{43,}$/;
+
+/**
+ * The web server flow's code exchange: the service client with its secret, a code the authorize page issued for it
+ * and not yet used or expired, the same redirect_uri, and the PKCE verifier whose SHA-256 is the code's challenge.
+ * A code is gone after its first exchange, whatever the outcome: a replay is `invalid_grant`.
+ */
+function authorizationCodeGrant(env: OAuthEnv, form: URLSearchParams, instanceOrg?: Org): SfResponse {
+  if (form.get('client_id') !== SERVICE_OAUTH_CLIENT.clientId)
+    return oauthError('invalid_client_id', 'client identifier invalid');
+  if (form.get('client_secret') !== SERVICE_OAUTH_CLIENT.clientSecret)
+    return oauthError('invalid_client', 'invalid client credentials');
+  const value = form.get('code') ?? '';
+  const code = env.world.authorizationCodes.get(value);
+  if (!code) return oauthError('invalid_grant', 'invalid authorization code');
+  env.world.authorizationCodes.delete(value);
+  if (code.expiresAt < env.world.clock.now()) return oauthError('invalid_grant', 'expired authorization code');
+  if (code.clientId !== form.get('client_id')) return oauthError('invalid_grant', 'invalid authorization code');
+  if (code.redirectUri !== form.get('redirect_uri'))
+    return oauthError('redirect_uri_mismatch', 'redirect_uri must match configuration');
+  const verifier = form.get('code_verifier');
+  if (code.codeChallenge !== undefined || verifier !== null) {
+    if (
+      verifier === null ||
+      !VERIFIER_PATTERN.test(verifier) ||
+      code.codeChallenge === undefined ||
+      base64url(createHash('sha256').update(verifier).digest()) !== code.codeChallenge
+    ) {
+      return oauthError('invalid_grant', 'invalid code verifier');
+    }
+  }
+  const org = env.world.orgs.get(code.orgKey);
+  if (!org || (instanceOrg && instanceOrg !== org)) return oauthError('invalid_grant', 'invalid authorization code');
+  const user = org.table('User').get(code.userId);
+  if (!user?.IsActive) return oauthError('invalid_grant', 'inactive user');
+  const scopes = code.scope.split(/\s+/).filter(Boolean);
+  const scope = scopes.length > 0 ? scopes.join(' ') : 'api refresh_token full';
+  const response = success(env, org, code.userId, scope);
+  // A refresh token only with the refresh_token (or offline_access) scope, as Salesforce does.
+  if (scopes.length === 0 || scopes.includes('refresh_token') || scopes.includes('offline_access')) {
+    const refreshToken = `5Aep861${token(80)}`;
+    env.world.refreshTokens.set(refreshToken, { orgKey: org.key, userId: code.userId });
+    (response.body as Record<string, unknown>).refresh_token = refreshToken;
+  }
+  return response;
 }
 
 interface AppView {

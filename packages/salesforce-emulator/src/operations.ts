@@ -5,7 +5,8 @@
  * operation (e.g. `rest.collections.create`) also fails that subrequest inside a composite or batch call.
  */
 export const FAULT_OPERATIONS = {
-  'oauth.token': 'POST /services/oauth2/token (refresh_token and JWT bearer grants)',
+  'oauth.authorize': 'GET|POST /services/oauth2/authorize (the web server flow’s sign-in page)',
+  'oauth.token': 'POST /services/oauth2/token (refresh_token, authorization_code and JWT bearer grants)',
   'oauth.identity': 'GET /id/{orgId}/{userId}',
   'rest.versions': 'GET /services/data/',
   'rest.resources': 'GET /services/data/vNN.0/',

@@ -7,6 +7,7 @@ import {
   tablesFromJson,
   tablesToJson,
   token,
+  newAdminPassword,
   type AdminPermission,
   type ApiAccessControl,
   type OrgSettings,
@@ -64,6 +65,7 @@ export function createOrg(world: World, input: CreateOrgInput): Org {
   seedOrg(world, org);
   org.seed = tablesToJson(org.tables);
   for (const t of org.tables.values()) for (const id of t.keys()) org.seedIds.add(id);
+  org.adminPassword = newAdminPassword();
   org.refreshToken = `5Aep861${token(80)}`;
   world.refreshTokens.set(org.refreshToken, { orgKey: org.key, userId: org.adminUserId });
   org.journal = [];

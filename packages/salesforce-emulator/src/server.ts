@@ -20,6 +20,7 @@ import {
   startDeploy,
   type SoapCall,
 } from './metadata';
+import { authorizeEndpoint } from './authorize';
 import { identity, tokenEndpoint } from './oauth';
 import { MAX_VERSION, MIN_VERSION, classifyRest, dispatch, parseJsonBody, versionsList, type SfResponse } from './rest';
 import { World, deserializeWorld, serializeWorld, type Org, type Session } from './state';
@@ -30,6 +31,8 @@ export interface CoreOptions {
   propagationDelayMs: number;
   sessionTimeoutMs: number;
   log: boolean;
+  /** Callback URLs registered for the service's OAuth client (the control API can replace them). */
+  serviceCallbackUrls: string[];
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -55,6 +58,7 @@ export class EmulatorCore {
         JSON.parse(readFileSync(opts.stateFile, 'utf8')) as Parameters<typeof deserializeWorld>[0],
       );
     }
+    this.world.serviceCallbackUrls = [...opts.serviceCallbackUrls];
     if (opts.log) this.logger = pino({ name: 'sf-emulator' });
   }
 
@@ -181,6 +185,13 @@ export class EmulatorCore {
     }
     const orgKey = org?.key;
 
+    // The web server flow's sign-in page (login URL and each instance URL, like My Domain)
+    if (p === '/services/oauth2/authorize') {
+      const call: CallInfo = { ...(orgKey ? { org: orgKey } : {}), method, operation: 'oauth.authorize', objects: [] };
+      return this.run(call, res, req, 'oauth', () =>
+        authorizeEndpoint({ world: this.world, ...(org ? { org } : {}) }, method, url.pathname, raw, url.searchParams),
+      );
+    }
     // OAuth token endpoint (login URL and each instance URL, like My Domain)
     if (p === '/services/oauth2/token') {
       const call: CallInfo = { ...(orgKey ? { org: orgKey } : {}), method, operation: 'oauth.token', objects: [] };

@@ -95,6 +95,8 @@ export interface DeployRecord {
 
 export { nowIso } from './clock';
 export const token = (n: number): string => randomAlnum(n, randomBytes);
+/** A password for an org's admin on the emulator's sign-in page. */
+export const newAdminPassword = (): string => `Emu-${token(16)}`;
 
 type Undo = () => void;
 
@@ -113,6 +115,8 @@ export class Org {
   journal: Undo[] = [];
   adminUserId = '';
   adminUsername = '';
+  /** The admin's password for the emulator's sign-in page (web server flow); printed at start, never a token. */
+  adminPassword = '';
   refreshToken = '';
   /** Set by createOrg (or from the state file). */
   createdAt = '';
@@ -229,12 +233,28 @@ export class Org {
   }
 }
 
+/** An authorization code issued by the authorize page, until it is exchanged or expires. */
+export interface AuthorizationCode {
+  orgKey: string;
+  userId: string;
+  clientId: string;
+  redirectUri: string;
+  /** The PKCE challenge (S256), when the request had one. */
+  codeChallenge?: string;
+  scope: string;
+  expiresAt: number;
+}
+
 export class World {
   clock: Clock;
   orgs = new Map<string, Org>();
   ids: IdGenerator;
   sessions = new Map<string, Session>();
   refreshTokens = new Map<string, { orgKey: string; userId: string }>();
+  /** Authorization codes of the web server flow: single use, short-lived, in memory only. */
+  authorizationCodes = new Map<string, AuthorizationCode>();
+  /** The callback URLs registered for the service's OAuth client (SERVICE_OAUTH_CLIENT). */
+  serviceCallbackUrls: string[] = [];
 
   constructor(counter = 1, clockOffsetMs = 0) {
     this.ids = new IdGenerator(counter);
@@ -335,6 +355,7 @@ interface SerializedOrg {
   seed: Record<string, Rec[]>;
   adminUserId: string;
   adminUsername: string;
+  adminPassword?: string;
   refreshToken: string;
   /** Former files: `{ used, windowStart }`. */
   apiUsage: ApiUsageJson | { used: number; windowStart: number };
@@ -380,6 +401,7 @@ export function serializeWorld(w: World): SerializedWorld {
       seed: o.seed,
       adminUserId: o.adminUserId,
       adminUsername: o.adminUsername,
+      adminPassword: o.adminPassword,
       refreshToken: o.refreshToken,
       apiUsage: o.apiUsage.toJSON(),
     })),
@@ -402,6 +424,8 @@ export function deserializeWorld(json: SerializedWorld): World {
     org.seed = so.seed;
     org.adminUserId = so.adminUserId;
     org.adminUsername = so.adminUsername;
+    // Former files have no password: one is made, as createOrg does.
+    org.adminPassword = so.adminPassword ?? newAdminPassword();
     org.refreshToken = so.refreshToken;
     org.apiUsage = ApiUsage.fromJSON(so.apiUsage);
     w.orgs.set(org.key, org);
