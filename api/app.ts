@@ -25,6 +25,8 @@ import { connectionsRouter } from './routes/connections';
 import { planRouter } from './routes/plan';
 import type { RouteContext } from './routes/context';
 import { operationsRouter } from './routes/operations';
+import { signInCallbackRouter, signInRouter } from './routes/sign-in';
+import { SalesforceSignIn, SIGN_IN_CALLBACK_PATH } from './sign-in';
 
 export type ApiConfig = Pick<
   AppConfig,
@@ -54,6 +56,11 @@ export interface AppDependencies {
   isDraining?: () => boolean;
   /** The service's own OAuth client (SALESFORCE_CLIENT_ID/SECRET), to refresh an admin's expired access token. */
   salesforceOAuthClient?: { clientId: string; clientSecret: string };
+  /**
+   * The full URL of Sign in with Salesforce's callback (`<API_PUBLIC_URL>/v1/oauth/salesforce/callback`); with the
+   * OAuth client above, the admin page can sign in with Salesforce.
+   */
+  signInCallbackUrl?: string;
   /** Where agent tokens come from; the default signs in to Salesforce with the connection's key. */
   agentTokenSource?: AgentTokenSource;
   /** The codec endpoint for the Web UI and the CLI, under `/codec`; not mounted without it. */
@@ -214,6 +221,27 @@ export function createApp(deps: AppDependencies): express.Express {
     },
   });
 
+  const signIn =
+    deps.salesforceOAuthClient && deps.signInCallbackUrl
+      ? new SalesforceSignIn(deps.secrets, {
+          oauthClient: deps.salesforceOAuthClient,
+          callbackUrl: deps.signInCallbackUrl,
+          apiVersion: deps.config.SALESFORCE_API_VERSION,
+          now,
+        })
+      : undefined;
+  // Salesforce sends the admin's browser here, without an API key: limited per client address instead.
+  const perAddressLimit = rateLimit({
+    windowMs: 60_000,
+    limit: deps.config.API_RATE_LIMIT_PER_MINUTE,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => {
+      next(new HttpProblem(429, 'rate-limited', 'Too many requests from this address; retry after the delay given.'));
+    },
+  });
+  app.use(SIGN_IN_CALLBACK_PATH, perAddressLimit, signInCallbackRouter(signIn));
+
   const v1 = express.Router();
   v1.use(authenticate(deps.apiKeys), perKeyLimit, requireJsonBody);
   v1.use(express.json({ limit: deps.config.API_MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
@@ -222,6 +250,7 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.use(operationsRouter(context));
   v1.use(agentTokenRouter(context));
   v1.use(agentConfigurationRouter(context));
+  v1.use(signInRouter(context, signIn));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

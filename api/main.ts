@@ -3,7 +3,7 @@ import { openSecretStore } from '../secrets';
 import { isLoopbackHost } from './loopback';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { EncryptionCodec } from '../codec/encryption-codec';
-import { loadConfig, serviceOAuthClient } from '../config';
+import { loadConfig, serviceOAuthClient, signInCallbackUrl } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
 import { createLogger } from '../observability/logger';
 import { ApiMetrics } from '../observability/metrics';
@@ -44,6 +44,9 @@ async function main(): Promise<void> {
   if (config.CODEC_AUTH === 'key-or-local-ui' && !apiOnLoopback) {
     log.info('the API listens beyond loopback: /codec needs a key with the "codec" scope (CODEC_AUTH=key-or-local-ui)');
   }
+  if (!config.API_PUBLIC_URL && !apiOnLoopback && serviceOAuthClient(config)) {
+    log.warn(`API_PUBLIC_URL is not set: Sign in with Salesforce sends admins back to ${signInCallbackUrl(config)}`);
+  }
   if (config.CODEC_AUTH === 'none') log.warn('CODEC_AUTH=none: /codec decodes for anyone who reaches it');
   let draining = false;
   // Large codec requests are parsed and decrypted in worker threads, off the event loop.
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
     apiKeys,
     log,
     salesforceOAuthClient: serviceOAuthClient(config),
+    signInCallbackUrl: signInCallbackUrl(config),
     isDraining: () => draining,
     codec: {
       codec: new EncryptionCodec(codecKeys),

@@ -23,6 +23,13 @@ import {
   tenantIdSchema,
   wireSchemas,
 } from './schemas';
+import {
+  signInBodySchema,
+  signInCallbackQuerySchema,
+  signInStartedSchema,
+  signInStatusSchema,
+} from './sign-in-schemas';
+import type { SignInStarted, SignInStatus } from './sign-in-schemas';
 import type {
   AcceptedView,
   AgentConfigurationView,
@@ -56,7 +63,8 @@ interface Operation {
   path: string;
   summary: string;
   description: string;
-  scope: Scope;
+  /** `none`: no API key (the sign-in callback). */
+  scope: Scope | 'none';
   /** The JSON body the route parses; without `bodyRequired`, no body at all is the same as `{}`. */
   body?: z.ZodType;
   bodyRequired?: boolean;
@@ -69,6 +77,10 @@ interface Operation {
   /** Error descriptions specific to this operation. */
   errorText?: Partial<Record<ErrorStatus, string>>;
   links?: Record<string, JsonSchema>;
+  /** Reached without an API key (a browser redirected by Salesforce). */
+  public?: boolean;
+  /** Redirects the operation answers with, by status: a description and the Location's pattern. */
+  redirects?: Record<number, { description: string; location: string }>;
 }
 
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503;
@@ -229,6 +241,28 @@ const planExample: PlanView = {
   ],
   licenses: [],
   salesforceCalls: { total: 2, calls: [{ api: 'composite', purpose: 'permission rows', count: 2 }] },
+};
+
+const SIGN_IN_PATH = '/v1/tenants/{tenantId}/connections/salesforce/sign-in';
+
+const signInStartedExample: SignInStarted = {
+  authorizeUrl:
+    'https://login.salesforce.com/services/oauth2/authorize?scope=api%20refresh_token&state=acme.3q2-7wEd…' +
+    '&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&response_type=code' +
+    '&client_id=3MVG9…&redirect_uri=https%3A%2F%2Fconnections.example.com%2Fv1%2Foauth%2Fsalesforce%2Fcallback',
+  expiresAt: '2026-03-02T09:25:00.000Z',
+};
+
+const signInStatusExample: SignInStatus = {
+  signedIn: true,
+  username: 'admin@acme.com',
+  displayName: 'Ada Admin',
+  orgId: '00D5g000001AbCdEAK',
+  userId: '0055g00000AdMiNAAV',
+  loginUrl: 'https://login.salesforce.com',
+  instanceUrl: 'https://acme.my.salesforce.com',
+  signedInAt: '2026-03-02T09:14:12.000Z',
+  adminCredentials: { secretRef: 'tenants/acme/admin/sign-in-0b7e1c52-3f4a-4d2e-9a55-1f0c8e2d7b6a' },
 };
 
 const PROBLEM_BASE = 'https://agent-connections.app/problems/';
@@ -836,6 +870,85 @@ const operations: Operation[] = [
       503: 'Temporal did not answer, or Salesforce could not be reached: retry after Retry-After seconds',
     },
   },
+  {
+    operationId: 'startSalesforceSignIn',
+    tag: 'Connections',
+    method: 'post',
+    path: SIGN_IN_PATH,
+    summary: 'Start Sign in with Salesforce',
+    description:
+      'The OAuth 2.0 web server flow with PKCE (S256): answers the `authorizeUrl` of Salesforce’s sign-in page for ' +
+      'the service’s OAuth client (SALESFORCE_CLIENT_ID/SECRET), with a `state` bound to the tenant and a PKCE ' +
+      'verifier the service keeps for 10 minutes. Open it in the admin’s browser; Salesforce sends the browser back ' +
+      'to the callback (`/v1/oauth/salesforce/callback`), which stores the tokens and returns to the admin page.',
+    scope: 'admin',
+    body: signInBodySchema,
+    bodyRequired: true,
+    idempotencyKey: 'validated',
+    responses: {
+      200: {
+        description: 'Where to send the admin',
+        schema: signInStartedSchema,
+        headers: { 'Cache-Control': HEADERS['Cache-Control'] ?? {} },
+        examples: { started: { summary: 'Started', value: signInStartedExample } },
+      },
+    },
+    errors: [400, 401, 403, 404, 409, 413, 415, 429],
+    errorText: { 409: 'The service has no OAuth client (`sign-in-unavailable`): set SALESFORCE_CLIENT_ID/SECRET' },
+  },
+  {
+    operationId: 'getSalesforceSignIn',
+    tag: 'Connections',
+    method: 'get',
+    path: SIGN_IN_PATH,
+    summary: 'Who signed in with Salesforce',
+    description:
+      'The admin who last signed in with Salesforce for the tenant: username, org id, instance URL and when, and the ' +
+      'reference of the stored tokens to give as `adminCredentials` (never the tokens).',
+    scope: 'read',
+    responses: {
+      200: {
+        description: 'Who signed in, or `signedIn: false`',
+        schema: signInStatusSchema,
+        headers: { 'Cache-Control': HEADERS['Cache-Control'] ?? {} },
+        examples: {
+          signedIn: { summary: 'Signed in', value: signInStatusExample },
+          nobody: { summary: 'Nobody signed in', value: { signedIn: false } satisfies SignInStatus },
+        },
+      },
+    },
+    errors: [400, 401, 403, 404, 429],
+  },
+  {
+    operationId: 'salesforceSignInCallback',
+    tag: 'Connections',
+    method: 'get',
+    path: '/v1/oauth/salesforce/callback',
+    summary: 'Sign in with Salesforce: the callback',
+    description:
+      'Where Salesforce sends the admin’s browser back (register this URL, under API_PUBLIC_URL, as the OAuth ' +
+      'client’s callback). With a `state` the service gave and has not seen back yet: exchanges the `code` with the ' +
+      'PKCE verifier, stores the tokens, and redirects to the admin page with `signIn=ok`, or with ' +
+      '`signInError=<OAuth error code>` (`access_denied` when the admin denied access, `invalid_grant` when Salesforce ' +
+      'refused the code). A state that is unknown, expired or already used is a 400 and nothing is stored.',
+    scope: 'none',
+    public: true,
+    query: signInCallbackQuerySchema,
+    responses: {},
+    redirects: {
+      303: {
+        description: 'Back to the admin page: `/admin/?tenant=<tenantId>&signIn=ok` or `&signInError=<code>`',
+        location: '^/admin/\\?tenant=[A-Za-z0-9_-]+&(signIn=ok|signInError=[A-Za-z0-9_.-]+)$',
+      },
+    },
+    errors: [400, 429],
+    errorText: {
+      400:
+        'The query does not match this document, or its state is unknown, expired or already used ' +
+        '(`sign-in-state-unknown`, naming query.state); nothing is stored',
+      429: 'Too many requests from this address: retry after Retry-After seconds',
+    },
+  },
 ];
 
 const PATH_PARAMETERS: Record<string, { schema: z.ZodType; description: string; example: string }> = {
@@ -874,6 +987,7 @@ const REQUEST_SCHEMAS = [
   disableBodySchema,
   emptyBodySchema,
   agentConfigurationSchema,
+  signInBodySchema,
 ];
 
 /**
@@ -945,7 +1059,7 @@ function parametersOf(op: Operation): JsonSchema[] {
       parameters.push({
         name,
         in: 'query',
-        required: false,
+        required: !(schema as z.ZodType).safeParse(undefined).success,
         ...(typeof description === 'string' ? { description } : {}),
         schema: rest,
       });
@@ -988,6 +1102,18 @@ function responsesOf(op: Operation): Record<string, unknown> {
       },
     };
   }
+  for (const [status, redirect] of Object.entries(op.redirects ?? {})) {
+    responses[status] = {
+      description: redirect.description,
+      headers: {
+        Location: {
+          description: 'Where the browser goes',
+          required: true,
+          schema: { type: 'string', pattern: redirect.location },
+        },
+      },
+    };
+  }
   for (const status of op.errors) {
     const error = ERRORS[status];
     const headers = headersOf(error.headers);
@@ -1011,9 +1137,12 @@ export function openApiDocument(): JsonSchema {
       operationId: op.operationId,
       tags: [op.tag],
       summary: op.summary,
-      description: `${op.description}\n\nScope: \`${op.scope}\`${op.scope === 'read' ? ' (or `admin`)' : ''}.`,
-      security: [{ apiKey: [] }],
-      'x-required-scope': op.scope,
+      description:
+        op.scope === 'none'
+          ? `${op.description}\n\nNo API key.`
+          : `${op.description}\n\nScope: \`${op.scope}\`${op.scope === 'read' ? ' (or `admin`)' : ''}.`,
+      security: op.public ? [] : [{ apiKey: [] }],
+      ...(op.scope === 'none' ? {} : { 'x-required-scope': op.scope }),
       parameters: parametersOf(op),
       ...(op.body
         ? {

@@ -136,7 +136,7 @@ export function agentConfigurationConflicts(configuration: AgentConfiguration): 
 const ORG_URL_PATTERN =
   /^(?:https:\/\/(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|http:\/\/(?:localhost|127\.0\.0\.1|\[::1\]))(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$/;
 
-const orgUrl = z
+export const orgUrl = z
   .string()
   .max(2048)
   .regex(

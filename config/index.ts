@@ -78,6 +78,16 @@ const schema = z
       .default('66.0'),
     SALESFORCE_CLIENT_ID: z.string().optional(),
     SALESFORCE_CLIENT_SECRET: z.string().optional(),
+    /**
+     * The API's address as browsers reach it (`https://connections.example.com`): Sign in with Salesforce's callback
+     * is `<API_PUBLIC_URL>/v1/oauth/salesforce/callback`. Default: http://API_HOST:API_PORT.
+     */
+    API_PUBLIC_URL: unsetWhenEmpty(
+      z
+        .string()
+        .regex(/^https?:\/\/[^/\s?#]+(\/[^\s?#]*)?$/, 'must be an http(s) URL without query or fragment')
+        .transform((value) => value.replace(/\/+$/, '')),
+    ),
     READINESS_TIMEOUT: z
       .string()
       .regex(durationPattern, 'must be a duration such as "15 minutes"')
@@ -199,7 +209,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return { ...config, secretsDir: config.SECRETS_DIR ?? path.join(config.DATA_DIR, 'secrets') };
 }
 
-/** The service's own OAuth client, when configured: it refreshes an admin's expired access token. */
+/** Where Salesforce sends the admin back after Sign in with Salesforce: register it on the OAuth client. */
+export function signInCallbackUrl(config: Pick<AppConfig, 'API_PUBLIC_URL' | 'API_HOST' | 'API_PORT'>): string {
+  const host = config.API_HOST.includes(':') ? `[${config.API_HOST}]` : config.API_HOST;
+  return `${config.API_PUBLIC_URL ?? `http://${host}:${config.API_PORT}`}/v1/oauth/salesforce/callback`;
+}
+
+/**
+ * The service's own OAuth client, when configured: admins sign in with Salesforce through it, and it refreshes an
+ * admin's expired access token.
+ */
 export function serviceOAuthClient(
   config: Pick<AppConfig, 'SALESFORCE_CLIENT_ID' | 'SALESFORCE_CLIENT_SECRET'>,
 ): { clientId: string; clientSecret: string } | undefined {

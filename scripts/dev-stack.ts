@@ -10,8 +10,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { LOCAL_ADMIN_KEY_FILE } from '../api/auth';
 import { openSecretStore } from '../secrets';
-import { loadConfig } from '../config';
-import { EmulatorControl } from '@agent-connections/salesforce-emulator';
+import { loadConfig, signInCallbackUrl } from '../config';
+import { EmulatorControl, SERVICE_OAUTH_CLIENT } from '@agent-connections/salesforce-emulator';
 import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
 import { ensureTool } from './temporal-tools.cjs';
 import { isTemporalUp, startDevServer } from './temporal-dev-server';
@@ -146,7 +146,16 @@ async function main() {
     });
     await waitFor('Temporal Web UI', () => httpOk(`http://127.0.0.1:${uiPort}/`));
   }
-  const shared = { TEMPORAL_ADDRESS: temporalAddress, DATA_DIR: dataDir };
+  // Against the emulator, the service's OAuth client is the emulator's own (unless one is configured): admins sign in
+  // with Salesforce through it, and expired admin tokens are refreshed with it.
+  const oauthClient =
+    useEmulator && !process.env.SALESFORCE_CLIENT_ID
+      ? {
+          SALESFORCE_CLIENT_ID: SERVICE_OAUTH_CLIENT.clientId,
+          SALESFORCE_CLIENT_SECRET: SERVICE_OAUTH_CLIENT.clientSecret,
+        }
+      : {};
+  const shared = { TEMPORAL_ADDRESS: temporalAddress, DATA_DIR: dataDir, ...oauthClient };
 
   if (useEmulator) {
     startChild('emulator', require.resolve('@agent-connections/salesforce-emulator/main'), {
@@ -154,6 +163,8 @@ async function main() {
       EMULATOR_CONTROL_PORT: String(emulatorControlPort),
       EMULATOR_STATE_FILE: path.join(dataDir, 'emulator-state.json'),
       EMULATOR_PROPAGATION_DELAY_MS: process.env.EMULATOR_PROPAGATION_DELAY_MS ?? '120000',
+      // The API's Sign in with Salesforce callback, registered on the emulator's service client.
+      EMULATOR_SERVICE_CALLBACK_URLS: signInCallbackUrl(config),
     });
     await waitFor('Salesforce emulator', () => portOpen(emulatorPort));
   }

@@ -4,6 +4,28 @@
  */
 
 export interface paths {
+    "/v1/oauth/salesforce/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in with Salesforce: the callback
+         * @description Where Salesforce sends the admin’s browser back (register this URL, under API_PUBLIC_URL, as the OAuth client’s callback). With a `state` the service gave and has not seen back yet: exchanges the `code` with the PKCE verifier, stores the tokens, and redirects to the admin page with `signIn=ok`, or with `signInError=<OAuth error code>` (`access_denied` when the admin denied access, `invalid_grant` when Salesforce refused the code). A state that is unknown, expired or already used is a 400 and nothing is stored.
+         *
+         *     No API key.
+         */
+        get: operations["salesforceSignInCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/agent-configuration": {
         parameters: {
             query?: never;
@@ -268,6 +290,34 @@ export interface paths {
          *     Scope: `admin`.
          */
         post: operations["updateAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/connections/salesforce/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who signed in with Salesforce
+         * @description The admin who last signed in with Salesforce for the tenant: username, org id, instance URL and when, and the reference of the stored tokens to give as `adminCredentials` (never the tokens).
+         *
+         *     Scope: `read` (or `admin`).
+         */
+        get: operations["getSalesforceSignIn"];
+        put?: never;
+        /**
+         * Start Sign in with Salesforce
+         * @description The OAuth 2.0 web server flow with PKCE (S256): answers the `authorizeUrl` of Salesforce’s sign-in page for the service’s OAuth client (SALESFORCE_CLIENT_ID/SECRET), with a `state` bound to the tenant and a PKCE verifier the service keeps for 10 minutes. Open it in the admin’s browser; Salesforce sends the browser back to the callback (`/v1/oauth/salesforce/callback`), which stores the tokens and returns to the admin page.
+         *
+         *     Scope: `admin`.
+         */
+        post: operations["startSalesforceSignIn"];
         delete?: never;
         options?: never;
         head?: never;
@@ -691,6 +741,33 @@ export interface components {
             /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
             readinessTimeout?: string;
         };
+        /** @description Starts Sign in with Salesforce (OAuth 2.0 web server flow with PKCE) for the tenant. */
+        SignInRequest: {
+            /** @description Where the admin signs in: https://login.salesforce.com, https://test.salesforce.com (sandboxes) or the org’s My Domain; http only on localhost (the emulator). */
+            loginUrl: string;
+        };
+        SignInStarted: {
+            /** @description Salesforce’s sign-in page, for the admin’s browser: open it in the same tab (a redirect, not a fetch). */
+            authorizeUrl: string;
+            /** @description The sign-in must be completed before this time; start again after. */
+            expiresAt: string;
+        };
+        /** @description Who last signed in with Salesforce for the tenant, to which org; never the tokens. */
+        SignInStatus: {
+            /** @description Where the tokens are stored: give it as adminCredentials to enable, reconnect or disable. */
+            adminCredentials?: {
+                secretRef: string;
+            };
+            displayName?: string;
+            instanceUrl?: string;
+            loginUrl?: string;
+            orgId?: string;
+            signedIn: boolean;
+            signedInAt?: string;
+            userId?: string;
+            /** @description The Salesforce username of the admin who signed in. */
+            username?: string;
+        };
         /**
          * @description The configuration to grant, which replaces the saved one; the saved one when absent.
          * @example {}
@@ -707,6 +784,62 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    salesforceSignInCallback: {
+        parameters: {
+            query: {
+                /** @description The authorization code, when the admin allowed access. */
+                code?: string;
+                /** @description Salesforce’s error code, e.g. access_denied when the admin denied access. */
+                error?: string;
+                error_description?: string;
+                /** @description The issuer (RFC 9207), when Salesforce sends it; ignored. */
+                iss?: string;
+                sfdc_community_id?: string;
+                sfdc_community_url?: string;
+                /** @description The state the service gave Salesforce, sent back as is. */
+                state: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Back to the admin page: `/admin/?tenant=<tenantId>&signIn=ok` or `&signInError=<code>` */
+            303: {
+                headers: {
+                    /** @description Where the browser goes */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The query does not match this document, or its state is unknown, expired or already used (`sign-in-state-unknown`, naming query.state); nothing is stored */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address: retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAgentConfiguration: {
         parameters: {
             query?: never;
@@ -2387,6 +2520,207 @@ export interface operations {
             /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSalesforceSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant (the customer)
+                 * @example acme
+                 */
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Who signed in, or `signedIn: false` */
+            200: {
+                headers: {
+                    /** @description Never cache a token */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInStatus"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown tenant (or one the key is not bound to), or no such operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startSalesforceSignIn: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Accepted for symmetry with the other POSTs and validated; repeating the request is safe anyway.
+                 * @example enable-acme-2026-03-02
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The tenant (the customer)
+                 * @example acme
+                 */
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInRequest"];
+            };
+        };
+        responses: {
+            /** @description Where to send the admin */
+            200: {
+                headers: {
+                    /** @description Never cache a token */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInStarted"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown tenant (or one the key is not bound to), or no such operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The service has no OAuth client (`sign-in-unavailable`): set SALESFORCE_CLIENT_ID/SECRET */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than API_MAX_BODY_BYTES (64 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (send `Content-Type: application/json`) */
+            415: {
+                headers: {
+                    /** @description The media type to send */
+                    "Accept-Post": "application/json";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
                     [name: string]: unknown;
