@@ -273,7 +273,8 @@ async function save(event) {
       delete $('agent-fields').dataset.touched;
     }
     if (wanted && connection?.status === 'disabled') {
-      const token = $('admin-token').value.trim();
+      // Without the token field (Sign in with Salesforce, sign-in.js), a token given in the fragment still works.
+      const token = ($('admin-token')?.value ?? sessionStorage.getItem('adminToken') ?? '').trim();
       const loginUrl = $('login-url').value.trim();
       const instanceUrl = $('instance-url').value.trim();
       // A token typed here wins; otherwise credentials already in the service's secret store (npm start's demo org).
@@ -304,7 +305,8 @@ async function save(event) {
 async function reconnect() {
   reportError('form-error');
   try {
-    await runOperation('reconnect');
+    // With the admin who signed in with Salesforce, when there is one (sign-in.js).
+    await runOperation('reconnect', globalThis.agentConnectionsSignIn?.signedInCredentials());
   } catch (error) {
     reportError('form-error', error);
   }
@@ -345,7 +347,7 @@ function init() {
   $('api-key').value = session.apiKey;
   $('login-url').value = sessionStorage.getItem('loginUrl') || '';
   $('instance-url').value = sessionStorage.getItem('instanceUrl') || '';
-  $('admin-token').value = sessionStorage.getItem('adminToken') || '';
+  if ($('admin-token')) $('admin-token').value = sessionStorage.getItem('adminToken') || '';
   $('session-form').addEventListener('submit', (event) => {
     event.preventDefault();
     sessionStorage.setItem('tenantId', $('tenant-id').value.trim());
