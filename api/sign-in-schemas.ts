@@ -57,16 +57,23 @@ export const signInCallbackQuerySchema = z.strictObject({
     .max(200)
     .regex(SIGN_IN_STATE_PATTERN, 'must be the state of a sign-in this service started')
     .describe('The state the service gave Salesforce, sent back as is.'),
-  code: z.string().min(1).max(1024).optional().describe('The authorization code, when the admin allowed access.'),
+  // The lengths keep the whole URL under Node's 16 KiB header limit even with every character percent-encoded.
+  code: z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII')
+    .optional()
+    .describe('The authorization code, when the admin allowed access.'),
   error: z
     .string()
     .max(100)
     .regex(/^[A-Za-z0-9_.-]+$/, 'must be an OAuth error code')
     .optional()
     .describe('Salesforce’s error code, e.g. access_denied when the admin denied access.'),
-  error_description: z.string().max(1024).optional(),
-  iss: z.string().max(2048).optional().describe('The issuer (RFC 9207), when Salesforce sends it; ignored.'),
-  sfdc_community_url: z.string().max(2048).optional(),
+  error_description: z.string().max(256).optional(),
+  iss: z.string().max(256).optional().describe('The issuer (RFC 9207), when Salesforce sends it; ignored.'),
+  sfdc_community_url: z.string().max(256).optional(),
   sfdc_community_id: z.string().max(64).optional(),
 });
 
