@@ -80,7 +80,7 @@ interface Operation {
   /** Reached without an API key (a browser redirected by Salesforce). */
   public?: boolean;
   /** Redirects the operation answers with, by status: a description and the Location's pattern. */
-  redirects?: Record<number, { description: string; location: string }>;
+  redirects?: Record<number, { description: string; location: string; examples: Record<string, Example<string>> }>;
 }
 
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503;
@@ -939,6 +939,13 @@ const operations: Operation[] = [
       303: {
         description: 'Back to the admin page: `/admin/?tenant=<tenantId>&signIn=ok` or `&signInError=<code>`',
         location: '^/admin/\\?tenant=[A-Za-z0-9_-]+&(signIn=ok|signInError=[A-Za-z0-9_.-]+)$',
+        examples: {
+          signedIn: { summary: 'Signed in', value: 'Redirecting to /admin/?tenant=acme&signIn=ok' },
+          denied: {
+            summary: 'Denied in Salesforce',
+            value: 'Redirecting to /admin/?tenant=acme&signInError=access_denied',
+          },
+        },
       },
     },
     errors: [400, 429],
@@ -1112,6 +1119,7 @@ function responsesOf(op: Operation): Record<string, unknown> {
           schema: { type: 'string', pattern: redirect.location },
         },
       },
+      content: { 'text/plain': { schema: { type: 'string' }, examples: redirect.examples } },
     };
   }
   for (const status of op.errors) {

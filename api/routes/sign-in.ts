@@ -67,7 +67,13 @@ export function signInCallbackRouter(signIn: SalesforceSignIn | undefined): Rout
     const page = new URLSearchParams({ tenant: outcome.tenantId });
     if (outcome.kind === 'signed-in') page.set('signIn', 'ok');
     else page.set('signInError', outcome.error);
-    res.set('Cache-Control', 'no-store').redirect(303, `/admin/?${page.toString()}`);
+    const target = `/admin/?${page.toString()}`;
+    res
+      .set('Cache-Control', 'no-store')
+      .status(303)
+      .location(target)
+      .type('text/plain')
+      .send(`Redirecting to ${target}`);
   });
   router.all('/', (req, res) => {
     res.set('Allow', 'GET, HEAD');

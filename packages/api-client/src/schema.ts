@@ -812,7 +812,9 @@ export interface operations {
                     Location: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
             };
             /** @description The query does not match this document, or its state is unknown, expired or already used (`sign-in-state-unknown`, naming query.state); nothing is stored */
             400: {
