@@ -45,6 +45,8 @@ export async function assertUsableSecretRef(context: RouteContext, tenantId: str
       errors: [{ field: 'body.adminCredentials.secretRef', message }],
     });
   if (!secretRef.startsWith(`tenants/${tenantId}/`)) throw unusable(`must be a reference under tenants/${tenantId}/`);
+  // Sign in with Salesforce's own records (pending states, who signed in) are not credentials; its tokens are.
+  if (secretRef.startsWith(`tenants/${tenantId}/sign-in/`)) throw unusable('is not a reference to admin credentials');
   if ((await context.secrets.get({ secretRef })) === undefined) {
     throw unusable('no secret is stored under this reference');
   }

@@ -134,6 +134,17 @@ describe('Sign in with Salesforce', () => {
     });
     expect(await status(tenant)).toEqual(signedIn);
 
+    // The sign-in's own record is not credentials.
+    const wrongRef = await admin.POST(`${CONNECTION}/enable`, {
+      params: { path: salesforceOf(tenant) },
+      body: {
+        loginUrl: org.loginUrl,
+        adminCredentials: { secretRef: `tenants/${tenant}/sign-in/current` },
+        agentConfiguration: AGENT_CONFIGURATION,
+      },
+    });
+    expect(wrongRef.response.status).toBe(422);
+
     const enabled = await admin.POST(`${CONNECTION}/enable`, {
       params: { path: salesforceOf(tenant) },
       body: {
