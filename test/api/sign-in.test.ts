@@ -90,7 +90,7 @@ describe('Sign in with Salesforce', () => {
     };
   }
 
-  it('signs in through the sign-in page, stores the tokens under a reference, and an enable with it succeeds', async () => {
+  it('signs in through the sign-in page, stores the tokens under a reference; enable, then reconnect after another sign-in, succeed with it', async () => {
     const tenant = uniqueTenant('signin');
     expect(await status(tenant)).toEqual({ signedIn: false });
     const started = await start(tenant);
@@ -161,6 +161,27 @@ describe('Sign in with Salesforce', () => {
     );
     expect(connection.status).toBe('enabled');
     expect(connection.details?.orgId).toBe(org.orgId);
+
+    // Sign in with another admin (here the same one again), then reconnect with the new reference.
+    const again = await arrive(await submitSignIn((await start(tenant)).authorizeUrl, 'allow'));
+    expect(again.location).toBe(`/admin/?tenant=${tenant}&signIn=ok`);
+    const newer = await status(tenant);
+    expect(newer.adminCredentials?.secretRef).not.toBe(secretRef);
+    const reconnected = await admin.POST(`${CONNECTION}/reconnect`, {
+      params: { path: salesforceOf(tenant) },
+      body: {
+        loginUrl: newer.loginUrl ?? '',
+        instanceUrl: newer.instanceUrl ?? '',
+        adminCredentials: { secretRef: newer.adminCredentials?.secretRef ?? '' },
+      },
+    });
+    expect(reconnected.response.status).toBe(202);
+    const after = await waitForConnection(
+      async () => ok(await admin.GET(CONNECTION, { params: { path: salesforceOf(tenant) } })),
+      (c) => !c.currentOperation && (c.status === 'enabled' || c.status === 'error'),
+    );
+    expect(after.status).toBe('enabled');
+    expect(after.details?.createdAt).not.toBe(connection.details?.createdAt);
   });
 
   it('answers a state it did not give, or one that expired, with a 400 naming query.state, and stores nothing', async () => {
