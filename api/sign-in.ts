@@ -60,6 +60,12 @@ export class UnknownSignInState extends Error {
 const stateRef = (tenantId: string, id: string): SecretRef => ({
   secretRef: `tenants/${tenantId}/sign-in/states/${id}`,
 });
+const signInCredentialsPrefix = (tenantId: string): string => `tenants/${tenantId}/admin/sign-in-`;
+
+/** Tokens stored by a sign-in belong to the service, which forgets them with the connection. */
+export const isSignInCredentials = (tenantId: string, secretRef: string): boolean =>
+  secretRef.startsWith(signInCredentialsPrefix(tenantId));
+
 const currentRef = (tenantId: string): SecretRef => ({ secretRef: `tenants/${tenantId}/sign-in/current` });
 
 /** An OAuth error code as it may travel in the admin page's URL. */
@@ -149,7 +155,7 @@ export class SalesforceSignIn {
       ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
     };
     const ref = await this.secrets.put(
-      `tenants/${tenantId}/admin/sign-in-${randomUUID()}`,
+      `${signInCredentialsPrefix(tenantId)}${randomUUID()}`,
       JSON.stringify(credentials),
     );
     const signedIn: SignedIn = {

@@ -14,6 +14,7 @@ import type {
 import { requireScope } from '../auth';
 import type { OperationRequest, Submission } from '../connection-gateway';
 import { HttpProblem, problems } from '../problem';
+import { isSignInCredentials } from '../sign-in';
 import { bodyOf, canonicalJson, checkAgentConfiguration, operationIdOf, parseInput, sha256Hex } from '../requests';
 import type { AcceptedView, AdminCredentialsInput } from '../schemas';
 import {
@@ -35,6 +36,11 @@ interface ResolvedCredentials {
   ref: SecretRef;
   /** Stored by this request: removed again if the operation is refused, so that refused requests leave nothing. */
   storedHere: boolean;
+  /**
+   * Stored by the service (by this request, or by Sign in with Salesforce): the connection forgets them when it is
+   * turned off or given newer ones. A reference the admin backend stored stays its own.
+   */
+  ownedByService: boolean;
 }
 
 /**
@@ -50,14 +56,18 @@ async function resolveCredentials(
 ): Promise<ResolvedCredentials> {
   if ('secretRef' in credentials) {
     await assertUsableSecretRef(context, tenantId, credentials.secretRef);
-    return { ref: { secretRef: credentials.secretRef }, storedHere: false };
+    return {
+      ref: { secretRef: credentials.secretRef },
+      storedHere: false,
+      ownedByService: isSignInCredentials(tenantId, credentials.secretRef),
+    };
   }
   const value: AdminCredentials = {
     accessToken: credentials.accessToken,
     refreshToken: credentials.refreshToken,
   };
   const ref = `tenants/${tenantId}/admin/${operationId}-${requestHash.slice(0, 12)}`;
-  return { ref: await context.secrets.put(ref, JSON.stringify(value)), storedHere: true };
+  return { ref: await context.secrets.put(ref, JSON.stringify(value)), storedHere: true, ownedByService: true };
 }
 
 function targetOf(
@@ -67,7 +77,12 @@ function targetOf(
   const loginUrl = body.loginUrl ?? body.instanceUrl;
   const instanceUrl = body.instanceUrl ?? body.loginUrl;
   return loginUrl && instanceUrl
-    ? { loginUrl, instanceUrl, adminCredentials: credentials.ref, credentialsOwnedByService: credentials.storedHere }
+    ? {
+        loginUrl,
+        instanceUrl,
+        adminCredentials: credentials.ref,
+        credentialsOwnedByService: credentials.ownedByService,
+      }
     : undefined;
 }
 
@@ -218,7 +233,7 @@ export function connectionsRouter(context: RouteContext): Router {
               operationId,
               requestHash,
               adminCredentials: credentials?.ref,
-              credentialsOwnedByService: credentials?.storedHere,
+              credentialsOwnedByService: credentials?.ownedByService,
             },
           },
           credentials,

@@ -90,6 +90,15 @@ describe('Sign in with Salesforce', () => {
     };
   }
 
+  /** Polls a condition the workflow makes true after it answers (forgetting credentials follows an operation). */
+  async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error('the condition did not become true in time');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   it('signs in through the sign-in page, stores the tokens under a reference; enable, then reconnect after another sign-in, succeed with it', async () => {
     const tenant = uniqueTenant('signin');
     expect(await status(tenant)).toEqual({ signedIn: false });
@@ -182,6 +191,20 @@ describe('Sign in with Salesforce', () => {
     );
     expect(after.status).toBe('enabled');
     expect(after.details?.createdAt).not.toBe(connection.details?.createdAt);
+
+    // The service stored both sign-ins' tokens, so it forgets them: the superseded set once the reconnect used the
+    // newer one, and the newer set when access is turned off (nobody is signed in any more).
+    await waitFor(async () => (await stack.secrets.get({ secretRef })) === undefined);
+    const disabled = await admin.POST(`${CONNECTION}/disable`, { params: { path: salesforceOf(tenant) }, body: {} });
+    expect(disabled.response.status).toBe(202);
+    await waitForConnection(
+      async () => ok(await admin.GET(CONNECTION, { params: { path: salesforceOf(tenant) } })),
+      (c) => !c.currentOperation && c.status === 'disabled',
+    );
+    await waitFor(
+      async () => (await stack.secrets.get({ secretRef: newer.adminCredentials?.secretRef ?? '' })) === undefined,
+    );
+    expect(await status(tenant)).toEqual({ signedIn: false });
   });
 
   it('answers a state it did not give, or one that expired, with a 400 naming query.state, and stores nothing', async () => {
