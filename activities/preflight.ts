@@ -19,6 +19,11 @@ export interface PreflightInput {
    * current connection's, which the reconnect removes first, not leftovers.
    */
   replacing?: boolean;
+  /**
+   * A make-before-break reconnect's check: the new components sit beside the current ones (names with this suffix)
+   * until the new ones work, so the org needs a spare license for the overlap.
+   */
+  generation?: string;
 }
 
 export interface PreflightResult {
@@ -73,7 +78,10 @@ export function createPreflightActivities({ clients, usernameDomain }: Preflight
         }
         const connection = await clients.admin(input.target, StepId.preflight);
         const inspection = await inspectOrg(connection, { ...input, usernameDomain }, StepId.preflight);
-        const [first] = inspectionProblems(inspection, { replacing: input.replacing });
+        const [first] = inspectionProblems(inspection, {
+          replacing: input.replacing,
+          overlap: input.generation !== undefined,
+        });
         if (first) throw preflightFailure(first);
         const { grants } = inspection.configuration;
         return {

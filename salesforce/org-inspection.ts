@@ -57,6 +57,8 @@ export interface InspectionInput {
   agentName: string;
   agentConfiguration: AgentConfiguration;
   usernameDomain: string;
+  /** The suffix of a make-before-break reconnect's new components (see componentNames). */
+  generation?: string;
 }
 
 function recordsOf<T>(response: BatchSubresponse | undefined, what: string, step: StepId): T[] {
@@ -137,11 +139,39 @@ export interface InspectionProblem {
   fix: string;
 }
 
+/** Whether the org has a spare integration user license and permission set license beside the ones in use. */
+export function hasSpareLicenses(inspection: OrgInspection): boolean {
+  const spare = (l?: LicenseCount) => l !== undefined && l.used < l.total;
+  return spare(inspection.integrationLicense) && spare(inspection.permissionSetLicense);
+}
+
+/** The confirmation a reconnect needs when the org has no license for the overlap of old and new components. */
+export const BREAK_BEFORE_MAKE_FLAG = 'breakBeforeMake';
+
+/** Why a reconnect cannot keep the current connection up while it creates the new one. */
+export function noOverlapProblem(inspection: OrgInspection): InspectionProblem {
+  const license = inspection.integrationLicense;
+  const count = license ? `All ${license.total} ${INTEGRATION_LICENSE_NAME} user licenses are in use` : 'No license';
+  return {
+    code: 'LICENSE_LIMIT_EXCEEDED',
+    message:
+      `${count}: recreating the connection without downtime needs one more for the new integration user while the ` +
+      'current one keeps working.',
+    fix:
+      'Free or buy one integration license, then reconnect again; or confirm a reconnect that removes the current ' +
+      `connection first (the agent loses access for a few minutes) with "${BREAK_BEFORE_MAKE_FLAG}": true.`,
+  };
+}
+
 /**
  * What stands in the way, most fundamental first (the preflight fails with the first group). `replacing`: a
- * reconnect removes the current connection first, which frees its licenses and its names.
+ * reconnect removes the current connection first, which frees its licenses and its names; with `overlap` (make
+ * before break) it removes them only after the new one works, so the names are free but the licenses are not.
  */
-export function inspectionProblems(inspection: OrgInspection, options: { replacing?: boolean }): InspectionProblem[][] {
+export function inspectionProblems(
+  inspection: OrgInspection,
+  options: { replacing?: boolean; overlap?: boolean },
+): InspectionProblem[][] {
   const groups: InspectionProblem[][] = [];
   if (inspection.missingAdminPermissions.length > 0) {
     groups.push([
@@ -154,9 +184,11 @@ export function inspectionProblems(inspection: OrgInspection, options: { replaci
   }
   const blocking = inspection.orgControls.filter((p) => p.severity === 'blocking');
   if (blocking.length > 0) groups.push(blocking.map(({ code, message, fix }) => ({ code, message, fix })));
-  const freed = options.replacing ? 1 : 0;
+  const freed = options.replacing && !options.overlap ? 1 : 0;
   const license = inspection.integrationLicense;
-  if (license && license.used - freed >= license.total) {
+  if (options.overlap && license && !hasSpareLicenses(inspection)) {
+    groups.push([noOverlapProblem(inspection)]);
+  } else if (license && license.used - freed >= license.total) {
     groups.push([
       {
         code: 'LICENSE_LIMIT_EXCEEDED',

@@ -157,7 +157,11 @@ const START: { [K in OperationKind]: Start<K> } = {
     const details = await executeChild(reconnectConnection, {
       ...childOptions(state, record),
       args: [
-        { disable: disableInput(state, record.id, target), enable: enableInput(state, record.id, target, request) },
+        {
+          disable: disableInput(state, record.id, target),
+          enable: enableInput(state, record.id, target, request),
+          strategy: record.strategy,
+        },
       ],
     });
     // A configuration sent with the request becomes the connection's once it is granted: a reconnect refused by its

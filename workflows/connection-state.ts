@@ -3,7 +3,9 @@
  * views and unit tests share one definition of what each event does to a connection.
  */
 import type {
+  AccessSwitch,
   AgentConfiguration,
+  ComponentRef,
   ConnectionDetails,
   ConnectionError,
   ConnectionState,
@@ -13,12 +15,14 @@ import type {
   HealthReport,
   OperationKind,
   OperationRecord,
+  ReconnectRequest,
+  ReconnectStrategy,
   SagaFailureDetails,
   SecretRef,
 } from './definitions';
 import { DEFAULT_AGENT_NAME, ErrorType, SEARCH_ATTRIBUTES, StepId } from './definitions';
 import { signingKeyRef } from './naming';
-import { STEPS_OF } from './steps';
+import { MAKE_BEFORE_BREAK_STEPS, STEPS_OF } from './steps';
 
 /** Finished operations a connection remembers, most recent first. */
 export const OPERATION_HISTORY_LIMIT = 20;
@@ -141,6 +145,40 @@ export function findOperation(state: ConnectionState, operationId: string): Oper
     : state.operations.find((o) => o.id === operationId);
 }
 
+/** Whether the connection works: enabled (or asking for more fields), and its last health check found no failure. */
+export function isWorking(state: ConnectionState): boolean {
+  const failing = state.health?.problems.some((p) => !p.drift) ?? false;
+  return state.details !== undefined && (state.status === 'enabled' || state.status === 'needs_reconnect') && !failing;
+}
+
+/**
+ * How a reconnect replaces the connection: a working one make before break, unless the admin confirmed break before
+ * make (an org without a spare license) or the reconnect moves to another org; anything else break before make.
+ */
+export function reconnectStrategy(state: ConnectionState, request: ReconnectRequest): ReconnectStrategy {
+  if (request.breakBeforeMake || !isWorking(state)) return 'break_before_make';
+  const sameOrg = !request.target || request.target.loginUrl === state.target?.loginUrl;
+  return sameOrg ? 'make_before_break' : 'break_before_make';
+}
+
+/**
+ * Whether the agent may get tokens: a working connection, also while a make-before-break reconnect replaces it (the
+ * details are the old components until the switch, the new ones after).
+ */
+export function servesAgent(state: ConnectionState): boolean {
+  if (!state.details) return false;
+  if (state.status === 'enabled' || state.status === 'needs_reconnect') return true;
+  return state.status === 'reconnecting' && state.currentOperation?.strategy === 'make_before_break';
+}
+
+/** A make-before-break reconnect's new components work: the agent switches to them; or the old ones that remain. */
+export function applyAccessSwitch(state: ConnectionState, event: AccessSwitch): void {
+  const record = state.currentOperation;
+  if (!record || record.id !== event.operationId || record.strategy !== 'make_before_break') return;
+  if (event.details) state.details = { ...event.details, nextPrivateKey: undefined };
+  if (event.leftovers) record.remaining = event.leftovers;
+}
+
 /** An accepted operation becomes the connection's current one. */
 export function admitOperation(state: ConnectionState, record: OperationRecord): void {
   if (record.kind === 'rotate_certificate' && state.details) {
@@ -182,7 +220,9 @@ function applySuccess(
 ): HealthScheduleChange {
   const native = isNativelyConnected(state.crm);
   record.status = 'succeeded';
-  if (!native) record.stepsDone = union(record.stepsDone, STEPS_OF[record.kind]);
+  const steps =
+    record.strategy === 'make_before_break' ? MAKE_BEFORE_BREAK_STEPS.map((s) => s.id) : STEPS_OF[record.kind];
+  if (!native) record.stepsDone = union(record.stepsDone, steps);
   state.lastError = undefined;
   if (record.kind === 'disable') {
     state.status = native ? 'enabled' : 'disabled';
@@ -194,7 +234,8 @@ function applySuccess(
   if (details) state.details = { ...details, nextPrivateKey: undefined };
   state.status = 'enabled';
   if (KEEPS_COMPONENTS.has(record.kind)) return undefined;
-  state.leftovers = [];
+  // A make-before-break reconnect reports the previous components it could not remove.
+  state.leftovers = record.strategy === 'make_before_break' ? (record.remaining ?? []) : [];
   return native ? undefined : 'ensure';
 }
 
@@ -219,6 +260,7 @@ function applyFailure(
     record.stepsCompensated = saga.stepsCompensated;
   }
   record.status = remaining.length > 0 ? 'rollback_incomplete' : cancelled ? 'cancelled' : 'failed';
+  if (saga?.connectionKept) return keepConnection(state, remaining, cancelled ? undefined : error, statusBefore);
   if (record.kind === 'disable' || record.kind === 'reconnect') state.details = undefined;
   state.leftovers =
     record.kind === 'disable'
@@ -235,6 +277,25 @@ function applyFailure(
   } else {
     state.status = remaining.length > 0 ? 'rollback_incomplete' : cancelled ? 'disabled' : 'error';
   }
+  return undefined;
+}
+
+/**
+ * A make-before-break reconnect that failed: what it created is undone (or listed as leftovers), and the connection,
+ * whose components it never touched, goes on as it was.
+ */
+function keepConnection(
+  state: ConnectionState,
+  remaining: ComponentRef[],
+  error: ConnectionError | undefined,
+  statusBefore: ConnectionStatus,
+): HealthScheduleChange {
+  state.leftovers = [
+    ...state.leftovers.filter((l) => !remaining.some((r) => r.kind === l.kind && r.name === l.name)),
+    ...remaining,
+  ];
+  state.lastError = error;
+  state.status = statusBefore;
   return undefined;
 }
 

@@ -18,6 +18,7 @@ import { admissionRefusal, configurationRefusal, isRefusal, previouslyAccepted }
 import type { OperationOutcome } from './connection-state';
 import {
   admitOperation,
+  applyAccessSwitch,
   applyHealthReport,
   applyOutcome,
   closeOperation,
@@ -25,6 +26,7 @@ import {
   findOperation,
   holdsNothing,
   initialConnectionState,
+  reconnectStrategy,
   refreshDerivedState,
   searchAttributesOf,
 } from './connection-state';
@@ -46,6 +48,7 @@ import type {
 import {
   OPERATION_UPDATES,
   STATE_MEMO_KEY,
+  accessSwitchedSignal,
   cancelOperationUpdate,
   configureAgentUpdate,
   healthReportSignal,
@@ -140,6 +143,10 @@ class Connection {
     });
     setHandler(stepProgressSignal, (event) => this.recordProgress(event));
     setHandler(healthReportSignal, (report) => this.takeHealthReport(report));
+    setHandler(accessSwitchedSignal, (event) => {
+      applyAccessSwitch(this.state, event);
+      this.publish();
+    });
   }
 
   /** Each operation kind: its update's validator applies the admission rules, its handler records and queues it. */
@@ -166,6 +173,7 @@ class Connection {
       startedAt: now(),
       stepsDone: [],
       stepsCompensated: [],
+      ...(kind === 'reconnect' ? { strategy: reconnectStrategy(this.state, request) } : {}),
     };
     // The service's readiness timeout as the API last sent it; rotations the connection starts itself use it.
     if ('readinessTimeout' in request && request.readinessTimeout) {

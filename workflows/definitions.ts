@@ -83,6 +83,26 @@ export interface ReconnectRequest extends OperationRequest {
   appKind?: AppKind;
   agentConfiguration?: AgentConfiguration;
   readinessTimeout?: string;
+  /**
+   * The admin confirms that the current connection may be removed before the new one exists (the agent loses access
+   * meanwhile): needed when the org has no spare integration license for a make-before-break overlap.
+   */
+  breakBeforeMake?: boolean;
+}
+
+/**
+ * How a reconnect replaces the connection: `make_before_break` creates the new components beside the working ones,
+ * switches the agent to them and only then removes the old ones; `break_before_make` removes first (a connection
+ * that does not work, or one the admin confirmed).
+ */
+export type ReconnectStrategy = 'make_before_break' | 'break_before_make';
+
+/** Sent by a make-before-break reconnect to its connection: the agent now uses these details; these old parts remain. */
+export interface AccessSwitch {
+  operationId: string;
+  details?: ConnectionDetails;
+  /** Old components the reconnect could not remove once the new ones worked. */
+  leftovers?: ComponentRef[];
 }
 
 /** Grants the permission set exactly the configuration's objects and fields, in place. */
@@ -179,6 +199,8 @@ export interface OperationRecord {
   failure?: ConnectionError;
   /** Components left in the org when a rollback or a disable could not finish. */
   remaining?: ComponentRef[];
+  /** A reconnect's strategy, chosen when it is accepted. */
+  strategy?: ReconnectStrategy;
 }
 
 /** One finding of the periodic health check. */
@@ -310,6 +332,8 @@ export interface SagaFailureDetails {
   remaining: ComponentRef[];
   /** The operation stopped before it changed anything in the org: the connection is as it was. */
   orgUnchanged?: boolean;
+  /** What the operation created was undone and the connection's own components were never touched: it still works. */
+  connectionKept?: boolean;
 }
 
 // Messages of the connection workflow.
@@ -339,6 +363,8 @@ export const OPERATION_UPDATES: { [K in OperationKind]: UpdateDefinition<Operati
     rotate_certificate: rotateCertificateUpdate,
     update_access: updateAccessUpdate,
   };
+/** Sent by a make-before-break reconnect once its new components work, and with what it could not remove. */
+export const accessSwitchedSignal = defineSignal<[AccessSwitch]>('accessSwitched');
 /** Sent by the scheduled health check with what it found. */
 export const healthReportSignal = defineSignal<[HealthReport]>('healthReport');
 export const stateQuery = defineQuery<ConnectionState>('state');
@@ -492,6 +518,8 @@ export const StepId = {
   discardOldKey: 'discard_old_key',
   updatePermissionSet: 'update_permission_set',
   verifyAccess: 'verify_access',
+  switchAccess: 'switch_access',
+  removePrevious: 'remove_previous',
   healthCheck: 'health_check',
   configurationCheck: 'configuration_check',
   plan: 'plan',

@@ -38,7 +38,7 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
   const saga = new Saga(input, ENABLE_STEPS);
   const { target, appKind } = input;
   // Chosen here, recorded in history: a retried deploy of a connected app keeps the same consumer key.
-  const consumerKey = `AC${uuid4().replace(/-/g, '')}${uuid4().replace(/-/g, '').slice(0, 16)}`;
+  const consumerKey = newConsumerKey();
   try {
     const preflight = await saga.step(StepId.preflight, () =>
       forward.preflight({
@@ -50,41 +50,61 @@ export async function enableConnection(input: EnableSagaInput): Promise<Connecti
         agentConfiguration: input.agentConfiguration,
       }),
     );
-    const context: ComponentContext = {
-      saga,
-      tenantId: input.tenantId,
-      operationId: input.operationId,
-      target,
-      names: preflight.names,
-      description: `Created by agent-connections for ${input.agentName} (tenant ${input.tenantId}, operation ${input.operationId}).`,
-    };
-    const { tenantId, operationId } = input;
-    const signingKey = await signingKeyStep(saga, { tenantId, operationId, commonName: preflight.names.appLabel });
-    const { certificatePem } = signingKey;
-    if (appKind === 'connected_app') await checkConnectedAppAllowed(context, { certificatePem, consumerKey });
-    const permissionSet = await permissionSetStep(context, preflight.grants);
-    const user = await integrationUserStep(context, preflight.integrationProfileId);
-    const grant = { userId: user.id, permissionSetId: permissionSet.id };
-    await userAccessStep(context, { ...grant, permissionSetLicenseId: preflight.permissionSetLicenseId });
-    const app = await clientAppStep(context, { appKind, certificatePem, consumerKey });
-    const ready = await readinessStep(saga, input.readinessTimeout, {
-      loginUrl: target.loginUrl,
-      consumerKey: app.consumerKey,
-      username: user.username,
-      privateKey: signingKey.privateKey,
-      probeObject: preflight.probeObject,
-    });
-    return connectionDetails(input, {
-      preflight,
-      signingKey,
-      permissionSet,
-      user,
-      app,
-      instanceUrl: ready.instanceUrl,
-    });
+    return await createComponents(saga, input, preflight, consumerKey);
   } catch (err) {
     return saga.fail(err);
   }
+}
+
+/** A consumer key chosen by the workflow (recorded in history), so that a retried deploy keeps it. */
+export function newConsumerKey(): string {
+  return `AC${uuid4().replace(/-/g, '')}${uuid4().replace(/-/g, '').slice(0, 16)}`;
+}
+
+/**
+ * Steps 2–7 of an enable, after its preflight: creates every component under the preflight's names, each with its
+ * undo registered on `saga` first, and waits until the new app is usable. A make-before-break reconnect creates its
+ * new components with it too.
+ */
+export async function createComponents(
+  saga: Saga,
+  input: EnableSagaInput,
+  preflight: Preflight,
+  consumerKey: string,
+): Promise<ConnectionDetails> {
+  const { target, appKind } = input;
+  const context: ComponentContext = {
+    saga,
+    tenantId: input.tenantId,
+    operationId: input.operationId,
+    target,
+    names: preflight.names,
+    description: `Created by agent-connections for ${input.agentName} (tenant ${input.tenantId}, operation ${input.operationId}).`,
+  };
+  const { tenantId, operationId } = input;
+  const signingKey = await signingKeyStep(saga, { tenantId, operationId, commonName: preflight.names.appLabel });
+  const { certificatePem } = signingKey;
+  if (appKind === 'connected_app') await checkConnectedAppAllowed(context, { certificatePem, consumerKey });
+  const permissionSet = await permissionSetStep(context, preflight.grants);
+  const user = await integrationUserStep(context, preflight.integrationProfileId);
+  const grant = { userId: user.id, permissionSetId: permissionSet.id };
+  await userAccessStep(context, { ...grant, permissionSetLicenseId: preflight.permissionSetLicenseId });
+  const app = await clientAppStep(context, { appKind, certificatePem, consumerKey });
+  const ready = await readinessStep(saga, input.readinessTimeout, {
+    loginUrl: target.loginUrl,
+    consumerKey: app.consumerKey,
+    username: user.username,
+    privateKey: signingKey.privateKey,
+    probeObject: preflight.probeObject,
+  });
+  return connectionDetails(input, {
+    preflight,
+    signingKey,
+    permissionSet,
+    user,
+    app,
+    instanceUrl: ready.instanceUrl,
+  });
 }
 
 /** What the connection keeps of the components an enable created. */

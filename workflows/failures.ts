@@ -93,14 +93,15 @@ export function sagaFailure(
   stepsDone: string[],
   stepsCompensated: string[],
   remaining: ComponentRef[],
-  orgUnchanged?: boolean,
+  flags: Pick<SagaFailureDetails, 'orgUnchanged' | 'connectionKept'> = {},
 ): ApplicationFailure {
   const details: SagaFailureDetails = {
     error,
     stepsDone,
     stepsCompensated,
     remaining,
-    ...(orgUnchanged ? { orgUnchanged } : {}),
+    ...(flags.orgUnchanged ? { orgUnchanged: true } : {}),
+    ...(flags.connectionKept ? { connectionKept: true } : {}),
   };
   if (remaining.length > 0) {
     return ApplicationFailure.create({
@@ -120,5 +121,5 @@ export function sagaFailure(
 
 /** The failure of an operation that stopped before its first change to the org (a failed check). */
 export function orgUnchangedFailure(err: unknown, step: string): ApplicationFailure {
-  return sagaFailure(toConnectionError(err, step, new Date().toISOString()), [], [], [], true);
+  return sagaFailure(toConnectionError(err, step, new Date().toISOString()), [], [], [], { orgUnchanged: true });
 }

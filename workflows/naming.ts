@@ -38,6 +38,20 @@ function slug(label: string): string {
   );
 }
 
+/** An API name that keeps its generation suffix whole however long the label, so generations never collide. */
+function withGeneration(label: string, maxLength: number, generation: string | undefined): string {
+  if (!generation) return toApiName(label, maxLength);
+  return `${toApiName(label, maxLength - generation.length - 1)}_${generation}`;
+}
+
+/**
+ * The generation suffix of the components a make-before-break reconnect creates: derived from the operation, so a
+ * retry finds what an earlier attempt created, and different from the current components' names.
+ */
+export function generationOf(operationId: string): string {
+  return `g${shortHash(operationId).slice(0, 6)}`;
+}
+
 /**
  * The names of everything one enable creates. Labels follow the agent's name ("Copilot for Sales connected app");
  * the username is unique across Salesforce (it carries the org and a hash of tenant and operation) and stable across
@@ -49,17 +63,20 @@ export function componentNames(input: {
   operationId: string;
   orgId: string;
   usernameDomain: string;
+  /** A make-before-break reconnect's new components sit beside the current ones: their names carry this suffix. */
+  generation?: string;
 }): ComponentNames {
   const agent = input.agentName.trim();
-  const appLabel = `${agent} connected app`;
-  const permissionSetLabel = `${agent} permission set`;
+  const suffix = input.generation ? ` ${input.generation}` : '';
+  const appLabel = `${agent} connected app${suffix}`;
+  const permissionSetLabel = `${agent} permission set${suffix}`;
   const userLastName = `${agent} integration user`;
   const hash = shortHash(`${input.tenantId}\u0000${input.operationId}`);
   return {
     appLabel,
-    appApiName: toApiName(appLabel, 40),
+    appApiName: withGeneration(`${agent} connected app`, 40, input.generation),
     permissionSetLabel,
-    permissionSetName: toApiName(permissionSetLabel, 80),
+    permissionSetName: withGeneration(`${agent} permission set`, 80, input.generation),
     userLastName,
     username: `${slug(agent)}.${hash}@${input.orgId.slice(0, 15).toLowerCase()}.${input.usernameDomain}`,
     userAlias: `${slug(agent).replace(/-/g, '').slice(0, 4)}${hash.slice(0, 4)}`,

@@ -1,11 +1,12 @@
 import { executeChild, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FORWARD_STEP } from './activity-options';
-import type { ConnectionDetails, DisableSagaInput, EnableSagaInput } from './definitions';
+import type { ConnectionDetails, DisableSagaInput, EnableSagaInput, ReconnectStrategy } from './definitions';
 import { StepId, reconnectPhaseWorkflowId } from './definitions';
 import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
 import { orgUnchangedFailure } from './failures';
+import { makeBeforeBreak } from './make-before-break';
 import { Saga } from './saga';
 import { RECONNECT_CHECK_STEPS } from './steps';
 
@@ -14,9 +15,14 @@ const forward = proxyActivities<Activities>(FORWARD_STEP);
 /** Reconnects started before it removed first and checked after; they replay without the check. */
 export const RECONNECT_CHECKS_FIRST_PATCH = 'reconnect-checks-first';
 
+/** Reconnects of a working connection started before they made the new one before breaking the old one. */
+export const RECONNECT_MAKE_BEFORE_BREAK_PATCH = 'reconnect-make-before-break';
+
 export interface ReconnectSagaInput {
   disable: DisableSagaInput;
   enable: EnableSagaInput;
+  /** Chosen by the connection when it accepted the reconnect; absent in reconnects started before the choice. */
+  strategy?: ReconnectStrategy;
 }
 
 /**
@@ -44,13 +50,11 @@ async function checkBeforeRemoving(enable: EnableSagaInput): Promise<void> {
 }
 
 /**
- * Reconnect: removes the existing connection and creates a new one, as the admin console's Reconnect does.
- *
- * Steps: 1. the checks of the new connection, before anything is removed; 2. the disable saga (cleans whatever
- * exists, whatever state it is in); 3. the enable saga, which compensates itself on failure. If the checks fail,
- * nothing is removed; if the disable cannot finish, nothing new is created.
+ * Break before make: 1. the checks of the new connection, before anything is removed; 2. the disable saga (cleans
+ * whatever exists, whatever state it is in); 3. the enable saga, which compensates itself on failure. If the checks
+ * fail, nothing is removed; if the disable cannot finish, nothing new is created.
  */
-export async function reconnectConnection(input: ReconnectSagaInput): Promise<ConnectionDetails> {
+async function breakBeforeMake(input: ReconnectSagaInput): Promise<ConnectionDetails> {
   const { workflowId, typedSearchAttributes } = workflowInfo();
   if (patched(RECONNECT_CHECKS_FIRST_PATCH)) await checkBeforeRemoving(input.enable);
   await executeChild(disableConnection, {
@@ -65,4 +69,19 @@ export async function reconnectConnection(input: ReconnectSagaInput): Promise<Co
     typedSearchAttributes,
     staticSummary: `Reconnect, step 2: enable (tenant ${input.enable.tenantId})`,
   });
+}
+
+/**
+ * Reconnect: replaces the connection's components with new ones, as the admin console's Reconnect does.
+ *
+ * A working connection is replaced make-before-break (make-before-break.ts): the agent keeps its access throughout,
+ * and a failure leaves the old connection as it was. Otherwise — a broken connection, or an org without a spare
+ * license that the admin confirmed — break before make.
+ */
+export async function reconnectConnection(input: ReconnectSagaInput): Promise<ConnectionDetails> {
+  const previous = input.disable.details;
+  if (input.strategy === 'make_before_break' && previous && patched(RECONNECT_MAKE_BEFORE_BREAK_PATCH)) {
+    return makeBeforeBreak(input.enable, previous);
+  }
+  return breakBeforeMake(input);
 }

@@ -1,5 +1,5 @@
 import { CancellationScope, isCancellation, log, patched } from '@temporalio/workflow';
-import type { ComponentRef } from './definitions';
+import type { ComponentRef, SagaFailureDetails } from './definitions';
 import { sagaFailure, toConnectionError } from './failures';
 import { OperationProgress, PROGRESS_IN_MEMO_PATCH } from './progress';
 import type { StepDefinition } from './steps';
@@ -61,11 +61,11 @@ export class Saga {
    * RollbackIncomplete listing what remains). A cancellation that was fully undone ends as OperationCancelled with
    * what was undone: the connection no longer hears of each step, and a workflow cancellation carries no details.
    */
-  async fail(err: unknown): Promise<never> {
+  async fail(err: unknown, flags?: Pick<SagaFailureDetails, 'connectionKept'>): Promise<never> {
     const error = toConnectionError(err, this.currentStep, new Date().toISOString());
     const { compensated, remaining } = await this.compensate();
     if (isCancellation(err) && remaining.length === 0 && !patched(PROGRESS_IN_MEMO_PATCH)) throw err;
-    throw sagaFailure(error, this.stepsDone, compensated, remaining);
+    throw sagaFailure(error, this.stepsDone, compensated, remaining, flags);
   }
 
   /**
@@ -84,6 +84,11 @@ export class Saga {
   failedToRemove(component: ComponentRef, err: unknown): void {
     this.remainingComponents.push(component);
     this.firstFailure ??= { err, step: this.currentStep };
+  }
+
+  /** Best effort: what the saga could not remove so far. */
+  leftToRemove(): ComponentRef[] {
+    return [...this.remainingComponents];
   }
 
   /** Ends a best-effort saga: what it removed, or a failure listing what remains and the first cause. */

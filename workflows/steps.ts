@@ -36,6 +36,13 @@ export const RECONNECT_CHECK_STEPS: StepDefinition[] = [
   { id: StepId.preflight, title: 'Checking the org, the admin’s permissions and the configuration' },
 ];
 
+/** A make-before-break reconnect: the enable's steps under new names, then the switch, then the old ones go. */
+export const MAKE_BEFORE_BREAK_STEPS: StepDefinition[] = [
+  ...ENABLE_STEPS,
+  { id: StepId.switchAccess, title: 'Switching the agent to the new app and integration user' },
+  { id: StepId.removePrevious, title: 'Removing the previous app, integration user and permission set' },
+];
+
 export const UPDATE_ACCESS_STEPS: StepDefinition[] = [
   { id: StepId.preflight, title: 'Checking the new configuration against the org' },
   { id: StepId.updatePermissionSet, title: 'Updating the permission set’s object and field access' },

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { servesAgent } from '../../workflows/connection-state';
 import { requireScope } from '../auth';
 import { HttpProblem, problems } from '../problem';
 import { bodyOf, checkIdempotencyKey, parseInput } from '../requests';
@@ -40,7 +41,8 @@ export function agentTokenRouter(context: RouteContext): Router {
         }
         const state = await context.gateway.readState(tenantId, crm);
         const details = state?.details;
-        if (!details || (state.status !== 'enabled' && state.status !== 'needs_reconnect')) {
+        // A make-before-break reconnect keeps serving: the old components until the switch, the new ones after.
+        if (!details || !servesAgent(state)) {
           context.tokens.forgetTenant(tenantId);
           throw problems.conflict('not-connected', 'Salesforce access is not enabled for this tenant.');
         }

@@ -1,6 +1,9 @@
 import {
   OPERATION_HISTORY_LIMIT,
   admitOperation,
+  applyAccessSwitch,
+  reconnectStrategy,
+  servesAgent,
   applyHealthReport,
   applyOutcome,
   closeOperation,
@@ -184,6 +187,67 @@ describe('connection state', () => {
     }
     expect(state.operations).toHaveLength(OPERATION_HISTORY_LIMIT);
     expect(state.operations[0]?.id).toBe(`op-${OPERATION_HISTORY_LIMIT + 4}`);
+  });
+});
+
+describe('reconnect strategies', () => {
+  const healthFailure: HealthProblem = { kind: 'user_inactive', message: 'inactive', fix: 'reconnect', drift: false };
+
+  it('a working connection is replaced make before break, unless the admin confirmed break before make', () => {
+    expect(reconnectStrategy(enabled(), { operationId: 'r' })).toBe('make_before_break');
+    expect(reconnectStrategy(enabled(), { operationId: 'r', breakBeforeMake: true })).toBe('break_before_make');
+  });
+
+  it('a broken connection, or one moving to another org, is replaced break before make', () => {
+    const failing = enabled();
+    failing.health = { checkedAt: NOW, ok: false, problems: [healthFailure] };
+    expect(reconnectStrategy(failing, { operationId: 'r' })).toBe('break_before_make');
+    const errored = enabled();
+    errored.status = 'error';
+    expect(reconnectStrategy(errored, { operationId: 'r' })).toBe('break_before_make');
+    const target = {
+      loginUrl: 'https://other.example',
+      instanceUrl: 'https://other.example',
+      adminCredentials: { secretRef: 'y' },
+    };
+    expect(reconnectStrategy(enabled(), { operationId: 'r', target })).toBe('break_before_make');
+  });
+
+  it('serves the agent during a make-before-break reconnect, switches it to the new details, and keeps leftovers', () => {
+    const state = enabled();
+    const reconnect = { ...record('reconnect'), strategy: 'make_before_break' as const };
+    admitOperation(state, reconnect);
+    expect(state.status).toBe('reconnecting');
+    expect(servesAgent(state)).toBe(true);
+    const next = { ...details, consumerKey: 'ACnew', integrationUsername: 'copilot.5678@00d.example' };
+    applyAccessSwitch(state, { operationId: reconnect.id, details: next });
+    expect(state.details?.consumerKey).toBe('ACnew');
+    const leftover = { kind: 'client_app' as const, name: details.appApiName };
+    applyAccessSwitch(state, { operationId: reconnect.id, leftovers: [leftover] });
+    applyOutcome(state, reconnect, { succeeded: true, details: next }, 'enabled');
+    expect(state.status).toBe('enabled');
+    expect(state.leftovers).toEqual([leftover]);
+    expect(reconnect.stepsDone).toContain(StepId.switchAccess);
+    expect(reconnect.stepsDone).not.toContain(StepId.removeClientApp);
+  });
+
+  it('a break-before-make reconnect does not serve the agent', () => {
+    const state = enabled();
+    admitOperation(state, { ...record('reconnect'), strategy: 'break_before_make' });
+    expect(servesAgent(state)).toBe(false);
+  });
+
+  it('a failed make-before-break reconnect keeps the connection as it was, with the error to read', () => {
+    const state = enabled();
+    const reconnect = { ...record('reconnect'), strategy: 'make_before_break' as const };
+    admitOperation(state, reconnect);
+    const error = { type: ErrorType.salesforcePermanent, message: 'no', fix: 'fix', at: NOW };
+    const saga = { error, stepsDone: [], stepsCompensated: ['permission_set'], remaining: [], connectionKept: true };
+    applyOutcome(state, reconnect, { succeeded: false, error, saga, cancelled: false }, 'enabled');
+    expect(state.status).toBe('enabled');
+    expect(state.details).toEqual(details);
+    expect(state.lastError).toEqual(error);
+    expect(reconnect.status).toBe('failed');
   });
 });
 

@@ -1,0 +1,180 @@
+import request from 'supertest';
+import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
+import type { ConnectionView, OperationView } from '../../api/schemas';
+import type { ConnectionState } from '../../workflows/definitions';
+import { STATE_MEMO_KEY, connectionWorkflowId } from '../../workflows/definitions';
+import { recordHistory } from '../support/harness';
+import { componentCounts } from '../support/salesforce';
+import type { ApiStack } from './api-stack';
+import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+
+/**
+ * A reconnect of a working connection makes before it breaks: the new app, user and permission set exist and work
+ * before the agent is switched to them and the old ones are removed. When the org has no license for the overlap,
+ * the admin must confirm break before make.
+ */
+describe('reconnect: make before break', () => {
+  let stack: ApiStack;
+
+  beforeAll(async () => {
+    stack = await startApiStack();
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const post = (path: string, idempotencyKey: string, body: object) =>
+    request(stack.app)
+      .post(path)
+      .set('Authorization', `Bearer ${stack.keys.admin}`)
+      .set('Idempotency-Key', idempotencyKey)
+      .send(body);
+
+  /** A tenant with an enabled connection to a new org. */
+  async function enabledConnection(key: string, org?: { integrationLicenses?: number }) {
+    const tenant = uniqueTenant(key);
+    const created = await stack.emulator.control.createOrg({ key: tenant, ...org });
+    const base = `/v1/tenants/${tenant}/connections/salesforce`;
+    const read = async (): Promise<ConnectionView> =>
+      (await request(stack.app).get(base).set('Authorization', `Bearer ${stack.keys.read}`).expect(200))
+        .body as ConnectionView;
+    await post(`${base}/enable`, `enable-${tenant}`, {
+      loginUrl: created.loginUrl,
+      instanceUrl: created.instanceUrl,
+      adminCredentials: { accessToken: created.accessToken, refreshToken: created.refreshToken },
+      agentConfiguration: AGENT_CONFIGURATION,
+    }).expect(202);
+    const connection = await waitForConnection(read, (c) => c.status !== 'enabling');
+    expect(connection.status).toBe('enabled');
+    return { tenant, org: created, base, read, connection };
+  }
+
+  async function finished(base: string, operationId: string): Promise<OperationView> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const operation = (
+        await request(stack.app)
+          .get(`${base}/operations/${operationId}`)
+          .set('Authorization', `Bearer ${stack.keys.read}`)
+          .expect(200)
+      ).body as OperationView;
+      if (operation.status !== 'running') return operation;
+      if (Date.now() > deadline) throw new Error(`operation ${operationId} still running`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** The agent's view: a token from the broker, then a query as the integration user. */
+  async function agentQuery(base: string, soql: string): Promise<Response> {
+    const token = await request(stack.app)
+      .post(`${base}/agent-token`)
+      .set('Authorization', `Bearer ${stack.keys.agent}`);
+    if (token.status !== 200) throw new Error(`agent token: HTTP ${token.status} ${JSON.stringify(token.body)}`);
+    return fetch(`${token.body.instanceUrl}/services/data/v66.0/query?q=${encodeURIComponent(soql)}`, {
+      headers: { Authorization: `Bearer ${token.body.accessToken}` },
+    });
+  }
+
+  /** Probes the agent's access every 300 ms until stopped; every failure is kept. */
+  function agentProbe(base: string) {
+    const failures: string[] = [];
+    let probes = 0;
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        try {
+          const response = await agentQuery(base, 'SELECT Id, Name FROM Account LIMIT 1');
+          if (!response.ok) failures.push(`query: HTTP ${response.status} ${await response.text()}`);
+        } catch (err) {
+          failures.push(String(err));
+        }
+        probes += 1;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+        return { failures, probes };
+      },
+    };
+  }
+
+  /** The connection workflow's state, with what the view leaves out (the consumer key). */
+  const stateOf = async (tenant: string) =>
+    (await stack.env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe()).memo?.[
+      STATE_MEMO_KEY
+    ] as ConnectionState;
+
+  /** The org's components the connection consists of: active users only. */
+  const componentIds = async (org: CreatedOrg) =>
+    (await stack.emulator.control.components(org.key))
+      .filter((c) => c.kind !== 'User' || c.active !== false)
+      .map((c) => `${c.kind}:${c.id ?? c.name}`)
+      .sort();
+
+  it('recreates a working connection without downtime: new app, key and user first, the old ones removed after', async () => {
+    const { tenant, org, base, read } = await enabledConnection('mbb');
+    const before = (await stateOf(tenant)).details!;
+    const probe = agentProbe(base);
+    const accepted = await post(`${base}/reconnect`, 'mbb-1', {}).expect(202);
+    const operation = await finished(base, accepted.body.operationId as string);
+    const { failures, probes } = await probe.stop();
+    expect(operation.status).toBe('succeeded');
+    await recordHistory('reconnect-make-before-break', stack.env.client.workflow.getHandle(operation.workflowId));
+    expect(failures).toEqual([]);
+    expect(probes).toBeGreaterThan(3);
+    expect(operation.stepsDone).toEqual(expect.arrayContaining(['readiness', 'switch_access', 'remove_previous']));
+    expect(operation.stepsDone).not.toContain('remove_client_app');
+
+    const after = await stateOf(tenant);
+    expect((await read()).status).toBe('enabled');
+    expect(after.details?.consumerKey).not.toBe(before.consumerKey);
+    expect(after.details?.integrationUsername).not.toBe(before.integrationUsername);
+    expect(after.details?.appApiName).not.toBe(before.appApiName);
+    expect(after.details?.permissionSetName).not.toBe(before.permissionSetName);
+    expect(after.leftovers ?? []).toEqual([]);
+    // Exactly one connection remains; the old user is deactivated, its app and permission set are gone.
+    expect(await componentCounts(stack.emulator, org.key)).toMatchObject({
+      PermissionSet: 1,
+      User: 1,
+      'User (inactive)': 1,
+      PermissionSetAssignment: 1,
+      ExternalClientApplication: 1,
+    });
+    const names = (await stack.emulator.control.components(org.key)).map((c) => c.name);
+    expect(names).not.toContain(before.appApiName);
+    expect(names).not.toContain(before.permissionSetName);
+    expect((await agentQuery(base, 'SELECT Id FROM Account LIMIT 1')).status).toBe(200);
+  });
+
+  it('a failed creation is undone and the old connection keeps working, untouched', async () => {
+    const { org, base, read, connection } = await enabledConnection('mbb-fail');
+    const before = await componentIds(org);
+    await stack.emulator.control.addFault({
+      org: org.key,
+      match: { operation: 'rest.create', object: 'User' },
+      action: { kind: 'error', status: 400, errorCode: 'INVALID_CROSS_REFERENCE_KEY', message: 'Profile not usable' },
+      times: 1,
+    });
+    const probe = agentProbe(base);
+    const accepted = await post(`${base}/reconnect`, 'mbb-fail-1', {}).expect(202);
+    const operation = await finished(base, accepted.body.operationId as string);
+    const { failures } = await probe.stop();
+    expect(operation.status).toBe('failed');
+    await recordHistory(
+      'reconnect-make-before-break-compensated',
+      stack.env.client.workflow.getHandle(operation.workflowId),
+    );
+    expect(failures).toEqual([]);
+    expect(operation.stepsCompensated).toEqual(expect.arrayContaining(['permission_set', 'signing_key']));
+    const after = await read();
+    expect(after.status).toBe('enabled');
+    expect(after.details).toEqual(connection.details);
+    expect(after.lastError?.salesforceCode).toBe('INVALID_CROSS_REFERENCE_KEY');
+    expect(await componentIds(org)).toEqual(before);
+    expect((await agentQuery(base, 'SELECT Id FROM Account LIMIT 1')).status).toBe(200);
+  });
+});
