@@ -712,8 +712,13 @@ const operations: Operation[] = [
     path: `${CONNECTION}/reconnect`,
     summary: 'Reconnect',
     description:
-      'Removes the connection and creates it again, e.g. to grant newly configured fields, or in another org ' +
-      '(give its URL and the admin credentials). Dynamics 365 Sales: 409.',
+      'Creates the connection again, e.g. in another org (give its URL and the admin credentials); to grant newly ' +
+      'configured fields, Update access is faster. A working connection is made before it is broken: the new app, ' +
+      'integration user and permission set are created and checked first, the agent is switched to them, and only ' +
+      'then are the old ones removed; if the creation fails, the old connection keeps working. That needs a spare ' +
+      'Salesforce Integration license for the overlap: without one the answer is 409 `break-before-make-required`, ' +
+      'and `"breakBeforeMake": true` confirms removing the current connection first. A connection that does not ' +
+      'work is removed first. Dynamics 365 Sales: 409.',
     scope: 'admin',
     body: reconnectBodySchema,
     bodyExamples: {
@@ -723,6 +728,10 @@ const operations: Operation[] = [
         value: {
           agentConfiguration: { objects: [...CONFIGURATION.objects, { object: 'Opportunity', fields: ['StageName'] }] },
         },
+      },
+      breakBeforeMake: {
+        summary: 'No spare license: remove the current connection first',
+        value: { breakBeforeMake: true },
       },
       otherOrg: {
         summary: 'Another org',

@@ -12,9 +12,11 @@ import {
   INTEGRATION_LICENSE_NAME,
   INTEGRATION_PROFILE_NAME,
   INTEGRATION_PSL_NAME,
+  hasSpareLicenses,
   inspectOrg,
   inspectionCalls,
   inspectionProblems,
+  noOverlapProblem,
 } from '../salesforce/org-inspection';
 import type { InspectionProblem, OrgInspection } from '../salesforce/org-inspection';
 import type { AgentConfiguration, AppKind, ConnectionDetails } from '../workflows/definitions';
@@ -47,6 +49,8 @@ export interface Plan {
   remove: PlannedComponent[];
   grants: FieldGrant[];
   licenses: { name: string; needed: number; available?: number }[];
+  /** A reconnect's: whether it can keep the current connection working until the new one works. */
+  makeBeforeBreak?: { possible: boolean; reason?: string };
   salesforceCalls: { total: number; calls: PlannedCall[] };
 }
 
@@ -142,29 +146,52 @@ export interface EnablePlanInput {
   usernameDomain: string;
 }
 
-/** An enable's plan; with `replacing`, a reconnect's: the current connection's components are removed first. */
+/**
+ * A reconnect of a working connection makes before it breaks when the org has a spare license for the overlap;
+ * otherwise it needs the admin's confirmation of break before make.
+ */
+function makeBeforeBreakOf(inspection: OrgInspection, working: boolean): NonNullable<Plan['makeBeforeBreak']> {
+  if (!working) {
+    return { possible: false, reason: 'The connection does not work: a reconnect removes it before creating it.' };
+  }
+  if (hasSpareLicenses(inspection)) return { possible: true };
+  const problem = noOverlapProblem(inspection);
+  return { possible: false, reason: `${problem.message} ${problem.fix}` };
+}
+
+/**
+ * An enable's plan; with `current`, a reconnect's: the current connection's components are removed, after the new
+ * ones work when the connection works and the org has a spare license (`working`), first otherwise.
+ */
 export async function planEnable(
   connection: Connection,
   input: EnablePlanInput,
   current?: ConnectionDetails,
+  working = false,
 ): Promise<Plan> {
   const inspection = await inspectOrg(connection, input, StepId.plan);
   const replacing = Boolean(current);
+  const makeBeforeBreak = replacing ? makeBeforeBreakOf(inspection, working) : undefined;
   const problems = inspectionProblems(inspection, { replacing }).flat();
+  const overlapWarning = replacing && working && !makeBeforeBreak?.possible ? [noOverlapProblem(inspection)] : [];
   const { grants } = inspection.configuration;
   const calls = enableCalls(connection.version, input.appKind, grants, input.agentConfiguration.objects.length);
   return {
     operation: replacing ? 'reconnect' : 'enable',
     feasible: problems.length === 0,
     problems,
-    warnings: inspection.orgControls
-      .filter((p) => p.severity === 'warning')
-      .map(({ code, message, fix }) => ({ code, message, fix })),
+    warnings: [
+      ...inspection.orgControls
+        .filter((p) => p.severity === 'warning')
+        .map(({ code, message, fix }) => ({ code, message, fix })),
+      ...overlapWarning,
+    ],
     create: created(inspection, input.appKind),
     change: [],
     remove: current ? removed(current) : [],
     grants,
-    licenses: licenses(inspection, replacing ? 1 : 0),
+    licenses: licenses(inspection, replacing && !makeBeforeBreak?.possible ? 1 : 0),
+    ...(makeBeforeBreak ? { makeBeforeBreak } : {}),
     salesforceCalls: total(current ? [...removalCalls(current), ...calls] : calls),
   };
 }

@@ -240,6 +240,14 @@ export const reconnectBodySchema = z
     appKind: appKindSchema.optional(),
     agentConfiguration: agentConfigurationSchema.optional(),
     readinessTimeout: readinessTimeoutSchema.optional(),
+    breakBeforeMake: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: remove the current connection before creating the new one (the agent loses access for a few ' +
+          'minutes). Needed only when the org has no spare Salesforce Integration license for a reconnect that ' +
+          'keeps the current connection working until the new one works (409 break-before-make-required otherwise).',
+      ),
   })
   .superRefine((body, ctx) => {
     const givesTarget = Boolean(body.loginUrl || body.instanceUrl || body.adminCredentials);
@@ -387,6 +395,16 @@ export const planViewSchema = z
     remove: z.array(plannedComponentSchema),
     grants: z.array(grantSchema),
     licenses: z.array(z.object({ name: z.string(), needed: z.number().int(), available: z.number().int().optional() })),
+    makeBeforeBreak: z
+      .object({
+        possible: z.boolean(),
+        reason: z.string().optional(),
+      })
+      .optional()
+      .describe(
+        'Reconnect only: whether the new connection can be made before the current one is removed (a spare ' +
+          'integration license for the overlap); when not, the reconnect needs "breakBeforeMake": true.',
+      ),
     salesforceCalls: z.object({
       total: z.number().int(),
       calls: z.array(z.object({ api: z.string(), purpose: z.string(), count: z.number().int() })),

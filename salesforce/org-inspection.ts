@@ -68,17 +68,20 @@ function recordsOf<T>(response: BatchSubresponse | undefined, what: string, step
   return (response.result as { records: T[] }).records;
 }
 
+const INTEGRATION_LICENSE_QUERY = queryUrl(
+  `SELECT Id, Name, TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = ${soqlString(INTEGRATION_LICENSE_NAME)}`,
+);
+const INTEGRATION_PSL_QUERY = queryUrl(
+  `SELECT Id, TotalLicenses, UsedLicenses FROM PermissionSetLicense WHERE DeveloperName = ${soqlString(INTEGRATION_PSL_DEVELOPER_NAME)}`,
+);
+
 function queries(names: ComponentNames): string[] {
   return [
     queryUrl(`SELECT ${Object.keys(REQUIRED_ADMIN_PERMISSIONS).join(', ')} FROM UserPermissionAccess`),
     queryUrl('SELECT Id, Name FROM Organization'),
-    queryUrl(
-      `SELECT Id, Name, TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = ${soqlString(INTEGRATION_LICENSE_NAME)}`,
-    ),
+    INTEGRATION_LICENSE_QUERY,
     queryUrl(`SELECT Id, Name FROM Profile WHERE UserLicense.Name = ${soqlString(INTEGRATION_LICENSE_NAME)}`),
-    queryUrl(
-      `SELECT Id, TotalLicenses, UsedLicenses FROM PermissionSetLicense WHERE DeveloperName = ${soqlString(INTEGRATION_PSL_DEVELOPER_NAME)}`,
-    ),
+    INTEGRATION_PSL_QUERY,
     queryUrl(`SELECT Id, Name FROM PermissionSet WHERE Name = ${soqlString(names.permissionSetName)}`),
     queryUrl(`SELECT Id, Name FROM ConnectedApplication WHERE Name = ${soqlString(names.appLabel)}`),
     queryUrl(`SELECT Id, Username FROM User WHERE IsActive = true AND LastName = ${soqlString(names.userLastName)}`),
@@ -110,7 +113,6 @@ export async function inspectOrg(connection: Connection, input: InspectionInput,
   const admin = recordsOf<Record<string, boolean>>(permissions, 'admin permissions', step)[0] ?? {};
   const org = recordsOf<{ Id: string }>(organization, 'organization', step)[0];
   if (!org) throw salesforceFailure('UNKNOWN_EXCEPTION', 'the org did not return its Organization row', step);
-  type LicenseRow = { Id: string; TotalLicenses: number; UsedLicenses: number };
   return {
     orgId: org.Id,
     names: componentNames({ ...input, orgId: org.Id }),
@@ -139,8 +141,27 @@ export interface InspectionProblem {
   fix: string;
 }
 
+type LicenseRow = { Id: string; TotalLicenses: number; UsedLicenses: number };
+
+/** The integration user licenses and permission set licenses, total and used, in one Composite Batch call. */
+export async function readIntegrationLicenses(
+  connection: Connection,
+  step: StepId,
+): Promise<Pick<OrgInspection, 'integrationLicense' | 'permissionSetLicense'>> {
+  const [licenses, psls] = await compositeBatch(connection, [
+    { method: 'GET', url: INTEGRATION_LICENSE_QUERY },
+    { method: 'GET', url: INTEGRATION_PSL_QUERY },
+  ]);
+  return {
+    integrationLicense: licenseOf(recordsOf<LicenseRow>(licenses, 'user licenses', step)[0]),
+    permissionSetLicense: licenseOf(recordsOf<LicenseRow>(psls, 'permission set licenses', step)[0]),
+  };
+}
+
 /** Whether the org has a spare integration user license and permission set license beside the ones in use. */
-export function hasSpareLicenses(inspection: OrgInspection): boolean {
+export function hasSpareLicenses(
+  inspection: Pick<OrgInspection, 'integrationLicense' | 'permissionSetLicense'>,
+): boolean {
   const spare = (l?: LicenseCount) => l !== undefined && l.used < l.total;
   return spare(inspection.integrationLicense) && spare(inspection.permissionSetLicense);
 }
@@ -149,7 +170,7 @@ export function hasSpareLicenses(inspection: OrgInspection): boolean {
 export const BREAK_BEFORE_MAKE_FLAG = 'breakBeforeMake';
 
 /** Why a reconnect cannot keep the current connection up while it creates the new one. */
-export function noOverlapProblem(inspection: OrgInspection): InspectionProblem {
+export function noOverlapProblem(inspection: Pick<OrgInspection, 'integrationLicense'>): InspectionProblem {
   const license = inspection.integrationLicense;
   const count = license ? `All ${license.total} ${INTEGRATION_LICENSE_NAME} user licenses are in use` : 'No license';
   return {

@@ -2,15 +2,23 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import type { AdminCredentials } from '../../salesforce/clients';
+import {
+  BREAK_BEFORE_MAKE_FLAG,
+  hasSpareLicenses,
+  noOverlapProblem,
+  readIntegrationLicenses,
+} from '../../salesforce/org-inspection';
 import { nativeConnectionRefusal } from '../../workflows/admission';
-import { isNativelyConnected } from '../../workflows/connection-state';
+import { isNativelyConnected, reconnectStrategy } from '../../workflows/connection-state';
 import type {
   AgentConfiguration,
   Crm,
   OperationAccepted,
+  ReconnectRequest,
   SalesforceTarget,
   SecretRef,
 } from '../../workflows/definitions';
+import { StepId } from '../../workflows/definitions';
 import { requireScope } from '../auth';
 import type { OperationRequest, Submission } from '../connection-gateway';
 import { HttpProblem, problems } from '../problem';
@@ -146,6 +154,39 @@ async function submitAndAnswer(
     return;
   }
   sendAccepted(res, tenantId, crm, submission.accepted);
+}
+
+/**
+ * A reconnect of a working connection makes before it breaks, which needs a spare integration license for the
+ * overlap. Without one, the admin must confirm break before make (`breakBeforeMake`): 409 naming the flag. The org
+ * is read as its admin; if it cannot be read here, the reconnect's own checks say it.
+ */
+async function assertOverlapPossible(
+  context: RouteContext,
+  tenantId: string,
+  crm: Crm,
+  request: ReconnectRequest,
+): Promise<void> {
+  if (request.breakBeforeMake) return;
+  const state = await context.gateway.readState(tenantId, crm);
+  const target = request.target ?? state?.target;
+  if (!state || !target || reconnectStrategy(state, request) !== 'make_before_break') return;
+  let licenses;
+  try {
+    licenses = await readIntegrationLicenses(await context.salesforce.admin(target, StepId.plan), StepId.plan);
+  } catch {
+    return;
+  }
+  if (hasSpareLicenses(licenses)) return;
+  const problem = noOverlapProblem(licenses);
+  throw problems.conflict('break-before-make-required', `${problem.message} ${problem.fix}`, {
+    errors: [
+      {
+        field: `body.${BREAK_BEFORE_MAKE_FLAG}`,
+        message: 'set to true to remove the current connection before the new one exists',
+      },
+    ],
+  });
 }
 
 /** `/v1/tenants/{tenantId}/connections/{crm}`: read the connection, and enable, disable or reconnect it. */
@@ -302,24 +343,22 @@ export function connectionsRouter(context: RouteContext): Router {
           'reconnect',
           reconnectBodySchema,
         );
-        await submitAndAnswer(
-          context,
-          res,
-          tenantId,
-          crm,
-          {
-            kind: 'reconnect',
-            request: {
-              operationId,
-              requestHash,
-              target: credentials ? targetOf(body, credentials) : undefined,
-              appKind: body.appKind,
-              agentConfiguration: body.agentConfiguration,
-              readinessTimeout: body.readinessTimeout ?? context.readinessTimeout,
-            },
-          },
-          credentials,
-        );
+        const request: ReconnectRequest = {
+          operationId,
+          requestHash,
+          target: credentials ? targetOf(body, credentials) : undefined,
+          appKind: body.appKind,
+          agentConfiguration: body.agentConfiguration,
+          readinessTimeout: body.readinessTimeout ?? context.readinessTimeout,
+          breakBeforeMake: body.breakBeforeMake,
+        };
+        try {
+          await assertOverlapPossible(context, tenantId, crm, request);
+        } catch (err) {
+          if (credentials?.storedHere) await context.secrets.delete(credentials.ref);
+          throw err;
+        }
+        await submitAndAnswer(context, res, tenantId, crm, { kind: 'reconnect', request }, credentials);
       },
     ],
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { Connection } from 'jsforce';
 import type { AdminCredentials } from '../../salesforce/clients';
-import { isNativelyConnected } from '../../workflows/connection-state';
+import { isNativelyConnected, isWorking } from '../../workflows/connection-state';
 import type { ConnectionState } from '../../workflows/definitions';
 import { DEFAULT_AGENT_NAME, StepId } from '../../workflows/definitions';
 import { requireScope } from '../auth';
@@ -77,6 +77,7 @@ async function plan(
       usernameDomain: context.usernameDomain,
     },
     body.operation === 'reconnect' ? details : undefined,
+    state ? isWorking(state) : false,
   );
 }
 

@@ -177,4 +177,45 @@ describe('reconnect: make before break', () => {
     expect(await componentIds(org)).toEqual(before);
     expect((await agentQuery(base, 'SELECT Id FROM Account LIMIT 1')).status).toBe(200);
   });
+
+  it('without a spare license it says so before starting, refuses without confirmation and breaks before making with it', async () => {
+    const { tenant, org, base, read } = await enabledConnection('mbb-short', { integrationLicenses: 1 });
+    const before = await componentIds(org);
+    const oldKey = (await stateOf(tenant)).details!.consumerKey;
+
+    const plan = await request(stack.app)
+      .post(`${base}/plan`)
+      .set('Authorization', `Bearer ${stack.keys.admin}`)
+      .send({ operation: 'reconnect' })
+      .expect(200);
+    expect(plan.body.makeBeforeBreak).toEqual({ possible: false, reason: expect.stringContaining('All 1 Salesforce') });
+    expect(plan.body.feasible).toBe(true);
+    expect(plan.body.warnings.map((w: { code: string }) => w.code)).toContain('LICENSE_LIMIT_EXCEEDED');
+
+    const refused = await post(`${base}/reconnect`, 'short-1', {}).expect(409);
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(refused.body.type).toMatch(/break-before-make-required$/);
+    expect(refused.body.detail).toMatch(/All 1 Salesforce Integration user licenses are in use/);
+    expect(refused.body.errors).toEqual([{ field: 'body.breakBeforeMake', message: expect.any(String) }]);
+    expect((await read()).status).toBe('enabled');
+    expect(await componentIds(org)).toEqual(before);
+
+    const accepted = await post(`${base}/reconnect`, 'short-2', { breakBeforeMake: true }).expect(202);
+    const operation = await finished(base, accepted.body.operationId as string);
+    expect(operation.status).toBe('succeeded');
+    expect(operation.stepsDone).toEqual(expect.arrayContaining(['preflight', 'remove_client_app', 'readiness']));
+    expect((await read()).status).toBe('enabled');
+    expect((await stateOf(tenant)).details?.consumerKey).not.toBe(oldKey);
+    expect((await agentQuery(base, 'SELECT Id FROM Account LIMIT 1')).status).toBe(200);
+  });
+
+  it('plans a reconnect of a working connection with a spare license as make before break', async () => {
+    const { base } = await enabledConnection('mbb-plan');
+    const plan = await request(stack.app)
+      .post(`${base}/plan`)
+      .set('Authorization', `Bearer ${stack.keys.admin}`)
+      .send({ operation: 'reconnect' })
+      .expect(200);
+    expect(plan.body.makeBeforeBreak).toEqual({ possible: true });
+  });
 });

@@ -241,7 +241,7 @@ export interface paths {
         put?: never;
         /**
          * Reconnect
-         * @description Removes the connection and creates it again, e.g. to grant newly configured fields, or in another org (give its URL and the admin credentials). Dynamics 365 Sales: 409.
+         * @description Creates the connection again, e.g. in another org (give its URL and the admin credentials); to grant newly configured fields, Update access is faster. A working connection is made before it is broken: the new app, integration user and permission set are created and checked first, the agent is switched to them, and only then are the old ones removed; if the creation fails, the old connection keeps working. That needs a spare Salesforce Integration license for the overlap: without one the answer is 409 `break-before-make-required`, and `"breakBeforeMake": true` confirms removing the current connection first. A connection that does not work is removed first. Dynamics 365 Sales: 409.
          *
          *     Scope: `admin`.
          */
@@ -608,6 +608,11 @@ export interface components {
                 name: string;
                 needed: number;
             }[];
+            /** @description Reconnect only: whether the new connection can be made before the current one is removed (a spare integration license for the overlap); when not, the reconnect needs "breakBeforeMake": true. */
+            makeBeforeBreak?: {
+                possible: boolean;
+                reason?: string;
+            };
             /** @enum {string} */
             operation: "enable" | "update_access" | "reconnect";
             problems: {
@@ -714,6 +719,8 @@ export interface components {
             agentConfiguration?: components["schemas"]["AgentConfiguration"];
             /** @enum {string} */
             appKind?: "external_client_app" | "connected_app";
+            /** @description true: remove the current connection before creating the new one (the agent loses access for a few minutes). Needed only when the org has no spare Salesforce Integration license for a reconnect that keeps the current connection working until the new one works (409 break-before-make-required otherwise). */
+            breakBeforeMake?: boolean;
             instanceUrl?: never;
             loginUrl?: never;
             /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
@@ -723,6 +730,8 @@ export interface components {
             agentConfiguration?: components["schemas"]["AgentConfiguration"];
             /** @enum {string} */
             appKind?: "external_client_app" | "connected_app";
+            /** @description true: remove the current connection before creating the new one (the agent loses access for a few minutes). Needed only when the org has no spare Salesforce Integration license for a reconnect that keeps the current connection working until the new one works (409 break-before-make-required otherwise). */
+            breakBeforeMake?: boolean;
             /** @description The org’s instance URL; the login URL when absent. */
             instanceUrl?: string;
             /** @description The org’s login URL (My Domain); the instance URL when absent. */
@@ -734,6 +743,8 @@ export interface components {
             agentConfiguration?: components["schemas"]["AgentConfiguration"];
             /** @enum {string} */
             appKind?: "external_client_app" | "connected_app";
+            /** @description true: remove the current connection before creating the new one (the agent loses access for a few minutes). Needed only when the org has no spare Salesforce Integration license for a reconnect that keeps the current connection working until the new one works (409 break-before-make-required otherwise). */
+            breakBeforeMake?: boolean;
             /** @description The org’s instance URL; the login URL when absent. */
             instanceUrl: string;
             /** @description The org’s login URL (My Domain); the instance URL when absent. */

@@ -267,6 +267,31 @@ describe('User rules', () => {
     );
   });
 
+  test('the control API changes the integration license count (bought or removed seats), read back by SOQL', async () => {
+    const { org, conn } = await newOrg(emu, { integrationLicenses: 1 });
+    await createIntegrationUser(conn);
+    const counts = async () => ({
+      user: (
+        await conn.query<{ TotalLicenses: number; UsedLicenses: number }>(
+          "SELECT TotalLicenses, UsedLicenses FROM UserLicense WHERE Name = 'Salesforce Integration'",
+        )
+      ).records[0],
+      psl: (
+        await conn.query<{ TotalLicenses: number }>(
+          "SELECT TotalLicenses FROM PermissionSetLicense WHERE DeveloperName = 'SalesforceAPIIntegrationPsl'",
+        )
+      ).records[0],
+    });
+    expect(await counts()).toMatchObject({ user: { TotalLicenses: 1, UsedLicenses: 1 }, psl: { TotalLicenses: 1 } });
+    expect((await failure(createIntegrationUser(conn))).errorCode).toBe('LICENSE_LIMIT_EXCEEDED');
+    expect((await emu.control.updateSettings(org.key, { integrationLicenses: 2 })).settings).toMatchObject({
+      integrationLicenses: 2,
+    });
+    expect(await counts()).toMatchObject({ user: { TotalLicenses: 2, UsedLicenses: 1 }, psl: { TotalLicenses: 2 } });
+    await createIntegrationUser(conn);
+    expect((await counts()).user).toMatchObject({ TotalLicenses: 2, UsedLicenses: 2 });
+  });
+
   test('an admin without Manage Users cannot create users: INSUFFICIENT_ACCESS_OR_READONLY', async () => {
     const { conn } = await newOrg(emu, { adminPermissions: { PermissionsManageUsers: false } });
     const e = await failure(createIntegrationUser(conn));
