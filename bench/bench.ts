@@ -11,8 +11,11 @@
  * - the baseline: N runs of a workflow with as many no-op activities as an enable (bench/baseline-workflow.ts), on a
  *   worker process with the same settings, started as fast as the server accepts them; the ratio ours / baseline;
  * - Salesforce calls per enable by endpoint (emulator counters) for 3 × 10, 3 × 60 and 10 × 100 fields;
- * - worker and API peak RSS and CPU seconds per enable, and the most operations in flight at once.
+ * - worker and API peak RSS and CPU seconds per enable, and the most operations in flight at once;
+ * - update access: BENCH_UPDATE_N (default 3) updates of enabled connections, one at a time, to 3 fields and to 30
+ *   fields: seconds from request to done and Salesforce calls per update (measured once, after the runs).
  *
+ * BENCH_ONLY=update_access measures the update-access row alone and prints it (no report files).
  * Every figure is the median of BENCH_RUNS runs (default 3). Bounded by BENCH_DEADLINE_SECONDS (default 1800).
  * BENCH_REPORT_DIR (default reports/) says where the report goes.
  */
@@ -60,6 +63,7 @@ const N = Number(env.BENCH_N ?? 500);
 const RUNS = Number(env.BENCH_RUNS ?? 3);
 const CLIENTS = Number(env.BENCH_CLIENTS ?? 50);
 const CALLS_N = Number(env.BENCH_CALLS_N ?? 10);
+const UPDATE_N = Number(env.BENCH_UPDATE_N ?? 3);
 const DEADLINE_MS = Number(env.BENCH_DEADLINE_SECONDS ?? 1800) * 1000;
 const REPORT_DIR = path.resolve(ROOT, env.BENCH_REPORT_DIR ?? 'reports');
 const OBJECTS = 3;
@@ -69,8 +73,13 @@ const CALL_SIZES: Array<[number, number]> = [
   [3, 60],
   [10, 100],
 ];
-/** Goals of issue 7. */
-const GOALS = { ratio: 0.8, callsPerEnable: 12, workerRssMB: 400, inFlight: 200 };
+/** Update access from one field to each of these configurations (objects × fields): 3 and 30 fields. */
+const UPDATE_SIZES: Array<[number, number]> = [
+  [1, 3],
+  [3, 10],
+];
+/** Goals of issue 7, and of issue 12 (update access). */
+const GOALS = { ratio: 0.8, callsPerEnable: 12, workerRssMB: 400, inFlight: 200, callsPerUpdate: 4 };
 
 interface Stack {
   client: Client;
@@ -357,6 +366,101 @@ async function runOurs(
   };
 }
 
+interface UpdateAccessResult {
+  size: string;
+  fields: number;
+  updates: number;
+  failed: number;
+  failures: string[];
+  seconds: { p50: number; max: number };
+  callsPerUpdate: number;
+  byEndpoint: Record<string, number>;
+}
+
+/**
+ * `count` connections enabled with one field, then each updated in place, one at a time, to `objects × fields`:
+ * seconds from the request to the end of the operation, and Salesforce calls per update (emulator counters, which
+ * count only these updates: nothing else runs meanwhile).
+ */
+async function runUpdateAccess(stack: Stack, count: number, objects: number, fields: number) {
+  const orgs = await createOrgs(stack.emulator, count, 3, 10);
+  const run = randomUUID().slice(0, 8);
+  const api = createApiClient({ baseUrl: stack.baseUrl, apiKey: stack.keys.admin });
+  const deadline = Date.now() + DEADLINE_MS;
+  const failures: string[] = [];
+  const tenant = (i: number) => ({ tenantId: `bench-update-${run}-${i}`, crm: 'salesforce' as const });
+  const enabled = await Promise.all(
+    orgs.map(async (org, i) => {
+      const answer = await api.POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
+        params: { path: tenant(i), header: { 'Idempotency-Key': `enable-${run}-${i}` } },
+        body: {
+          loginUrl: org.loginUrl,
+          instanceUrl: org.instanceUrl,
+          adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
+          agentConfiguration: benchConfiguration(1, 1),
+        },
+      });
+      return answer.data && 'workflowId' in answer.data
+        ? closed(stack.client, answer.data.workflowId, deadline)
+        : 'enable refused';
+    }),
+  );
+  failures.push(...enabled.filter((f): f is string => f !== undefined));
+  await stack.emulator.control.resetCounters();
+  const seconds: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const begin = Date.now();
+    // The connection takes in its enable's outcome just after the enable closes: until then it answers 409.
+    let answer;
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      answer = await api.POST('/v1/tenants/{tenantId}/connections/{crm}/update-access', {
+        params: { path: tenant(i), header: { 'Idempotency-Key': `update-${run}-${i}` } },
+        body: { agentConfiguration: benchConfiguration(objects, fields) },
+      });
+      if (answer.response.status !== 409) break;
+      await sleep(100);
+    }
+    const failure =
+      answer?.data && 'workflowId' in answer.data
+        ? await closed(stack.client, answer.data.workflowId, deadline)
+        : `update refused: ${answer?.response.status}`;
+    if (failure) failures.push(failure);
+    else seconds.push((Date.now() - begin) / 1000);
+  }
+  const counters = await stack.emulator.control.counters();
+  const perUpdate = (n: number) => round(n / Math.max(1, seconds.length), 2);
+  const sorted = [...seconds].sort((a, b) => a - b);
+  return {
+    size: `${objects * fields} fields`,
+    fields: objects * fields,
+    updates: seconds.length,
+    failed: failures.length,
+    failures: failures.slice(0, 3),
+    seconds: { p50: round(percentile(sorted, 50), 3), max: round(Math.max(0, ...sorted), 3) },
+    callsPerUpdate: perUpdate(counters.total),
+    byEndpoint: Object.fromEntries(
+      Object.entries(counters.byOperation)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([operation, n]) => [operation, perUpdate(n)]),
+    ),
+  } satisfies UpdateAccessResult;
+}
+
+/** The update-access rows: calls per update for each size, flat in fields and within the goal. */
+function updateAccessVerdict(results: UpdateAccessResult[]) {
+  const met =
+    results.length > 0 &&
+    results.every((r) => r.failed === 0 && r.updates > 0 && r.callsPerUpdate <= GOALS.callsPerUpdate) &&
+    new Set(results.map((r) => r.callsPerUpdate)).size === 1;
+  return {
+    goal: `update access: ≤ ${GOALS.callsPerUpdate} Salesforce calls per update, flat in fields; seconds, not minutes`,
+    measured: results
+      .map((r) => `${r.size}: ${r.callsPerUpdate} calls, p50 ${r.seconds.p50} s (max ${r.seconds.max} s)`)
+      .join('; '),
+    met,
+  };
+}
+
 /** N baseline workflows, started directly on the server (there is no API in front of Temporal's own cost). */
 async function runBaseline(stack: Stack, count: number): Promise<LoadResult> {
   const run = randomUUID().slice(0, 8);
@@ -423,7 +527,7 @@ interface Run {
   calls: OursResult[];
 }
 
-function summarize(runs: Run[]) {
+function summarize(runs: Run[], updateAccess: UpdateAccessResult[]) {
   const ours = runs.map((r) => r.ours);
   const orchestration = runs.map((r) => r.orchestration);
   const baseline = runs.map((r) => r.baseline);
@@ -471,6 +575,7 @@ function summarize(runs: Run[]) {
       apiCpuSecondsPerEnable: medianOf(ours, (o) => o.apiCpuSecondsPerEnable),
       inFlightAtPeak: medianOf(ours, (o) => o.maxInFlight),
     },
+    updateAccess,
     api: {
       concurrentClients: CLIENTS,
       postEnableMs: { p50: medianOf(ours, (o) => o.postMs.p50), p99: medianOf(ours, (o) => o.postMs.p99) },
@@ -505,6 +610,7 @@ function verdicts(s: Summary) {
       met: s.resources.workerRssToGoalInFlightMB < GOALS.workerRssMB && measuredWithLoad,
     },
     { goal: 'every enable succeeds', measured: `${s.throughput.failed} failed`, met: s.throughput.failed === 0 },
+    updateAccessVerdict(s.updateAccess),
   ];
 }
 
@@ -567,6 +673,22 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
         ]),
         ['**total**', ...s.salesforceCalls.map((c) => `**${c.callsPerEnable}**`)],
       ],
+    ),
+    '',
+    `## Update access in place (${UPDATE_N} updates per size, one at a time, from 1 field)`,
+    '',
+    markdownTable(
+      ['configuration', 'updates', 'p50 s', 'max s', 'Salesforce calls per update', 'by endpoint'],
+      s.updateAccess.map((u) => [
+        u.size,
+        u.updates,
+        u.seconds.p50,
+        u.seconds.max,
+        u.callsPerUpdate,
+        Object.entries(u.byEndpoint)
+          .map(([e, n]) => `${e} ${n}`)
+          .join(', '),
+      ]),
     ),
     '',
     '## Resources',
@@ -669,6 +791,16 @@ async function main(): Promise<void> {
       devServerPid: devServer.process.pid,
       orchestration: { baseUrl: orchestrationApi.baseUrl, worker: orchestrationWorker, api: orchestrationApi.process },
     };
+    if (env.BENCH_ONLY === 'update_access') {
+      const updates: UpdateAccessResult[] = [];
+      for (const [objects, fields] of UPDATE_SIZES)
+        updates.push(await runUpdateAccess(stack, UPDATE_N, objects, fields));
+      console.log(JSON.stringify(updates, null, 2));
+      console.log(
+        markdownTable(['goal', 'measured', 'met'], [Object.values(updateAccessVerdict(updates)).map(String)]),
+      );
+      return;
+    }
     RSA_KEYGEN_MS = measureRsaKeyGeneration();
     console.log(`bench: ${N} enables × ${RUNS} runs, ${CLIENTS} clients; warming up`);
     await runOurs(stack, Math.min(10, N), OBJECTS, FIELDS);
@@ -694,7 +826,12 @@ async function main(): Promise<void> {
       for (const failure of [...ours.failures, ...baseline.failures, ...orchestration.failures].slice(0, 5))
         console.log(`  failure: ${failure}`);
     }
-    const summary = summarize(runs);
+    const updateAccess: UpdateAccessResult[] = [];
+    for (const [objects, fields] of UPDATE_SIZES) {
+      updateAccess.push(await runUpdateAccess(stack, UPDATE_N, objects, fields));
+    }
+    console.log(`update access: ${updateAccess.map((u) => `${u.size} ${u.callsPerUpdate} calls`).join(' / ')}`);
+    const summary = summarize(runs, updateAccess);
     const machine = machineFacts(cli);
     const seconds = (Date.now() - startedAt) / 1000;
     const middle = runs[Math.floor(runs.length / 2)]!;
@@ -705,7 +842,7 @@ async function main(): Promise<void> {
         {
           benchmark: 'npm run bench',
           date: new Date().toISOString(),
-          settings: { N, RUNS, CLIENTS, CALLS_N, objects: OBJECTS, fieldsPerObject: FIELDS },
+          settings: { N, RUNS, CLIENTS, CALLS_N, UPDATE_N, objects: OBJECTS, fieldsPerObject: FIELDS },
           machine,
           summary,
           goals: verdicts(summary),

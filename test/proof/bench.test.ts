@@ -16,6 +16,7 @@ describe('npm run bench, short', () => {
       BENCH_N: '10',
       BENCH_RUNS: '1',
       BENCH_CALLS_N: '2',
+      BENCH_UPDATE_N: '1',
       BENCH_REPORT_DIR: dir,
       BENCH_DEADLINE_SECONDS: '420',
     });
@@ -37,6 +38,8 @@ describe('npm run bench, short', () => {
     expect(p95).toBeLessThanOrEqual(p99);
     expect(s.salesforceCalls.map((c: { size: string }) => c.size)).toEqual(['3 × 10', '3 × 60', '10 × 100']);
     for (const c of s.salesforceCalls) expect(c.callsPerEnable).toBeGreaterThan(0);
+    expect(s.updateAccess.map((u: { size: string }) => u.size)).toEqual(['3 fields', '30 fields']);
+    for (const u of s.updateAccess) expect(u).toMatchObject({ updates: 1, failed: 0 });
     expect(s.resources.workerPeakRssMB).toBeGreaterThan(0);
     expect(s.resources.apiPeakRssMB).toBeGreaterThan(0);
     expect(s.resources.workerCpuSecondsPerEnable).toBeGreaterThan(0);
