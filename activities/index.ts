@@ -8,6 +8,7 @@ import { createIntegrationUserActivities } from './integration-user';
 import { createPermissionSetActivities } from './permission-set';
 import { createPreflightActivities } from './preflight';
 import { createReadinessActivities } from './readiness';
+import { createRepairActivities } from './repair';
 import type { SalesforceClients } from '../salesforce/clients';
 import type { SecretStore } from '../secrets/secret-store';
 import { createSigningKeyActivities } from './signing-key';
@@ -65,6 +66,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createClientAppActivities(deps),
     ...createReadinessActivities(deps),
     ...createHealthActivities(deps),
+    ...createRepairActivities(deps),
     ...createConnectionControlActivities(deps.temporal),
   };
   return withLivenessHeartbeat(activities);

@@ -248,6 +248,14 @@ export const reconnectBodySchema = z
           'minutes). Needed only when the org has no spare Salesforce Integration license for a reconnect that ' +
           'keeps the current connection working until the new one works (409 break-before-make-required otherwise).',
       ),
+    mode: z
+      .enum(['auto', 'recreate'])
+      .optional()
+      .describe(
+        '`auto` (default): a connection a health check found broken is repaired in place (only the broken parts: ' +
+          'user reactivated, permission set and license re-assigned, certificate uploaded again, a deleted app ' +
+          'recreated), a working one recreated make-before-break; `recreate`: recreate everything.',
+      ),
   })
   .superRefine((body, ctx) => {
     const givesTarget = Boolean(body.loginUrl || body.instanceUrl || body.adminCredentials);

@@ -17,7 +17,7 @@ import type { BatchSubresponse } from './soql';
 
 export const INTEGRATION_LICENSE_NAME = 'Salesforce Integration';
 export const INTEGRATION_PSL_NAME = 'Salesforce API Integration';
-const INTEGRATION_PSL_DEVELOPER_NAME = 'SalesforceAPIIntegrationPsl';
+export const INTEGRATION_PSL_DEVELOPER_NAME = 'SalesforceAPIIntegrationPsl';
 export const INTEGRATION_PROFILE_NAME = 'Minimum Access - API Only Integrations';
 
 /** The admin permissions an enable needs, with the name Setup shows for each. */

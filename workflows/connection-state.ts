@@ -151,12 +151,21 @@ export function isWorking(state: ConnectionState): boolean {
   return state.details !== undefined && (state.status === 'enabled' || state.status === 'needs_reconnect') && !failing;
 }
 
+/** Whether an established connection was found broken: in error from a health check, or failing its last one. */
+export function isBroken(state: ConnectionState): boolean {
+  if (!state.details || state.currentOperation) return false;
+  const failing = state.health?.problems.some((p) => !p.drift) ?? false;
+  return failing || (state.status === 'error' && state.lastError?.type === ErrorType.healthCheckFailed);
+}
+
 /**
- * How a reconnect replaces the connection: a working one make before break, unless the admin confirmed break before
+ * How a reconnect replaces the connection: a broken one is repaired in place unless the admin asks for a full
+ * recreate; a working one make before break, unless the admin confirmed break before
  * make (an org without a spare license) or the reconnect moves to another org; anything else break before make.
  */
 export function reconnectStrategy(state: ConnectionState, request: ReconnectRequest): ReconnectStrategy {
-  if (request.breakBeforeMake || !isWorking(state)) return 'break_before_make';
+  if (request.mode !== 'recreate' && isBroken(state) && !request.target) return 'repair';
+  if (request.breakBeforeMake || request.mode === 'recreate' || !isWorking(state)) return 'break_before_make';
   const sameOrg = !request.target || request.target.loginUrl === state.target?.loginUrl;
   return sameOrg ? 'make_before_break' : 'break_before_make';
 }
@@ -174,7 +183,9 @@ export function servesAgent(state: ConnectionState): boolean {
 /** A make-before-break reconnect's new components work: the agent switches to them; or the old ones that remain. */
 export function applyAccessSwitch(state: ConnectionState, event: AccessSwitch): void {
   const record = state.currentOperation;
-  if (!record || record.id !== event.operationId || record.strategy !== 'make_before_break') return;
+  if (!record || record.id !== event.operationId) return;
+  if (event.stepsDone) record.stepsDone = union(record.stepsDone, event.stepsDone);
+  if (record.strategy !== 'make_before_break') return;
   if (event.details) state.details = { ...event.details, nextPrivateKey: undefined };
   if (event.leftovers) record.remaining = event.leftovers;
 }
@@ -221,7 +232,11 @@ function applySuccess(
   const native = isNativelyConnected(state.crm);
   record.status = 'succeeded';
   const steps =
-    record.strategy === 'make_before_break' ? MAKE_BEFORE_BREAK_STEPS.map((s) => s.id) : STEPS_OF[record.kind];
+    record.strategy === 'make_before_break'
+      ? MAKE_BEFORE_BREAK_STEPS.map((s) => s.id)
+      : record.strategy === 'repair'
+        ? []
+        : STEPS_OF[record.kind];
   if (!native) record.stepsDone = union(record.stepsDone, steps);
   state.lastError = undefined;
   if (record.kind === 'disable') {
@@ -234,8 +249,10 @@ function applySuccess(
   if (details) state.details = { ...details, nextPrivateKey: undefined };
   state.status = 'enabled';
   if (KEEPS_COMPONENTS.has(record.kind)) return undefined;
-  // A make-before-break reconnect reports the previous components it could not remove.
-  state.leftovers = record.strategy === 'make_before_break' ? (record.remaining ?? []) : [];
+  // A make-before-break reconnect reports the previous components it could not remove; a repair leaves them be.
+  if (record.kind === 'reconnect') state.health = undefined;
+  if (record.strategy === 'make_before_break') state.leftovers = record.remaining ?? [];
+  else if (record.strategy !== 'repair') state.leftovers = [];
   return native ? undefined : 'ensure';
 }
 

@@ -88,14 +88,17 @@ export interface ReconnectRequest extends OperationRequest {
    * meanwhile): needed when the org has no spare integration license for a make-before-break overlap.
    */
   breakBeforeMake?: boolean;
+  /** `auto` (default): repair a broken connection in place; `recreate`: recreate everything whatever its state. */
+  mode?: 'auto' | 'recreate';
 }
 
 /**
  * How a reconnect replaces the connection: `make_before_break` creates the new components beside the working ones,
  * switches the agent to them and only then removes the old ones; `break_before_make` removes first (a connection
- * that does not work, or one the admin confirmed).
+ * that does not work, or one the admin confirmed); `repair` mends only the broken parts of a connection that a
+ * health check found broken (falling back to break before make when a part is gone for good).
  */
-export type ReconnectStrategy = 'make_before_break' | 'break_before_make';
+export type ReconnectStrategy = 'make_before_break' | 'break_before_make' | 'repair';
 
 /** Sent by a make-before-break reconnect to its connection: the agent now uses these details; these old parts remain. */
 export interface AccessSwitch {
@@ -103,6 +106,8 @@ export interface AccessSwitch {
   details?: ConnectionDetails;
   /** Old components the reconnect could not remove once the new ones worked. */
   leftovers?: ComponentRef[];
+  /** A repair's: the steps it ran (only those that mend what was broken). */
+  stepsDone?: string[];
 }
 
 /** Grants the permission set exactly the configuration's objects and fields, in place. */
@@ -363,7 +368,10 @@ export const OPERATION_UPDATES: { [K in OperationKind]: UpdateDefinition<Operati
     rotate_certificate: rotateCertificateUpdate,
     update_access: updateAccessUpdate,
   };
-/** Sent by a make-before-break reconnect once its new components work, and with what it could not remove. */
+/**
+ * Sent by a make-before-break reconnect once its new components work, and with what it could not remove; by a repair
+ * with the steps it ran.
+ */
 export const accessSwitchedSignal = defineSignal<[AccessSwitch]>('accessSwitched');
 /** Sent by the scheduled health check with what it found. */
 export const healthReportSignal = defineSignal<[HealthReport]>('healthReport');
@@ -519,6 +527,8 @@ export const StepId = {
   updatePermissionSet: 'update_permission_set',
   verifyAccess: 'verify_access',
   switchAccess: 'switch_access',
+  diagnose: 'diagnose',
+  reactivateUser: 'reactivate_user',
   removePrevious: 'remove_previous',
   healthCheck: 'health_check',
   configurationCheck: 'configuration_check',

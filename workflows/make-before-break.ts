@@ -6,7 +6,7 @@ import { CancellationScope, getExternalWorkflowHandle, proxyActivities, sleep } 
 import type { Activities } from '../activities';
 import { COMPENSATION_STEP, FORWARD_STEP } from './activity-options';
 import type { Preflight } from './component-steps';
-import type { ComponentRef, ConnectionDetails, EnableSagaInput } from './definitions';
+import type { AccessSwitch, ComponentRef, ConnectionDetails, EnableSagaInput } from './definitions';
 import { StepId, accessSwitchedSignal } from './definitions';
 import { createComponents, newConsumerKey } from './enable-connection';
 import { orgUnchangedFailure } from './failures';
@@ -47,7 +47,7 @@ async function checkOverlap(saga: Saga, input: EnableSagaInput): Promise<Preflig
 }
 
 /** Tells the connection what it now is (the token broker reads its details), or what of the old one remains. */
-function tellConnection(input: EnableSagaInput, update: { details?: ConnectionDetails; leftovers?: ComponentRef[] }) {
+export function tellConnection(input: EnableSagaInput, update: Omit<AccessSwitch, 'operationId'>) {
   return getExternalWorkflowHandle(input.parentWorkflowId).signal(accessSwitchedSignal, {
     operationId: input.operationId,
     ...update,

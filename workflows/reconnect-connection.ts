@@ -7,6 +7,7 @@ import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
 import { orgUnchangedFailure } from './failures';
 import { makeBeforeBreak } from './make-before-break';
+import { repairConnection } from './repair-connection';
 import { Saga } from './saga';
 import { RECONNECT_CHECK_STEPS } from './steps';
 
@@ -17,6 +18,9 @@ export const RECONNECT_CHECKS_FIRST_PATCH = 'reconnect-checks-first';
 
 /** Reconnects of a working connection started before they made the new one before breaking the old one. */
 export const RECONNECT_MAKE_BEFORE_BREAK_PATCH = 'reconnect-make-before-break';
+
+/** Reconnects of a broken connection started before they repaired it in place. */
+export const RECONNECT_REPAIR_PATCH = 'reconnect-repair-in-place';
 
 export interface ReconnectSagaInput {
   disable: DisableSagaInput;
@@ -75,13 +79,18 @@ async function breakBeforeMake(input: ReconnectSagaInput): Promise<ConnectionDet
  * Reconnect: replaces the connection's components with new ones, as the admin console's Reconnect does.
  *
  * A working connection is replaced make-before-break (make-before-break.ts): the agent keeps its access throughout,
- * and a failure leaves the old connection as it was. Otherwise — a broken connection, or an org without a spare
- * license that the admin confirmed — break before make.
+ * and a failure leaves the old connection as it was. A broken one is repaired in place (repair-connection.ts), or,
+ * when a part is gone for good, recreated break before make — as is one the admin asked to recreate, or one in an
+ * org without a spare license whose admin confirmed.
  */
 export async function reconnectConnection(input: ReconnectSagaInput): Promise<ConnectionDetails> {
   const previous = input.disable.details;
   if (input.strategy === 'make_before_break' && previous && patched(RECONNECT_MAKE_BEFORE_BREAK_PATCH)) {
     return makeBeforeBreak(input.enable, previous);
+  }
+  if (input.strategy === 'repair' && previous && patched(RECONNECT_REPAIR_PATCH)) {
+    const repaired = await repairConnection(input.enable, previous);
+    if (repaired) return repaired;
   }
   return breakBeforeMake(input);
 }

@@ -86,6 +86,11 @@ export class Saga {
     this.firstFailure ??= { err, step: this.currentStep };
   }
 
+  /** The steps done so far, in order. */
+  done(): string[] {
+    return [...this.stepsDone];
+  }
+
   /** Best effort: what the saga could not remove so far. */
   leftToRemove(): ComponentRef[] {
     return [...this.remainingComponents];

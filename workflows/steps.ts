@@ -43,6 +43,16 @@ export const MAKE_BEFORE_BREAK_STEPS: StepDefinition[] = [
   { id: StepId.removePrevious, title: 'Removing the previous app, integration user and permission set' },
 ];
 
+/** A repair in place: the diagnosis, then only the steps that mend what it found broken, then readiness. */
+export const REPAIR_STEPS: StepDefinition[] = [
+  { id: StepId.diagnose, title: 'Checking each part of the connection in Salesforce' },
+  { id: StepId.reactivateUser, title: 'Reactivating the integration user' },
+  { id: StepId.userAccess, title: 'Assigning the permission set and its license again' },
+  { id: StepId.clientApp, title: 'Creating the deleted OAuth client app again' },
+  { id: StepId.updateCertificate, title: 'Giving the app the connection’s certificate again' },
+  { id: StepId.readiness, title: 'Checking that the integration user signs in and reads' },
+];
+
 export const UPDATE_ACCESS_STEPS: StepDefinition[] = [
   { id: StepId.preflight, title: 'Checking the new configuration against the org' },
   { id: StepId.updatePermissionSet, title: 'Updating the permission set’s object and field access' },

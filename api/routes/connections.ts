@@ -351,6 +351,7 @@ export function connectionsRouter(context: RouteContext): Router {
           agentConfiguration: body.agentConfiguration,
           readinessTimeout: body.readinessTimeout ?? context.readinessTimeout,
           breakBeforeMake: body.breakBeforeMake,
+          mode: body.mode,
         };
         try {
           await assertOverlapPossible(context, tenantId, crm, request);

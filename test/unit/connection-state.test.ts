@@ -198,10 +198,11 @@ describe('reconnect strategies', () => {
     expect(reconnectStrategy(enabled(), { operationId: 'r', breakBeforeMake: true })).toBe('break_before_make');
   });
 
-  it('a broken connection, or one moving to another org, is replaced break before make', () => {
+  it('a broken connection is repaired unless a recreate is asked; a failed one, or one moving org, is recreated', () => {
     const failing = enabled();
     failing.health = { checkedAt: NOW, ok: false, problems: [healthFailure] };
-    expect(reconnectStrategy(failing, { operationId: 'r' })).toBe('break_before_make');
+    expect(reconnectStrategy(failing, { operationId: 'r' })).toBe('repair');
+    expect(reconnectStrategy(failing, { operationId: 'r', mode: 'recreate' })).toBe('break_before_make');
     const errored = enabled();
     errored.status = 'error';
     expect(reconnectStrategy(errored, { operationId: 'r' })).toBe('break_before_make');

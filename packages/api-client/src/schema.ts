@@ -723,6 +723,11 @@ export interface components {
             breakBeforeMake?: boolean;
             instanceUrl?: never;
             loginUrl?: never;
+            /**
+             * @description `auto` (default): a connection a health check found broken is repaired in place (only the broken parts: user reactivated, permission set and license re-assigned, certificate uploaded again, a deleted app recreated), a working one recreated make-before-break; `recreate`: recreate everything.
+             * @enum {string}
+             */
+            mode?: "auto" | "recreate";
             /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
             readinessTimeout?: string;
         } | {
@@ -736,6 +741,11 @@ export interface components {
             instanceUrl?: string;
             /** @description The org’s login URL (My Domain); the instance URL when absent. */
             loginUrl: string;
+            /**
+             * @description `auto` (default): a connection a health check found broken is repaired in place (only the broken parts: user reactivated, permission set and license re-assigned, certificate uploaded again, a deleted app recreated), a working one recreated make-before-break; `recreate`: recreate everything.
+             * @enum {string}
+             */
+            mode?: "auto" | "recreate";
             /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
             readinessTimeout?: string;
         } | {
@@ -749,6 +759,11 @@ export interface components {
             instanceUrl: string;
             /** @description The org’s login URL (My Domain); the instance URL when absent. */
             loginUrl?: string;
+            /**
+             * @description `auto` (default): a connection a health check found broken is repaired in place (only the broken parts: user reactivated, permission set and license re-assigned, certificate uploaded again, a deleted app recreated), a working one recreated make-before-break; `recreate`: recreate everything.
+             * @enum {string}
+             */
+            mode?: "auto" | "recreate";
             /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
             readinessTimeout?: string;
         };

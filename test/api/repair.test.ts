@@ -1,0 +1,168 @@
+import request from 'supertest';
+import type { ConnectionView, OperationView } from '../../api/schemas';
+import type { ConnectionState } from '../../workflows/definitions';
+import { STATE_MEMO_KEY, connectionWorkflowId, healthScheduleId } from '../../workflows/definitions';
+import { recordHistory } from '../support/harness';
+import type { ApiStack } from './api-stack';
+import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+
+/**
+ * A reconnect of a connection a health check found broken repairs only what is broken, and keeps the rest: the app
+ * and its consumer key where the app survived, the integration user, the permission set.
+ */
+describe('reconnect: repair in place', () => {
+  let stack: ApiStack;
+
+  beforeAll(async () => {
+    stack = await startApiStack();
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const post = (path: string, idempotencyKey: string, body: object) =>
+    request(stack.app)
+      .post(path)
+      .set('Authorization', `Bearer ${stack.keys.admin}`)
+      .set('Idempotency-Key', idempotencyKey)
+      .send(body);
+
+  /** A tenant with an enabled connection to a new org. */
+  async function enabledConnection(key: string, org?: { integrationLicenses?: number }) {
+    const tenant = uniqueTenant(key);
+    const created = await stack.emulator.control.createOrg({ key: tenant, ...org });
+    const base = `/v1/tenants/${tenant}/connections/salesforce`;
+    const read = async (): Promise<ConnectionView> =>
+      (await request(stack.app).get(base).set('Authorization', `Bearer ${stack.keys.read}`).expect(200))
+        .body as ConnectionView;
+    await post(`${base}/enable`, `enable-${tenant}`, {
+      loginUrl: created.loginUrl,
+      instanceUrl: created.instanceUrl,
+      adminCredentials: { accessToken: created.accessToken, refreshToken: created.refreshToken },
+      agentConfiguration: AGENT_CONFIGURATION,
+    }).expect(202);
+    const connection = await waitForConnection(read, (c) => c.status !== 'enabling');
+    expect(connection.status).toBe('enabled');
+    return { tenant, org: created, base, read, connection };
+  }
+
+  async function finished(base: string, operationId: string): Promise<OperationView> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const operation = (
+        await request(stack.app)
+          .get(`${base}/operations/${operationId}`)
+          .set('Authorization', `Bearer ${stack.keys.read}`)
+          .expect(200)
+      ).body as OperationView;
+      if (operation.status !== 'running') return operation;
+      if (Date.now() > deadline) throw new Error(`operation ${operationId} still running`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** The agent's view: a token from the broker, then a query as the integration user. */
+  async function agentQuery(base: string, soql: string): Promise<Response> {
+    const token = await request(stack.app)
+      .post(`${base}/agent-token`)
+      .set('Authorization', `Bearer ${stack.keys.agent}`);
+    if (token.status !== 200) throw new Error(`agent token: HTTP ${token.status} ${JSON.stringify(token.body)}`);
+    return fetch(`${token.body.instanceUrl}/services/data/v66.0/query?q=${encodeURIComponent(soql)}`, {
+      headers: { Authorization: `Bearer ${token.body.accessToken}` },
+    });
+  }
+
+  /** The connection workflow's state, with what the view leaves out (the consumer key). */
+  const stateOf = async (tenant: string) =>
+    (await stack.env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe()).memo?.[
+      STATE_MEMO_KEY
+    ] as ConnectionState;
+
+  /** Runs the connection's health check now; it finds the connection broken. */
+  async function brokenConnection(tenant: string, read: () => Promise<ConnectionView>) {
+    await stack.env.client.schedule.getHandle(healthScheduleId(tenant, 'salesforce')).trigger();
+    const broken = await waitForConnection(read, (c) => c.status === 'error');
+    expect(broken.lastError?.type).toBe('HealthCheckFailed');
+  }
+
+  /** Reconnects, and checks that the connection works again with the same user and permission set. */
+  async function repaired(key: string, tenant: string, base: string, read: () => Promise<ConnectionView>) {
+    const before = (await stateOf(tenant)).details!;
+    const accepted = await post(`${base}/reconnect`, `repair-${key}`, {}).expect(202);
+    const operation = await finished(base, accepted.body.operationId as string);
+    expect(operation).toMatchObject({ status: 'succeeded' });
+    expect(operation.stepsDone).toEqual(expect.arrayContaining(['diagnose', 'readiness']));
+    expect(operation.stepsDone).not.toContain('remove_client_app');
+    expect((await read()).status).toBe('enabled');
+    const after = (await stateOf(tenant)).details!;
+    expect(after).toMatchObject({
+      integrationUserId: before.integrationUserId,
+      permissionSetId: before.permissionSetId,
+      appApiName: before.appApiName,
+      privateKey: before.privateKey,
+    });
+    expect((await agentQuery(base, 'SELECT Id FROM Account LIMIT 1')).status).toBe(200);
+    return { operation, before, after };
+  }
+
+  it('reactivates a deactivated integration user, keeping the app and its consumer key', async () => {
+    const { tenant, org, base, read, connection } = await enabledConnection('repair-user');
+    await stack.emulator.control.patchRecord(org.key, 'User', connection.details!.integrationUserId, {
+      IsActive: false,
+    });
+    await brokenConnection(tenant, read);
+    const { operation, before, after } = await repaired('user', tenant, base, read);
+    await recordHistory('reconnect-repair-user', stack.env.client.workflow.getHandle(operation.workflowId));
+    expect(operation.stepsDone).toContain('reactivate_user');
+    expect(operation.stepsDone).not.toContain('client_app');
+    expect(after.consumerKey).toBe(before.consumerKey);
+  });
+
+  it('assigns an unassigned permission set again, keeping the consumer key', async () => {
+    const { tenant, org, base, read, connection } = await enabledConnection('repair-ps');
+    const assignments = await stack.emulator.control.records(org.key, 'PermissionSetAssignment');
+    const assignment = assignments.find(
+      (a) =>
+        a.AssigneeId === connection.details!.integrationUserId &&
+        a.PermissionSetId === connection.details!.permissionSetId,
+    );
+    await stack.emulator.control.deleteComponent(org.key, 'PermissionSetAssignment', String(assignment!.Id));
+    await brokenConnection(tenant, read);
+    const { operation, before, after } = await repaired('ps', tenant, base, read);
+    expect(operation.stepsDone).toContain('user_access');
+    expect(operation.stepsDone).not.toContain('reactivate_user');
+    expect(after.consumerKey).toBe(before.consumerKey);
+  });
+
+  it('recreates a deleted app under its name, with the same user and permission set', async () => {
+    const { tenant, org, base, read, connection } = await enabledConnection('repair-app');
+    const app = connection.details!.appApiName;
+    for (const [kind, name] of [
+      ['ExtlClntAppOauthConfigurablePolicies', `${app}_oauthPlcy`],
+      ['ExtlClntAppGlobalOauthSettings', `${app}_glbloauth`],
+      ['ExtlClntAppOauthSettings', `${app}_oauth`],
+      ['ExternalClientApplication', app],
+    ] as const) {
+      await stack.emulator.control.deleteComponent(org.key, kind, name);
+    }
+    await brokenConnection(tenant, read);
+    const { operation } = await repaired('app', tenant, base, read);
+    await recordHistory('reconnect-repair-app', stack.env.client.workflow.getHandle(operation.workflowId));
+    expect(operation.stepsDone).toContain('client_app');
+  });
+
+  it('recreates everything when the admin asks for it, even for a broken connection', async () => {
+    const { tenant, org, base, read, connection } = await enabledConnection('repair-recreate');
+    await stack.emulator.control.patchRecord(org.key, 'User', connection.details!.integrationUserId, {
+      IsActive: false,
+    });
+    await brokenConnection(tenant, read);
+    const accepted = await post(`${base}/reconnect`, 'recreate-1', { mode: 'recreate' }).expect(202);
+    const operation = await finished(base, accepted.body.operationId as string);
+    expect(operation.status).toBe('succeeded');
+    expect(operation.stepsDone).toContain('remove_client_app');
+    expect((await stateOf(tenant)).details?.integrationUserId).not.toBe(connection.details!.integrationUserId);
+    expect((await agentQuery(base, 'SELECT Id FROM Account LIMIT 1')).status).toBe(200);
+  });
+});
