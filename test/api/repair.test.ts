@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { Connection } from 'jsforce';
+import { createSigningKeyActivities } from '../../activities/signing-key';
 import type { ConnectionView, OperationView } from '../../api/schemas';
 import type { ConnectionState } from '../../workflows/definitions';
 import { STATE_MEMO_KEY, connectionWorkflowId, healthScheduleId } from '../../workflows/definitions';
@@ -150,6 +152,39 @@ describe('reconnect: repair in place', () => {
     const { operation } = await repaired('app', tenant, base, read);
     await recordHistory('reconnect-repair-app', stack.env.client.workflow.getHandle(operation.workflowId));
     expect(operation.stepsDone).toContain('client_app');
+  });
+
+  it('uploads the certificate again when the app holds another one, keeping the consumer key', async () => {
+    const { tenant, org, base, read, connection } = await enabledConnection('repair-cert');
+    const app = connection.details!.appApiName;
+    const other = await createSigningKeyActivities({ secrets: stack.secrets, validityDays: 30 }).prepareSigningKey({
+      tenantId: tenant,
+      operationId: 'another-certificate',
+      commonName: 'Someone else',
+    });
+    const admin = new Connection({ instanceUrl: org.instanceUrl, accessToken: org.accessToken, version: '66.0' });
+    const update = admin.metadata.update.bind(admin.metadata) as unknown as (
+      type: string,
+      metadata: Record<string, unknown>,
+    ) => Promise<{ success: boolean | string }>;
+    const replaced = await update('ExtlClntAppGlobalOauthSettings', {
+      fullName: `${app}_glbloauth`,
+      callbackUrl: 'https://login.salesforce.com/services/oauth2/success',
+      certificate: other.certificatePem,
+      externalClientApplication: app,
+      isConsumerSecretOptional: true,
+      isIntrospectAllTokens: false,
+      isPkceRequired: false,
+      isSecretRequiredForRefreshToken: false,
+      label: `${app}_glbloauth`,
+    });
+    expect(String(replaced.success)).toBe('true');
+    await brokenConnection(tenant, read);
+    const { operation, before, after } = await repaired('cert', tenant, base, read);
+    await recordHistory('reconnect-repair-certificate', stack.env.client.workflow.getHandle(operation.workflowId));
+    expect(operation.stepsDone).toContain('update_certificate');
+    expect(operation.stepsDone).not.toContain('client_app');
+    expect(after.consumerKey).toBe(before.consumerKey);
   });
 
   it('recreates everything when the admin asks for it, even for a broken connection', async () => {
