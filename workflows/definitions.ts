@@ -323,6 +323,8 @@ export interface HealthCheckInput {
   crm: Crm;
   /** Rotate the JWT certificate when it expires within this many days. */
   rotateBeforeDays: number;
+  /** The Schedule's version (2: spread over the interval); absent in Schedules from before, which the check updates. */
+  scheduleVersion?: number;
 }
 
 export interface DisableResult {

@@ -1,22 +1,42 @@
-import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { HEALTH_CHECK_READ } from './activity-options';
+import { CONTROL_STEP, HEALTH_CHECK_READ } from './activity-options';
 import type { HealthCheckInput, HealthReport } from './definitions';
 import { connectionWorkflowId, healthReportSignal } from './definitions';
 
 const checks = proxyActivities<Activities>(HEALTH_CHECK_READ);
+const control = proxyActivities<Activities>(CONTROL_STEP);
+
+/** Checks started by Schedules from before the spread replay without updating their Schedule. */
+const SPREAD_SCHEDULE_PATCH = 'health-check-spread-schedule';
+
+/**
+ * A Schedule created before health checks were spread over the interval fires with every other connection's at the
+ * top of the interval; its first run moves it to the connection's own offset (once: the updated Schedule starts
+ * checks with its version in the input). A failure is logged; the next run tries again.
+ */
+async function spreadOldSchedule(input: HealthCheckInput): Promise<void> {
+  if (input.scheduleVersion !== undefined || !patched(SPREAD_SCHEDULE_PATCH)) return;
+  try {
+    await control.spreadHealthSchedule({ tenantId: input.tenantId, crm: input.crm });
+  } catch (err) {
+    log.warn('could not spread the health-check schedule', { error: String(err) });
+  }
+}
 
 const CHECKED_STATUSES = new Set(['enabled', 'needs_reconnect', 'error']);
 
 /**
  * The periodic health check, started by the connection's Schedule (hourly by default).
  *
- * Steps: 1. read the connection's state (its memo); nothing to check unless it is established and idle.
+ * Steps: 0. a Schedule from before checks were spread is moved to the connection's offset (once).
+ * 1. read the connection's state (its memo); nothing to check unless it is established and idle.
  * 2. check end to end — JWT login as the integration user, a query on a granted object — and compare what
  * Salesforce holds with what was created. 3. send the report to the connection, which turns failures into an error
  * with its fix, drift into a report, and an expiring certificate into a rotation.
  */
 export async function connectionHealthCheck(input: HealthCheckInput): Promise<HealthReport | undefined> {
+  await spreadOldSchedule(input);
   const state = await checks.readConnectionState({ tenantId: input.tenantId, crm: input.crm });
   if (!state?.details || !state.target || state.currentOperation || !CHECKED_STATUSES.has(state.status)) {
     return undefined;
