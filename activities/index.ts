@@ -8,6 +8,7 @@ import { createIntegrationUserActivities } from './integration-user';
 import { createPermissionSetActivities } from './permission-set';
 import { createPreflightActivities } from './preflight';
 import { createReadinessActivities } from './readiness';
+import type { ReadinessPolling } from './readiness';
 import { createRepairActivities } from './repair';
 import type { SalesforceClients } from '../salesforce/clients';
 import type { SecretStore } from '../secrets/secret-store';
@@ -23,6 +24,8 @@ export interface ActivityDependencies {
   certificateValidityDays: number;
   /** Temporal itself, for the health-check Schedules and reading connection state. */
   temporal: TemporalAccess;
+  /** How the readiness wait probes (default: every 3 s, attempts of up to 5 minutes). */
+  readinessPolling?: ReadinessPolling;
 }
 
 /** How often a running activity tells Temporal that its worker is alive: well within the 30 s heartbeat timeouts. */

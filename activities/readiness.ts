@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SecretRef } from '../workflows/definitions';
 import { ErrorType, StepId } from '../workflows/definitions';
@@ -24,31 +25,81 @@ function isPropagationError(err: unknown): boolean {
   return name === 'invalid_grant' && /approved|not admin approved/i.test(message);
 }
 
-export function createReadinessActivities({ clients }: { clients: SalesforceClients }) {
+/**
+ * How `awaitReadiness` probes: every `intervalMs` within one attempt of at most `windowMs`; then the attempt ends "not
+ * ready yet" and the next starts `intervalMs` later. The defaults notice an app within 3 s of it becoming usable; one
+ * attempt covers the 2-10 minutes Salesforce takes in at most two.
+ */
+export interface ReadinessPolling {
+  intervalMs: number;
+  windowMs: number;
+}
+
+export const DEFAULT_READINESS_POLLING: ReadinessPolling = { intervalMs: 3_000, windowMs: 5 * 60_000 };
+
+function notReady(err: unknown, nextRetryDelayMs?: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.notReady,
+    message: `Salesforce is still propagating the app: ${(err as Error).message}`,
+    nonRetryable: false,
+    category: 'BENIGN',
+    ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs } : {}),
+  });
+}
+
+export function createReadinessActivities({
+  clients,
+  readinessPolling = DEFAULT_READINESS_POLLING,
+}: {
+  clients: SalesforceClients;
+  readinessPolling?: ReadinessPolling;
+}) {
+  /** One probe: a token and a query as the integration user; a propagation refusal is "not yet", returned as such. */
+  async function probe(input: ReadinessInput): Promise<{ instanceUrl: string } | { notYet: unknown }> {
+    const step = StepId.readiness;
+    return asSalesforceStep(step, async () => {
+      let token;
+      try {
+        token = await clients.requestAgentToken({ ...input, step });
+      } catch (err) {
+        if (!isPropagationError(err)) throw err;
+        return { notYet: err };
+      }
+      await clients.agentConnection(token).query(`SELECT Id FROM ${input.probeObject} LIMIT 1`);
+      return { instanceUrl: token.instance_url };
+    });
+  }
+
   return {
     /**
-     * Proves the connection works end to end: the integration user gets a token by the JWT bearer flow and reads a
-     * granted object. Throws a retryable ConnectionNotReady while Salesforce propagates the new app; the workflow's
-     * retry policy turns that into a durable, backed-off wait.
+     * Waits in one activity until the connection works end to end, probing every few seconds (a token by the JWT
+     * bearer flow and a query on a granted object) and heartbeating, so that the wait is noticed within seconds of
+     * Salesforce making the app usable. An attempt that sees no usable app within its window ends with a retryable
+     * ConnectionNotReady, and the next begins right after; the operation's readiness timeout bounds them all.
+     * Temporal bills an attempt and the heartbeats that reach it (the SDK sends at most one a minute here), not the
+     * probes: a five-minute wait costs about 7 Actions, where retries backed off to a minute cost 13.
+     */
+    async awaitReadiness(input: ReadinessInput): Promise<{ instanceUrl: string }> {
+      const context = Context.current();
+      const { intervalMs, windowMs } = readinessPolling;
+      const started = Date.now();
+      for (let probes = 1; ; probes += 1) {
+        const result = await probe(input);
+        if ('instanceUrl' in result) return result;
+        if (Date.now() - started + intervalMs > windowMs) throw notReady(result.notYet, intervalMs);
+        context.heartbeat({ probes });
+        await context.sleep(intervalMs);
+      }
+    },
+
+    /**
+     * The readiness probe of operations started before `awaitReadiness` (one probe per attempt): throws a retryable
+     * ConnectionNotReady while Salesforce propagates the new app; the retry policy turns that into a backed-off wait.
      */
     async checkReadiness(input: ReadinessInput): Promise<{ instanceUrl: string }> {
-      const step = StepId.readiness;
-      return asSalesforceStep(step, async () => {
-        let token;
-        try {
-          token = await clients.requestAgentToken({ ...input, step });
-        } catch (err) {
-          if (!isPropagationError(err)) throw err;
-          throw ApplicationFailure.create({
-            type: ErrorType.notReady,
-            message: `Salesforce is still propagating the app: ${(err as Error).message}`,
-            nonRetryable: false,
-            category: 'BENIGN',
-          });
-        }
-        await clients.agentConnection(token).query(`SELECT Id FROM ${input.probeObject} LIMIT 1`);
-        return { instanceUrl: token.instance_url };
-      });
+      const result = await probe(input);
+      if ('notYet' in result) throw notReady(result.notYet);
+      return result;
     },
   };
 }

@@ -60,7 +60,7 @@ export const COMPENSATION_STEP: ActivityOptions = {
 export const DEFAULT_READINESS_TIMEOUT = '15 minutes';
 
 /**
- * Readiness: Salesforce needs 2-10 minutes before a new app accepts the JWT bearer flow. Each attempt is one token
+ * Readiness of operations started before `readinessWait` (one probe per attempt). Salesforce needs 2-10 minutes before a new app accepts the JWT bearer flow. Each attempt is one token
  * request and one query; retries wait 2 s, growing by 1.5 up to 1 minute between tries, for as long as the
  * operation's readiness timeout (15 minutes by default). The waits are server-side timers: no worker is busy.
  */
@@ -74,6 +74,28 @@ export function readinessCheck(timeout: string = DEFAULT_READINESS_TIMEOUT): Act
       backoffCoefficient: 1.5,
       maximumInterval: '1 minute',
       // No attempt cap: the schedule-to-close timeout bounds the wait.
+      nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
+    },
+  };
+}
+
+/**
+ * Readiness, as one activity that probes every few seconds (`awaitReadiness`): an attempt waits up to 5 minutes
+ * (activities/readiness.ts), heartbeating; Temporal bills the attempt and the heartbeats that reach it, and the SDK
+ * sends at most one a minute (80% of the 90 s heartbeat timeout, capped at its 60 s throttle), so a wait costs about
+ * one Action a minute however often it probes. A worker that dies mid-wait is noticed within 90 s. "Not ready yet"
+ * starts the next attempt 3 s later (the activity sets the delay); any other retryable failure backs off from 3 s to
+ * 1 minute. The operation's readiness timeout bounds it all.
+ */
+export function readinessWait(timeout: string = DEFAULT_READINESS_TIMEOUT): ActivityOptions {
+  return {
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '90 seconds',
+    scheduleToCloseTimeout: timeout as Duration,
+    retry: {
+      initialInterval: '3 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
       nonRetryableErrorTypes: PERMANENT_ERROR_TYPES,
     },
   };

@@ -2,9 +2,9 @@
  * The steps that create a connection's components, each with its undo registered before it runs. Enable, and any
  * saga that creates components, is a sequence of these.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { COMPENSATION_STEP, DEPLOY_STEP, FORWARD_STEP, readinessCheck } from './activity-options';
+import { COMPENSATION_STEP, DEPLOY_STEP, FORWARD_STEP, readinessCheck, readinessWait } from './activity-options';
 import type { AppKind, ComponentNames, SalesforceTarget, SecretRef } from './definitions';
 import { StepId } from './definitions';
 import { operationStamp, signingKeyRef } from './naming';
@@ -100,6 +100,9 @@ export function checkConnectedAppAllowed(
   return deploy.checkConnectedAppAllowed({ target, appKind: 'connected_app', names, description, ...app });
 }
 
+/** Operations started before readiness was one polling activity replay with one probe per attempt. */
+const READINESS_WAIT_PATCH = 'readiness-wait-polls';
+
 /**
  * A durable wait until the integration user gets a token with the app's key and reads a granted object: Salesforce
  * takes minutes to make a new app, or a new certificate, usable. Bounded by the operation's readiness timeout.
@@ -109,6 +112,10 @@ export function readinessStep(
   readinessTimeout: string | undefined,
   probe: { loginUrl: string; consumerKey: string; username: string; privateKey: SecretRef; probeObject: string },
 ) {
+  if (patched(READINESS_WAIT_PATCH)) {
+    const readiness = proxyActivities<Activities>(readinessWait(readinessTimeout));
+    return saga.step(StepId.readiness, () => readiness.awaitReadiness(probe));
+  }
   const readiness = proxyActivities<Activities>(readinessCheck(readinessTimeout));
   return saga.step(StepId.readiness, () => readiness.checkReadiness(probe));
 }

@@ -14,6 +14,7 @@ import { startServiceWorker, temporarySecretStore, testDataConverter, testDepend
 import { DEFAULT_AGENT_CONFIGURATION, SERVICE_OAUTH_CLIENT, startTestEmulator } from '../support/salesforce';
 
 const MINUTE = 60_000;
+const ONE_PROBE_A_MINUTE = { intervalMs: MINUTE, windowMs: 0 };
 
 /**
  * READINESS_TIMEOUT, set on the API, bounds how long enable, reconnect and certificate rotation wait for Salesforce
@@ -47,7 +48,12 @@ describe('READINESS_TIMEOUT (time-skipping server)', () => {
     });
     emulator = await startTestEmulator();
     secrets = (await temporarySecretStore()).store;
-    worker = await startServiceWorker(env, testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }));
+    worker = await startServiceWorker(env, {
+      ...testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }),
+      // One probe per attempt, a minute apart: the time-skipping server skips the minutes between attempts, not a
+      // wait inside one.
+      readinessPolling: ONE_PROBE_A_MINUTE,
+    });
     const { keys, apiKeys } = testKeys();
     adminKey = keys.admin;
     app = createApp({

@@ -17,8 +17,8 @@ import {
 } from '../support/salesforce';
 
 /**
- * The readiness wait is 15 minutes of backed-off retries: on the time-skipping test server those minutes pass in a
- * moment, while every attempt is still a real JWT request to the emulator.
+ * The readiness wait is 15 minutes of attempts: on the time-skipping test server those minutes pass in a moment, while
+ * every attempt is still a real JWT request to the emulator.
  */
 describe('readiness timeout (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
@@ -52,6 +52,9 @@ describe('readiness timeout (time-skipping server)', () => {
       taskQueue,
       dependencies: {
         ...testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }),
+        // One probe per attempt, a minute apart: the time-skipping server skips the minutes between attempts, not a
+        // wait inside one.
+        readinessPolling: { intervalMs: 60_000, windowMs: 0 },
         temporal: { client: env.client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: 30 },
       },
       workflowBundle: await workflowBundle(),
