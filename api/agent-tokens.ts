@@ -13,6 +13,13 @@ export interface AgentToken {
 /** A token is handed out only while it is good for at least this long; past it, a request waits for a new one. */
 const RENEWAL_MARGIN_MS = 60_000;
 
+/**
+ * How long the broker answers from a connection's state as it last read it (the connection workflow's memo): most
+ * token requests then cost no round trip to Temporal. A connection disabled meanwhile stops getting tokens within
+ * this time; a token handed out in between is of no use, since disable deactivates the integration user first.
+ */
+const STATE_TTL_MS = 5_000;
+
 /** After a refresh ahead failed, the next one is tried no sooner than this (the cached token is still good). */
 const REFRESH_RETRY_MS = 10_000;
 
@@ -52,6 +59,7 @@ export interface AgentTokenBrokerOptions {
 export class AgentTokenBroker {
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<AgentToken>>();
+  private readonly states = new Map<string, { at: number; read: Promise<unknown> }>();
 
   constructor(
     private readonly source: AgentTokenSource,
@@ -69,9 +77,30 @@ export class AgentTokenBroker {
     return this.signIn(key, tenantId, details);
   }
 
+  /**
+   * The connection's state for a token request: read at most once per STATE_TTL_MS per connection (concurrent
+   * requests share the read); a failed read is not kept.
+   */
+  async connectionState<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const now = this.options.now();
+    const cached = this.states.get(key);
+    if (cached && now - cached.at < STATE_TTL_MS) return cached.read as Promise<T>;
+    const entry = { at: now, read: read() };
+    this.states.set(key, entry);
+    entry.read.catch(() => {
+      if (this.states.get(key) === entry) this.states.delete(key);
+    });
+    if (this.states.size > 10_000) this.dropOldStates(now);
+    return entry.read;
+  }
+
   /** Drops a tenant's tokens, e.g. once its connection is gone or was recreated. */
   forgetTenant(tenantId: string): void {
     for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}|`)) this.cache.delete(key);
+  }
+
+  private dropOldStates(now: number): void {
+    for (const [key, entry] of this.states) if (now - entry.at >= STATE_TTL_MS) this.states.delete(key);
   }
 
   /** Resolves once no sign-in is under way (tests and benches wait for background refreshes with it). */

@@ -39,7 +39,9 @@ export function agentTokenRouter(context: RouteContext): Router {
             'The agent reaches Dynamics 365 Sales natively; it needs no token.',
           );
         }
-        const state = await context.gateway.readState(tenantId, crm);
+        const state = await context.tokens.connectionState(`${tenantId}|${crm}`, () =>
+          context.gateway.readState(tenantId, crm),
+        );
         const details = state?.details;
         // A make-before-break reconnect keeps serving: the old components until the switch, the new ones after.
         if (!details || !servesAgent(state)) {
