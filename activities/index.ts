@@ -13,6 +13,8 @@ import { createRepairActivities } from './repair';
 import type { SalesforceClients } from '../salesforce/clients';
 import type { SecretStore } from '../secrets/secret-store';
 import { createSigningKeyActivities } from './signing-key';
+import type { HealthCheckInput, HealthReport } from '../workflows/definitions';
+import { healthCheckRequest } from '../workflows/health-check-request';
 
 export interface ActivityDependencies {
   clients: SalesforceClients;
@@ -72,7 +74,14 @@ export function createActivities(deps: ActivityDependencies) {
     ...createRepairActivities(deps),
     ...createConnectionControlActivities(deps.temporal),
   };
-  return withLivenessHeartbeat(activities);
+  return withLivenessHeartbeat({
+    ...activities,
+    /** The health check's one activity: the connection's state from its memo, then the check if it is checkable. */
+    async checkHealthOf(input: HealthCheckInput): Promise<HealthReport | undefined> {
+      const request = healthCheckRequest(await activities.readConnectionState(input), input.rotateBeforeDays);
+      return request && activities.checkConnectionHealth(request);
+    },
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -367,6 +367,8 @@ export async function createInProcessWorker(options: {
   dataConverter: DataConverter;
   secrets: EncryptedFileSecretStore;
   workflowBundle?: ServiceWorkerOptions['workflowBundle'];
+  /** Rotate certificates this many days before expiry (default 30: the 30-day certificates rotate at once). */
+  rotateBeforeDays?: number;
 }): Promise<InProcessWorker> {
   const [{ NativeConnection }, { createServiceWorker }, { SalesforceClients }] = await Promise.all([
     import('@temporalio/worker'),
@@ -389,7 +391,7 @@ export async function createInProcessWorker(options: {
       usernameDomain: 'bench.agent-connections.app',
       contactEmail: 'bench@agent-connections.app',
       certificateValidityDays: 30,
-      temporal: { client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: 30 },
+      temporal: { client, taskQueue, healthCheckInterval: '1 hour', rotateBeforeDays: options.rotateBeforeDays ?? 30 },
     },
     workflowBundle: options.workflowBundle,
   });

@@ -109,6 +109,12 @@ function operationToCancel(state: ConnectionState, operationId: string): Operati
 const now = () => new Date().toISOString();
 
 /**
+ * Connections from before publish only upserted search attributes that changed replay with an upsert at every
+ * publish. Each upsert is a billed Temporal Action; a health report that changes no status needs none.
+ */
+const UPSERT_CHANGED_ONLY_PATCH = 'upsert-changed-search-attributes';
+
+/**
  * One run of the connection workflow: its state, the operation waiting to run, and the handlers Temporal delivers
  * messages to. Handlers only validate, record and publish; operations run one at a time in `run()`.
  */
@@ -116,6 +122,8 @@ class Connection {
   readonly state: ConnectionState;
   private queued: QueuedRun | undefined;
   private runningScope: CancellationScope | undefined;
+  /** The search attributes this run last upserted. */
+  private publishedAttributes: string | undefined;
 
   constructor(private readonly input: ConnectionWorkflowInput) {
     this.state = input.state ?? initialConnectionState(input.tenantId, input.crm, now());
@@ -125,7 +133,12 @@ class Connection {
   publish(): void {
     refreshDerivedState(this.state, now());
     upsertMemo({ [STATE_MEMO_KEY]: this.state });
-    upsertSearchAttributes(searchAttributesOf(this.state));
+    const attributes = searchAttributesOf(this.state);
+    const published = JSON.stringify(attributes.map((a) => [a.key.name, a.value]));
+    if (published !== this.publishedAttributes || !patched(UPSERT_CHANGED_ONLY_PATCH)) {
+      upsertSearchAttributes(attributes);
+    }
+    this.publishedAttributes = published;
   }
 
   registerHandlers(): void {

@@ -3,9 +3,13 @@ import type { Activities } from '../activities';
 import { CONTROL_STEP, HEALTH_CHECK_READ } from './activity-options';
 import type { HealthCheckInput, HealthReport } from './definitions';
 import { connectionWorkflowId, healthReportSignal } from './definitions';
+import { healthCheckRequest } from './health-check-request';
 
 const checks = proxyActivities<Activities>(HEALTH_CHECK_READ);
 const control = proxyActivities<Activities>(CONTROL_STEP);
+
+/** Checks from before one activity read the connection and checked it replay with the two activities. */
+const ONE_ACTIVITY_PATCH = 'health-check-one-activity';
 
 /** Checks started by Schedules from before the spread replay without updating their Schedule. */
 const SPREAD_SCHEDULE_PATCH = 'health-check-spread-schedule';
@@ -24,29 +28,32 @@ async function spreadOldSchedule(input: HealthCheckInput): Promise<void> {
   }
 }
 
-const CHECKED_STATUSES = new Set(['enabled', 'needs_reconnect', 'error']);
-
 /**
  * The periodic health check, started by the connection's Schedule (hourly by default).
  *
  * Steps: 0. a Schedule from before checks were spread is moved to the connection's offset (once).
- * 1. read the connection's state (its memo); nothing to check unless it is established and idle.
- * 2. check end to end — JWT login as the integration user, a query on a granted object — and compare what
+ * 1-2. one activity (a billed Action, where two were): read the connection's state (its memo), nothing to check
+ * unless it is established and idle; check end to end — JWT login as the integration user, a query on a granted object — and compare what
  * Salesforce holds with what was created. 3. send the report to the connection, which turns failures into an error
  * with its fix, drift into a report, and an expiring certificate into a rotation.
  */
 export async function connectionHealthCheck(input: HealthCheckInput): Promise<HealthReport | undefined> {
   await spreadOldSchedule(input);
-  const state = await checks.readConnectionState({ tenantId: input.tenantId, crm: input.crm });
-  if (!state?.details || !state.target || state.currentOperation || !CHECKED_STATUSES.has(state.status)) {
-    return undefined;
+  let report: HealthReport | undefined;
+  if (patched(ONE_ACTIVITY_PATCH)) {
+    report = await checks.checkHealthOf({
+      tenantId: input.tenantId,
+      crm: input.crm,
+      rotateBeforeDays: input.rotateBeforeDays,
+    });
+  } else {
+    const request = healthCheckRequest(
+      await checks.readConnectionState({ tenantId: input.tenantId, crm: input.crm }),
+      input.rotateBeforeDays,
+    );
+    report = request && (await checks.checkConnectionHealth(request));
   }
-  const report = await checks.checkConnectionHealth({
-    target: state.target,
-    details: state.details,
-    probeObject: state.details.probeObject ?? state.details.grantedObjects[0]?.object ?? 'Account',
-    rotateBeforeDays: input.rotateBeforeDays,
-  });
+  if (!report) return undefined;
   await getExternalWorkflowHandle(connectionWorkflowId(input.tenantId, input.crm)).signal(healthReportSignal, report);
   return report;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScheduleHandle } from '@temporalio/client';
 import { healthCadence, HEALTH_SCHEDULE_VERSION } from '../../activities/health-schedule-spec';
 import type { HealthCheckInput } from '../../workflows/definitions';
-import { healthCheckWorkflowId, healthScheduleId } from '../../workflows/definitions';
+import { connectionWorkflowId, healthCheckWorkflowId, healthScheduleId } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
@@ -63,6 +63,13 @@ describe('health checks spread over the interval (dev server + emulator)', () =>
     const checkId = await triggerAndWait(s, schedule);
     await recordHistory('health-check-spread', s.env.client.workflow.getHandle(checkId));
     expect((await s.connections.state(tenantId)).health).toMatchObject({ ok: true });
+    // A report that changes no status is published in the memo only: no search-attribute upsert (a billed Action).
+    const connection = s.env.client.workflow.getHandle(connectionWorkflowId(tenantId, 'salesforce'));
+    await recordHistory('connection-health-report', connection);
+    const events = (await connection.fetchHistory()).events ?? [];
+    const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+    expect(signalled).toBeGreaterThan(0);
+    expect(events.slice(signalled).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
   });
 
   it('a Schedule from before (top of the hour, no jitter) is moved to the offset by its next run, once', async () => {
@@ -96,7 +103,7 @@ describe('health checks spread over the interval (dev server + emulator)', () =>
     const activities = (history.events ?? [])
       .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
       .filter(Boolean);
-    expect(activities).toEqual(['readConnectionState', 'checkConnectionHealth']);
+    expect(activities).toEqual(['checkHealthOf']);
   });
 
   it('a disabled connection’s old Schedule is not brought back by a run that was already under way', async () => {

@@ -1,0 +1,281 @@
+/**
+ * `npm run bench:cost`: Temporal Cloud Actions per operation, counted from the histories of real runs (bench/actions.ts
+ * says what counts): an enable, a health check, an update-access and a disable of one connection on a Temporal dev
+ * server against the Salesforce emulator (apps usable 20 s after creation), with the service's worker in this
+ * process; then the Actions of a connection-month at the default hourly health check, with Salesforce taking 5 minutes
+ * to make the app usable. Loopback only, about a minute. Writes reports/cost-bench.{json,md}.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { startEmulator } from '@agent-connections/salesforce-emulator';
+import { EncryptedFileSecretStore } from '../secrets/secret-store';
+import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
+import { ensureTool } from '../scripts/temporal-tools.cjs';
+import { startDevServer } from '../scripts/temporal-dev-server';
+import { Connections } from '../test/support/connections';
+import {
+  SEARCH_ATTRIBUTE_TYPES,
+  connectionWorkflowId,
+  healthScheduleId,
+  updateAccessUpdate,
+} from '../workflows/definitions';
+import type { ActionCount, HistoryEvent } from './actions';
+import { backedOffAttempts, countActions, heartbeatsSent, sumCounts } from './actions';
+import { createInProcessWorker, freePort, globalDeadline, markdownTable, round, sleep } from './support';
+
+const PROPAGATION_MS = 20_000;
+const MONTH_PROPAGATION_MS = 5 * 60_000;
+const CHECKS_PER_MONTH = 30 * 24;
+/** The connection workflow continues as new past this many events (workflows/connection.ts). */
+const HISTORY_LENGTH_LIMIT = 2000;
+/** `readinessWait`'s heartbeat timeout (workflows/activity-options.ts). */
+const READINESS_HEARTBEAT_TIMEOUT_MS = 90_000;
+const GOALS = { enable: 20, healthCheck: 4 };
+
+const seconds = (t: HistoryEvent['eventTime']) => Number(t?.seconds ?? 0) + (t?.nanos ?? 0) / 1e9;
+
+async function eventsOf(client: Client, workflowId: string): Promise<HistoryEvent[]> {
+  return (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+}
+
+/** The heartbeats of the saga's readiness wait that reached the server (not in history: from its duration). */
+function readinessHeartbeats(events: HistoryEvent[]): number {
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitReadiness');
+  const completed = events.find(
+    (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId ?? '-'),
+  );
+  if (!scheduled || !completed) return 0;
+  const waitedMs = (seconds(completed.eventTime) - seconds(scheduled.eventTime)) * 1000;
+  // The activity heartbeats after its first refused probe; an app usable at once costs none.
+  return waitedMs < 3_000 ? 0 : heartbeatsSent(waitedMs, READINESS_HEARTBEAT_TIMEOUT_MS);
+}
+
+interface Row {
+  what: string;
+  count: ActionCount;
+  note: string;
+}
+
+async function main(): Promise<void> {
+  globalDeadline(10 * 60_000, 'the cost bench');
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cost-bench-'));
+  const devServer = await startDevServer({
+    binary: ensureTool('cli'),
+    port: await freePort(),
+    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+  });
+  const emulator = await startEmulator({ port: 0, controlPort: 0 });
+  const secrets = new EncryptedFileSecretStore(path.join(work, 'secrets'), [
+    { id: 'bench', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') },
+  ]);
+  const { worker, client, taskQueue, connection } = await createInProcessWorker({
+    address: devServer.address,
+    dataConverter: encryptedDataConverter(loadCodecKeys(undefined, work)),
+    secrets,
+    // A health check finds the 30-day certificate fine: it is measured alone, without the rotation it would start.
+    rotateBeforeDays: 7,
+  });
+  const running = worker.run();
+  const connections = new Connections(client, taskQueue);
+  const tenantId = `cost-${randomUUID().slice(0, 8)}`;
+  const connectionId = connectionWorkflowId(tenantId, 'salesforce');
+  const org = await emulator.control.createOrg({ propagationDelayMs: PROPAGATION_MS });
+  const adminCredentials = await secrets.put(
+    `tenants/${tenantId}/admin/${randomUUID()}`,
+    JSON.stringify({ accessToken: org.accessToken, refreshToken: org.refreshToken }),
+  );
+
+  let seen = 0;
+  /** The connection workflow's events since the last call: its part of the operation just run. */
+  const connectionPart = async (): Promise<HistoryEvent[]> => {
+    const events = await eventsOf(client, connectionId);
+    const part = events.slice(seen);
+    seen = events.length;
+    return part;
+  };
+  const rows: Row[] = [];
+
+  // Enable.
+  const enableId = randomUUID();
+  const enabled = await connections.enableAndSettle(tenantId, {
+    operationId: enableId,
+    target: { loginUrl: org.loginUrl, instanceUrl: org.instanceUrl, adminCredentials },
+    appKind: 'external_client_app',
+    agentName: 'Copilot for Sales',
+    agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'Industry'] }] },
+  });
+  if (enabled.status !== 'enabled') throw new Error(`enable ended ${enabled.status}`);
+  const enableSaga = await eventsOf(client, enabled.operations[0]!.workflowId);
+  const enableConnectionPart = countActions(await connectionPart());
+  const heartbeats = readinessHeartbeats(enableSaga);
+  rows.push({
+    what: `enable (app usable after ${PROPAGATION_MS / 1000} s)`,
+    count: sumCounts(enableConnectionPart, countActions(enableSaga, { ACTIVITY_HEARTBEAT: heartbeats })),
+    note: 'connection workflow (start, update, child saga, bookkeeping) + saga; heartbeats from the wait’s duration',
+  });
+  // The same enable with Salesforce taking 5 minutes: the wait's one attempt heartbeats once a minute.
+  const sagaWithoutWait = countActions(enableSaga);
+  rows.push({
+    what: `enable (app usable after ${MONTH_PROPAGATION_MS / 60_000} minutes)`,
+    count: sumCounts(enableConnectionPart, sagaWithoutWait, {
+      total: 0,
+      byType: { ACTIVITY_HEARTBEAT: heartbeatsSent(MONTH_PROPAGATION_MS, READINESS_HEARTBEAT_TIMEOUT_MS) },
+    }),
+    note: 'the measured enable, with the heartbeats of a 5-minute wait',
+  });
+  const retriesBefore = backedOffAttempts(MONTH_PROPAGATION_MS) - 1;
+  rows.push({
+    what: `enable (5 minutes), readiness as before (one probe per attempt, backed off to 1 minute)`,
+    count: sumCounts(enableConnectionPart, sagaWithoutWait, {
+      total: 0,
+      byType: { ACTIVITY_TASK_RETRY: retriesBefore },
+    }),
+    note: `${retriesBefore + 1} attempts until the first at or after 5 minutes (2 s × 1.5, at most 1 minute apart)`,
+  });
+
+  // A health check, run by its Schedule.
+  const schedule = client.schedule.getHandle(healthScheduleId(tenantId, 'salesforce'));
+  const checkedBefore = enabled.health?.checkedAt;
+  await schedule.trigger();
+  let checkId: string | undefined;
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
+    checkId = (await schedule.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
+    if (checkId && (await connections.state(tenantId)).health?.checkedAt !== checkedBefore) break;
+  }
+  if (!checkId) throw new Error('the health check did not run');
+  await client.workflow.getHandle(checkId).result();
+  const checkConnectionPart = await connectionPart();
+  const healthCheck = sumCounts(
+    countActions(await eventsOf(client, checkId), { SCHEDULE_RUN: 2 }),
+    countActions(checkConnectionPart),
+  );
+  rows.push({
+    what: 'health check (Schedule)',
+    count: healthCheck,
+    note: 'Schedule run (2, not in history) + the check workflow + the report signal and publish in the connection',
+  });
+  const timerCheck: ActionCount = {
+    total: 3,
+    byType: { TIMER_STARTED: 1, ACTIVITY_TASK_SCHEDULED: 1, UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 1 },
+  };
+  rows.push({
+    what: 'health check (alternative: a durable timer in the connection workflow)',
+    count: timerCheck,
+    note: 'derived, not run: the timer, one check activity with the state at hand, the publish',
+  });
+
+  // Update access.
+  const updateId = randomUUID();
+  await client.workflow
+    .getHandle(connectionId)
+    .executeUpdate(updateAccessUpdate, { args: [{ operationId: updateId }] });
+  const updated = await connections.settled(tenantId, updateId);
+  const updateRecord = updated.operations.find((o) => o.id === updateId)!;
+  rows.push({
+    what: 'update access',
+    count: sumCounts(
+      countActions(await connectionPart()),
+      countActions(await eventsOf(client, updateRecord.workflowId)),
+    ),
+    note: 'connection workflow + saga',
+  });
+
+  // Disable.
+  const disabled = await connections.disableAndSettle(tenantId);
+  rows.push({
+    what: 'disable',
+    count: sumCounts(
+      countActions(await connectionPart()),
+      countActions(await eventsOf(client, disabled.operations[0]!.workflowId)),
+    ),
+    note: 'connection workflow + saga',
+  });
+
+  // A connection-month: hourly checks, and the connection's continues-as-new their events make.
+  const eventsPerCheck = checkConnectionPart.length;
+  const continues = Math.ceil((CHECKS_PER_MONTH * eventsPerCheck) / HISTORY_LENGTH_LIMIT);
+  const month = (perCheck: ActionCount) => perCheck.total * CHECKS_PER_MONTH + continues;
+  const enable5 = rows[1]!.count.total;
+
+  const report = {
+    definition: 'docs.temporal.io/cloud/actions (2026-11); counted by bench/actions.ts',
+    rows: rows.map((r) => ({ what: r.what, actions: r.count.total, byType: r.count.byType, note: r.note })),
+    connectionMonth: {
+      checks: CHECKS_PER_MONTH,
+      connectionEventsPerCheck: eventsPerCheck,
+      continuesAsNew: continues,
+      schedule: month(healthCheck),
+      timer: month(timerCheck),
+      firstMonthWithEnable: enable5 + month(healthCheck),
+    },
+    goals: {
+      enable: { goal: GOALS.enable, measured: enable5, met: enable5 <= GOALS.enable },
+      healthCheck: {
+        goal: GOALS.healthCheck,
+        measured: healthCheck.total,
+        met: healthCheck.total <= GOALS.healthCheck,
+      },
+    },
+    at: new Date().toISOString(),
+  };
+  const md = [
+    '# Temporal Cloud Actions per connection',
+    '',
+    markdownTable(
+      ['What', 'Actions', 'Counted', 'How'],
+      rows.map((r) => [
+        r.what,
+        r.count.total,
+        Object.entries(r.count.byType)
+          .map(([t, n]) => `${t} ${n}`)
+          .join(', '),
+        r.note,
+      ]),
+    ),
+    '',
+    `Connection-month at the default hourly check (${CHECKS_PER_MONTH} checks, ${continues} continue-as-new of the ` +
+      `connection for its ${eventsPerCheck} events per check): ${report.connectionMonth.schedule} Actions with the ` +
+      `Schedule, ${report.connectionMonth.timer} with a timer; the first month with its enable (5 minutes of ` +
+      `propagation): ${report.connectionMonth.firstMonthWithEnable}.`,
+    '',
+    markdownTable(
+      ['Goal', 'Measured', 'Met'],
+      [
+        [`Actions per enable ≤ ${GOALS.enable}`, enable5, report.goals.enable.met ? 'yes' : 'no'],
+        [
+          `Actions per health check ≤ ${GOALS.healthCheck}`,
+          healthCheck.total,
+          report.goals.healthCheck.met ? 'yes' : 'no',
+        ],
+      ],
+    ),
+    '',
+  ].join('\n');
+  const dir = path.resolve(__dirname, '..', 'reports');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'cost-bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, 'cost-bench.md'), md);
+  console.log(md);
+  console.log(`enable wait measured: ${round(heartbeats)} heartbeats`);
+
+  worker.shutdown();
+  await Promise.race([running, sleep(15_000)]);
+  await connection.close();
+  await emulator.close();
+  await devServer.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
