@@ -33,8 +33,8 @@ async function spreadOldSchedule(input: HealthCheckInput): Promise<void> {
  *
  * Steps: 0. a Schedule from before checks were spread is moved to the connection's offset (once).
  * 1-2. one activity (a billed Action, where two were): read the connection's state (its memo), nothing to check
- * unless it is established and idle; check end to end — JWT login as the integration user, a query on a granted object — and compare what
- * Salesforce holds with what was created. 3. send the report to the connection, which turns failures into an error
+ * unless it is established and idle; check end to end — JWT login as the integration user, a query on a granted
+ * object — and compare what Salesforce holds with what was created. 3. send the report to the connection, which turns failures into an error
  * with its fix, drift into a report, and an expiring certificate into a rotation.
  */
 export async function connectionHealthCheck(input: HealthCheckInput): Promise<HealthReport | undefined> {
