@@ -21,6 +21,8 @@ export interface TemporalAccess {
   healthCheckInterval: string;
   /** Rotate the JWT certificate when it expires within this many days. */
   rotateBeforeDays: number;
+  /** How long after a failed health check the confirming one runs (default 30 seconds). */
+  healthRecheckAfter?: string;
 }
 
 /** What a connection's health-check Schedule starts, with the version that says it runs at the connection's cadence. */
@@ -31,6 +33,7 @@ function healthCheckAction(temporal: TemporalAccess, input: { tenantId: string; 
       crm: input.crm,
       rotateBeforeDays: temporal.rotateBeforeDays,
       scheduleVersion: HEALTH_SCHEDULE_VERSION,
+      ...(temporal.healthRecheckAfter ? { recheckAfter: temporal.healthRecheckAfter } : {}),
     },
   ];
   return {

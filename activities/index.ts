@@ -15,6 +15,8 @@ import type { SecretStore } from '../secrets/secret-store';
 import { createSigningKeyActivities } from './signing-key';
 import type { HealthCheckInput, HealthReport } from '../workflows/definitions';
 import { healthCheckRequest } from '../workflows/health-check-request';
+import { createWebhookActivities } from './webhooks';
+import type { WebhookSettings } from './webhooks';
 
 export interface ActivityDependencies {
   clients: SalesforceClients;
@@ -28,6 +30,8 @@ export interface ActivityDependencies {
   temporal: TemporalAccess;
   /** How the readiness wait probes (default: every 3 s, attempts of up to 5 minutes). */
   readinessPolling?: ReadinessPolling;
+  /** Where connection events are sent (WEBHOOK_URL, WEBHOOK_SECRET); none are sent without. */
+  webhooks?: WebhookSettings;
 }
 
 /** How often a running activity tells Temporal that its worker is alive: well within the 30 s heartbeat timeouts. */
@@ -73,6 +77,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createHealthActivities(deps),
     ...createRepairActivities(deps),
     ...createConnectionControlActivities(deps.temporal),
+    ...createWebhookActivities(deps.webhooks),
   };
   return withLivenessHeartbeat({
     ...activities,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_READINESS_TIMEOUT } from '../workflows/activity-options';
+import { DEFAULT_HEALTH_RECHECK_AFTER, DEFAULT_READINESS_TIMEOUT } from '../workflows/activity-options';
 
 /** Domain of the integration users' usernames when INTEGRATION_USERNAME_DOMAIN is not set. */
 export const DEFAULT_USERNAME_DOMAIN = 'agent-connections.app';
@@ -103,6 +103,11 @@ const schema = z
     CERTIFICATE_ROTATE_BEFORE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     /** How often each enabled connection is checked end to end, by a Temporal Schedule. */
     HEALTH_CHECK_INTERVAL: z.string().regex(durationPattern, 'must be a duration such as "1 hour"').default('1 hour'),
+    /** A failed health check is confirmed by a second one this long after before the connection goes to error. */
+    HEALTH_RECHECK_AFTER: z
+      .string()
+      .regex(durationPattern, 'must be a duration such as "30 seconds"')
+      .default(DEFAULT_HEALTH_RECHECK_AFTER),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /**
      * API keys, hashed: `id:scope[+scope]:sha256hex[:tenantId]` entries separated by commas (scopes: admin, read,
@@ -175,8 +180,28 @@ const schema = z
     /** OTLP/HTTP traces endpoint; the exporter's standard OTEL_EXPORTER_OTLP_* variables apply when unset. */
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
     OTEL_SERVICE_NAME: z.string().min(1).default('agent-connections'),
+    /** Where connection events are POSTed as Standard Webhooks messages; unset, none are sent. */
+    WEBHOOK_URL: unsetWhenEmpty(
+      z
+        .string()
+        .url()
+        .regex(/^https?:\/\//, 'must be an http or https URL'),
+    ),
+    /** The Standard Webhooks signing secret, `whsec_` followed by base64 (24 to 64 bytes); required with WEBHOOK_URL. */
+    WEBHOOK_SECRET: unsetWhenEmpty(
+      z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ followed by base64')
+        .refine((s) => {
+          const bytes = Buffer.from(s.slice('whsec_'.length), 'base64').length;
+          return bytes >= 24 && bytes <= 64;
+        }, 'must hold 24 to 64 bytes of key after whsec_'),
+    ),
   })
   .superRefine((config, ctx) => {
+    if (config.WEBHOOK_URL && !config.WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required with WEBHOOK_URL' });
+    }
     if (config.SECRETS_BACKEND !== 'vault') return;
     const issue = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
     if (!config.VAULT_ADDR) issue('VAULT_ADDR', 'is required when SECRETS_BACKEND=vault');
@@ -191,6 +216,15 @@ const schema = z
       issue('VAULT_SECRET_ID', 'is required with VAULT_ROLE_ID (AppRole)');
     }
   });
+
+/** Webhook delivery settings, when WEBHOOK_URL is set. */
+export function webhookSettings(
+  config: Pick<AppConfig, 'WEBHOOK_URL' | 'WEBHOOK_SECRET'>,
+): { url: string; secret: string } | undefined {
+  return config.WEBHOOK_URL && config.WEBHOOK_SECRET
+    ? { url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET }
+    : undefined;
+}
 
 export type AppConfig = z.infer<typeof schema> & { secretsDir: string };
 

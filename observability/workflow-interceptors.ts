@@ -23,8 +23,8 @@ export interface OperationSinks extends Sinks {
   };
 }
 
-/** The long-lived per-connection workflow is not an operation; every other workflow type is. */
-const NOT_OPERATIONS = new Set(['connectionWorkflow']);
+/** The long-lived per-connection workflow and webhook deliveries are not operations; every other workflow type is. */
+const NOT_OPERATIONS = new Set(['connectionWorkflow', 'deliverWebhooks']);
 /** The kind each workflow type counts as: its operation kind, or the health check's step for the scheduled check. */
 const KINDS: Record<string, OperationKind | typeof StepId.healthCheck> = {
   enableConnection: 'enable',

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
         taskQueue: config.TASK_QUEUE,
         healthCheckInterval: config.HEALTH_CHECK_INTERVAL,
         rotateBeforeDays: config.CERTIFICATE_ROTATE_BEFORE_DAYS,
+        healthRecheckAfter: config.HEALTH_RECHECK_AFTER,
       },
       { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       metrics,

@@ -8,7 +8,7 @@ import type { TemporalAccess } from '../activities/connection-control';
 import { SalesforceClients } from '../salesforce/clients';
 import { openSecretStore } from '../secrets';
 import type { AppConfig } from '../config';
-import { serviceOAuthClient } from '../config';
+import { serviceOAuthClient, webhookSettings } from '../config';
 import { activityObservability } from '../observability/activity-interceptor';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
@@ -35,6 +35,7 @@ export async function buildActivityDependencies(
     contactEmail: config.CONTACT_EMAIL,
     certificateValidityDays: config.CERTIFICATE_VALIDITY_DAYS,
     temporal,
+    webhooks: webhookSettings(config),
   };
 }
 

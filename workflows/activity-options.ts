@@ -110,6 +110,9 @@ export const CONTROL_STEP: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5 },
 };
 
+/** How long after a failed health check the confirming one runs, when the Schedule's input does not say. */
+export const DEFAULT_HEALTH_RECHECK_AFTER = '30 seconds';
+
 /**
  * Health-check reads are cheap and safe to repeat: short timeouts, a few attempts. A check that cannot run is
  * retried by the next scheduled run anyway.

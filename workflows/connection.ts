@@ -59,6 +59,7 @@ import {
 import { ErrorType } from './definitions';
 import { sagaDetailsOf, toConnectionError } from './failures';
 import { forgetCredentials, updateHealthSchedule } from './connection-bookkeeping';
+import { ConnectionAnnouncer } from './webhooks';
 
 /** Continue-as-new well before Temporal's history limits; the state travels in the input. */
 const HISTORY_LENGTH_LIMIT = 2000;
@@ -124,13 +125,18 @@ class Connection {
   private runningScope: CancellationScope | undefined;
   /** The search attributes this run last upserted. */
   private publishedAttributes: string | undefined;
+  private readonly announcer: ConnectionAnnouncer;
 
   constructor(private readonly input: ConnectionWorkflowInput) {
     this.state = input.state ?? initialConnectionState(input.tenantId, input.crm, now());
+    this.announcer = new ConnectionAnnouncer(this.state);
   }
 
-  /** The state, with what follows from it, in the memo (read by the API) and the search attributes (the Web UI). */
-  publish(): void {
+  /**
+   * The state, with what follows from it, in the memo (read by the API) and the search attributes (the Web UI); a
+   * new resting status and a finished operation are announced by webhook (webhooks.ts).
+   */
+  publish(finished?: OperationRecord): void {
     refreshDerivedState(this.state, now());
     upsertMemo({ [STATE_MEMO_KEY]: this.state });
     const attributes = searchAttributesOf(this.state);
@@ -139,6 +145,7 @@ class Connection {
       upsertSearchAttributes(attributes);
     }
     this.publishedAttributes = published;
+    this.announcer.announce(this.state, finished);
   }
 
   registerHandlers(): void {
@@ -248,6 +255,11 @@ class Connection {
       }
       if (!this.historyIsLong()) continue;
       await condition(allHandlersFinished);
+      // Webhook deliveries have started before the run ends: a child's start is confirmed only while its parent runs.
+      while (this.announcer.starting > 0) {
+        await this.announcer.started();
+        await condition(allHandlersFinished);
+      }
       if (!this.queued) await this.continueAsNew();
     }
   }
@@ -281,7 +293,7 @@ class Connection {
     await updateHealthSchedule(this.state, applyOutcome(this.state, queued.record, outcome, queued.statusBefore));
     await forgetCredentials(credentialsToForget(this.state, queued.record));
     closeOperation(this.state, queued.record, now());
-    this.publish();
+    this.publish(queued.record);
   }
 
   /** Runs the operation's saga in a scope that cancel() can cancel, and says how it ended. */

@@ -325,6 +325,8 @@ export interface HealthCheckInput {
   rotateBeforeDays: number;
   /** The Schedule's version (2: spread over the interval); absent in Schedules from before, which the check updates. */
   scheduleVersion?: number;
+  /** A failed check is confirmed by a second one this long after (Temporal duration; default 30 seconds). */
+  recheckAfter?: string;
 }
 
 export interface DisableResult {

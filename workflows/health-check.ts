@@ -1,6 +1,7 @@
-import { getExternalWorkflowHandle, log, patched, proxyActivities } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { getExternalWorkflowHandle, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { CONTROL_STEP, HEALTH_CHECK_READ } from './activity-options';
+import { CONTROL_STEP, DEFAULT_HEALTH_RECHECK_AFTER, HEALTH_CHECK_READ } from './activity-options';
 import type { HealthCheckInput, HealthReport } from './definitions';
 import { connectionWorkflowId, healthReportSignal } from './definitions';
 import { healthCheckRequest } from './health-check-request';
@@ -28,6 +29,9 @@ async function spreadOldSchedule(input: HealthCheckInput): Promise<void> {
   }
 }
 
+/** Checks scheduled before the re-check replay without it. */
+const HEALTH_RECHECK_PATCH = 'health-recheck';
+
 /**
  * The periodic health check, started by the connection's Schedule (hourly by default).
  *
@@ -35,7 +39,9 @@ async function spreadOldSchedule(input: HealthCheckInput): Promise<void> {
  * 1-2. one activity (a billed Action, where two were): read the connection's state (its memo), nothing to check
  * unless it is established and idle; check end to end — JWT login as the integration user, a query on a granted
  * object — and compare what Salesforce holds with what was created. 3. send the report to the connection, which turns failures into an error
- * with its fix, drift into a report, and an expiring certificate into a rotation.
+ * with its fix, drift into a report, and an expiring certificate into a rotation. A check that found a failure
+ * runs once more after `recheckAfter` and the second report is the one sent: one failed probe (a sign-in refused
+ * during a Salesforce blip) does not break a connection.
  */
 export async function connectionHealthCheck(input: HealthCheckInput): Promise<HealthReport | undefined> {
   await spreadOldSchedule(input);
@@ -54,6 +60,16 @@ export async function connectionHealthCheck(input: HealthCheckInput): Promise<He
     report = request && (await checks.checkConnectionHealth(request));
   }
   if (!report) return undefined;
+  if (report.problems.some((p) => !p.drift) && patched(HEALTH_RECHECK_PATCH)) {
+    await sleep((input.recheckAfter ?? DEFAULT_HEALTH_RECHECK_AFTER) as Duration);
+    const again = await checks.checkHealthOf({
+      tenantId: input.tenantId,
+      crm: input.crm,
+      rotateBeforeDays: input.rotateBeforeDays,
+    });
+    if (!again) return undefined;
+    report = again;
+  }
   await getExternalWorkflowHandle(connectionWorkflowId(input.tenantId, input.crm)).signal(healthReportSignal, report);
   return report;
 }

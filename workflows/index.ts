@@ -5,3 +5,4 @@ export { reconnectConnection } from './reconnect-connection';
 export { rotateCertificate } from './rotate-certificate';
 export { connectionHealthCheck } from './health-check';
 export { updateAccess } from './update-access';
+export { deliverWebhooks } from './webhooks';

@@ -94,17 +94,23 @@ export function testDependencies(options: TestDependenciesOptions): Omit<Activit
   };
 }
 
+export interface ServiceWorkerTestOptions {
+  healthCheckInterval?: string;
+  rotateBeforeDays?: number;
+  /** The health check's confirming re-check (a second here, so that failure tests stay quick). */
+  healthRecheckAfter?: string;
+  /** Webhook deliveries (none without). */
+  webhooks?: ActivityDependencies['webhooks'];
+  /** Slots of the service queue's worker (the connection queue's keep theirs unless `connectionTuning` says). */
+  tuning?: WorkerTuning;
+  connectionTuning?: WorkerTuning;
+}
+
 /** A worker of the real service (real workflows, real activities) on a task queue of its own. */
 export async function startServiceWorker(
   env: TestWorkflowEnvironment,
   dependencies: Omit<ActivityDependencies, 'temporal'>,
-  options: {
-    healthCheckInterval?: string;
-    rotateBeforeDays?: number;
-    /** Slots of the service queue's worker (the connection queue's keep theirs unless `connectionTuning` says). */
-    tuning?: WorkerTuning;
-    connectionTuning?: WorkerTuning;
-  } = {},
+  options: ServiceWorkerTestOptions = {},
 ): Promise<{
   worker: ServiceWorker;
   taskQueue: string;
@@ -125,7 +131,9 @@ export async function startServiceWorker(
         taskQueue,
         healthCheckInterval: options.healthCheckInterval ?? '1 hour',
         rotateBeforeDays: options.rotateBeforeDays ?? 30,
+        healthRecheckAfter: options.healthRecheckAfter ?? '1 second',
       },
+      webhooks: options.webhooks,
     },
     workflowBundle: await workflowBundle(),
     tuning: options.tuning,

@@ -3,6 +3,7 @@ import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
 import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
 import { Connections } from './connections';
 import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from './harness';
+import type { ServiceWorkerTestOptions } from './harness';
 import { SERVICE_OAUTH_CLIENT, startTestEmulator } from './salesforce';
 
 export interface SagaSuite {
@@ -17,7 +18,7 @@ export interface SagaSuite {
  * One real dev-server connection, one emulator and one service worker per test file; `suite()` returns them once
  * beforeAll has run. Everything is stopped in afterAll.
  */
-export function useSagaSuite(workerOptions: { rotateBeforeDays?: number } = {}): () => SagaSuite {
+export function useSagaSuite(workerOptions: ServiceWorkerTestOptions = {}): () => SagaSuite {
   let suite: SagaSuite | undefined;
   let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
