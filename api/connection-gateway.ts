@@ -31,6 +31,15 @@ import { HttpProblem, problems } from './problem';
 /** The workflow type, by name: the API imports workflow code for its types only. */
 const CONNECTION_WORKFLOW_TYPE = 'connectionWorkflow';
 
+/** What operators read first on a connection's workflow in the Web UI. */
+const CONNECTION_STATIC_DETAILS = [
+  'Holds the connection and runs its operations one at a time, each as a child workflow.',
+  '',
+  '- **Current details** (below): the status, the running or last operation and what it left in the org.',
+  '- **Memo** `state`: the status, the last error with its fix, the last operations.',
+  '- The operations: `TenantId = "<tenant>" AND OperationOutcome = "failed"` in the workflow list.',
+].join('\n');
+
 /** Seconds a client should wait before retrying when Temporal or the worker does not answer. */
 export const RETRY_AFTER_SECONDS = 5;
 
@@ -260,6 +269,8 @@ export class ConnectionGateway {
           priority: { priorityKey: PRIORITY.admission },
           args: [{ tenantId, crm, ...(options.carried ? { state: options.carried } : {}) }],
           workflowIdConflictPolicy: 'USE_EXISTING',
+          staticSummary: `The ${crm} connection of tenant ${tenantId}`,
+          staticDetails: CONNECTION_STATIC_DETAILS,
           typedSearchAttributes: [
             { key: SEARCH_ATTRIBUTES.tenantId, value: tenantId },
             { key: SEARCH_ATTRIBUTES.crm, value: crm },

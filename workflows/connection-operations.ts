@@ -11,6 +11,7 @@ import type {
 } from './definitions';
 import { PRIORITY, SEARCH_ATTRIBUTES, orgFairnessKey, sagaTaskQueueOf } from './definitions';
 import { isNativelyConnected } from './connection-state';
+import { describeOperationSteps } from './readable';
 import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
 import { reconnectConnection } from './reconnect-connection';
@@ -63,6 +64,7 @@ function childOptions(state: ConnectionState, record: OperationRecord) {
     workflowId: record.workflowId,
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     staticSummary: SUMMARIES[record.kind](state.tenantId),
+    staticDetails: describeOperationSteps(record.kind),
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.tenantId, value: state.tenantId },
       { key: SEARCH_ATTRIBUTES.crm, value: state.crm },

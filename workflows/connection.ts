@@ -6,6 +6,7 @@ import {
   isCancellation,
   makeContinueAsNewFunc,
   patched,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -29,6 +30,7 @@ import {
   reconnectStrategy,
   refreshDerivedState,
   searchAttributesOf,
+  stateForNewRun,
 } from './connection-state';
 import { startOperation } from './connection-operations';
 import type { RunResult } from './connection-operations';
@@ -60,6 +62,7 @@ import { ErrorType } from './definitions';
 import { sagaDetailsOf, toConnectionError } from './failures';
 import { forgetCredentials, updateHealthSchedule } from './connection-bookkeeping';
 import { ConnectionAnnouncer } from './webhooks';
+import { describeConnection } from './readable';
 
 /** Continue-as-new well before Temporal's history limits; the state travels in the input. */
 const HISTORY_LENGTH_LIMIT = 2000;
@@ -145,6 +148,7 @@ class Connection {
       upsertSearchAttributes(attributes);
     }
     this.publishedAttributes = published;
+    setCurrentDetails(describeConnection(this.state));
     this.announcer.announce(this.state, finished);
   }
 
@@ -254,12 +258,7 @@ class Connection {
         continue;
       }
       if (!this.historyIsLong()) continue;
-      await condition(allHandlersFinished);
-      // Webhook deliveries have started before the run ends: a child's start is confirmed only while its parent runs.
-      while (this.announcer.starting > 0) {
-        await this.announcer.started();
-        await condition(allHandlersFinished);
-      }
+      await this.settled();
       if (!this.queued) await this.continueAsNew();
     }
   }
@@ -271,8 +270,20 @@ class Connection {
 
   /** Lets every handler finish; true if the connection still holds nothing and no operation arrived meanwhile. */
   private async emptyAndSettled(): Promise<boolean> {
-    await condition(allHandlersFinished);
+    await this.settled();
     return this.queued === undefined && holdsNothing(this.state);
+  }
+
+  /**
+   * Every handler has finished and every webhook delivery has started: a run ends only then (a child's start is
+   * confirmed only while its parent runs).
+   */
+  private async settled(): Promise<void> {
+    await condition(allHandlersFinished);
+    while (this.announcer.starting > 0) {
+      await this.announcer.started();
+      await condition(allHandlersFinished);
+    }
   }
 
   private historyIsLong(): boolean {
@@ -280,10 +291,13 @@ class Connection {
     return info.historyLength > (this.input.historyLimit ?? HISTORY_LENGTH_LIMIT) || info.continueAsNewSuggested;
   }
 
-  /** The next run starts with the state already in its memo and search attributes: readable at once. */
+  /**
+   * The next run starts with the state already in its memo (all but its lists, see stateForNewRun) and search
+   * attributes: readable at once.
+   */
   private continueAsNew(): Promise<never> {
     return makeContinueAsNewFunc<typeof connectionWorkflow>({
-      memo: { [STATE_MEMO_KEY]: this.state },
+      memo: { [STATE_MEMO_KEY]: stateForNewRun(this.state) },
       typedSearchAttributes: searchAttributesOf(this.state),
     })({ ...this.input, state: this.state });
   }

@@ -380,7 +380,8 @@ export const accessSwitchedSignal = defineSignal<[AccessSwitch]>('accessSwitched
 /** Sent by the scheduled health check with what it found. */
 export const healthReportSignal = defineSignal<[HealthReport]>('healthReport');
 export const stateQuery = defineQuery<ConnectionState>('state');
-export type StepEvent = 'started' | 'done' | 'compensated' | 'compensation_failed';
+/** `nothing_to_undo`: the step's undo found nothing to remove (the step had not created anything). */
+export type StepEvent = 'started' | 'done' | 'compensated' | 'compensation_failed' | 'nothing_to_undo';
 
 export interface StepProgressEvent {
   operationId: string;
@@ -404,6 +405,9 @@ export interface SagaProgress {
   currentStep?: StepProgress;
   stepsDone: string[];
   stepsCompensated: string[];
+  /** Once the saga has ended (there is no current step then): how, and what it left in the org. */
+  outcome?: 'succeeded' | 'failed' | 'rollback_incomplete' | 'cancelled';
+  remaining?: ComponentRef[];
 }
 
 /** The memo key under which the connection workflow publishes its state (readable with no worker running). */
@@ -414,6 +418,8 @@ export const SEARCH_ATTRIBUTES = {
   crm: defineSearchAttributeKey('Crm', SearchAttributeType.KEYWORD),
   operation: defineSearchAttributeKey('Operation', SearchAttributeType.KEYWORD),
   connectionStatus: defineSearchAttributeKey('ConnectionStatus', SearchAttributeType.KEYWORD),
+  /** Set on an operation's workflows when they end: succeeded, failed, rollback_incomplete or cancelled. */
+  operationOutcome: defineSearchAttributeKey('OperationOutcome', SearchAttributeType.KEYWORD),
 } as const;
 
 /** For servers that need the attributes registered up front (`temporal server start-dev --search-attribute`). */

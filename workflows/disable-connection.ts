@@ -2,6 +2,8 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { COMPENSATION_STEP } from './activity-options';
 import type { AppKind, ComponentRef, DisableResult, DisableSagaInput } from './definitions';
+import { withOperationOutcome } from './outcome';
+import { SAGA_NAMES } from './readable';
 import { StepId } from './definitions';
 import { componentNames, operationStamp } from './naming';
 import { Saga } from './saga';
@@ -52,7 +54,7 @@ function componentsToRemove(input: DisableSagaInput) {
  * cannot finish does not stop the others (the saga's best-effort mode); the operation then fails listing what
  * remains.
  */
-export async function disableConnection(input: DisableSagaInput): Promise<DisableResult> {
+async function runDisableConnection(input: DisableSagaInput): Promise<DisableResult> {
   const saga = new Saga(input, DISABLE_STEPS);
   const { target } = input;
   const { userLastName, permissionSetName, appApiName, appKinds, usernames, signingKeys } = componentsToRemove(input);
@@ -100,4 +102,12 @@ export async function disableConnection(input: DisableSagaInput): Promise<Disabl
 
 function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
+}
+
+/** The workflow: the saga above, with its outcome recorded for operators (outcome.ts). */
+export function disableConnection(input: DisableSagaInput): Promise<DisableResult> {
+  return withOperationOutcome(
+    { name: SAGA_NAMES.disableConnection!, operationId: input.operationId, steps: DISABLE_STEPS },
+    () => runDisableConnection(input),
+  );
 }

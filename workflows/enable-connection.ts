@@ -12,6 +12,8 @@ import {
   userAccessStep,
 } from './component-steps';
 import type { ConnectionDetails, EnableSagaInput } from './definitions';
+import { withOperationOutcome } from './outcome';
+import { SAGA_NAMES } from './readable';
 import { StepId } from './definitions';
 import { Saga } from './saga';
 import { ENABLE_STEPS } from './steps';
@@ -34,7 +36,7 @@ const forward = proxyActivities<Activities>(FORWARD_STEP);
  * On a permanent failure or a cancellation the undos run newest first, non-cancellable, and the workflow fails with
  * the original cause; if an undo cannot finish, it fails as RollbackIncomplete listing what remains.
  */
-export async function enableConnection(input: EnableSagaInput): Promise<ConnectionDetails> {
+async function runEnableConnection(input: EnableSagaInput): Promise<ConnectionDetails> {
   const saga = new Saga(input, ENABLE_STEPS);
   const { target, appKind } = input;
   // Chosen here, recorded in history: a retried deploy of a connected app keeps the same consumer key.
@@ -140,4 +142,12 @@ function connectionDetails(
     certificateExpiresAt: signingKey.expiresAt,
     createdAt: new Date().toISOString(),
   };
+}
+
+/** The workflow: the saga above, with its outcome recorded for operators (outcome.ts). */
+export function enableConnection(input: EnableSagaInput): Promise<ConnectionDetails> {
+  return withOperationOutcome(
+    { name: SAGA_NAMES.enableConnection!, operationId: input.operationId, steps: ENABLE_STEPS },
+    () => runEnableConnection(input),
+  );
 }

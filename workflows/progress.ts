@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { SagaProgress, StepEvent, StepProgress } from './definitions';
 import { PROGRESS_MEMO_KEY, stepProgressSignal } from './definitions';
+import { SAGA_NAMES, describeSagaProgress } from './readable';
 import type { StepDefinition } from './steps';
 
 /**
@@ -22,8 +23,8 @@ export const PROGRESS_IN_MEMO_PATCH = 'progress-in-memo';
  * through the workflow's current details.
  */
 export class OperationProgress {
-  private readonly lines: string[] = [];
   private readonly published: SagaProgress;
+  private undoing = false;
 
   constructor(
     private readonly parentWorkflowId: string | undefined,
@@ -41,8 +42,10 @@ export class OperationProgress {
     return this.emit(stepId, 'done');
   }
 
-  compensated(stepId: string, ok: boolean): Promise<void> {
-    return this.emit(stepId, ok ? 'compensated' : 'compensation_failed');
+  /** An undo ran: it removed what its step created, found nothing to remove, or failed. */
+  compensated(stepId: string, result: 'compensated' | 'nothing_to_undo' | 'compensation_failed'): Promise<void> {
+    this.undoing = true;
+    return this.emit(stepId, result);
   }
 
   private emit(stepId: string, event: StepEvent): Promise<void> {
@@ -54,15 +57,26 @@ export class OperationProgress {
       total: this.steps.length,
       startedAt: new Date().toISOString(),
     };
-    this.lines.push(`- ${event.replace('_', ' ')}: ${progress.title}`);
-    setCurrentDetails(
-      `**${workflowInfo().workflowType}** step ${progress.index}/${progress.total}\n\n${this.lines.join('\n')}`,
-    );
     if (patched(PROGRESS_IN_MEMO_PATCH)) {
       this.publish(event, progress);
+      this.describe(stepId);
       return Promise.resolve();
     }
+    this.describe(stepId);
     return this.signalParent(event, progress);
+  }
+
+  /** The Web UI's current details: the step, what was done and undone, what is still to do. */
+  private describe(stepId: string): void {
+    const type = workflowInfo().workflowType;
+    setCurrentDetails(
+      describeSagaProgress(SAGA_NAMES[type] ?? type, this.steps, {
+        currentStep: stepId,
+        stepsDone: this.published.stepsDone,
+        stepsCompensated: this.published.stepsCompensated,
+        undoing: this.undoing,
+      }),
+    );
   }
 
   private publish(event: StepEvent, progress: StepProgress): void {

@@ -2,6 +2,8 @@ import { executeChild, patched, proxyActivities, workflowInfo } from '@temporali
 import type { Activities } from '../activities';
 import { FORWARD_STEP } from './activity-options';
 import type { ConnectionDetails, DisableSagaInput, EnableSagaInput, ReconnectStrategy } from './definitions';
+import { withOperationOutcome } from './outcome';
+import { OPERATION_STEPS, SAGA_NAMES } from './readable';
 import { StepId, reconnectPhaseWorkflowId } from './definitions';
 import { disableConnection } from './disable-connection';
 import { enableConnection } from './enable-connection';
@@ -83,7 +85,7 @@ async function breakBeforeMake(input: ReconnectSagaInput): Promise<ConnectionDet
  * when a part is gone for good, recreated break before make — as is one the admin asked to recreate, or one in an
  * org without a spare license whose admin confirmed.
  */
-export async function reconnectConnection(input: ReconnectSagaInput): Promise<ConnectionDetails> {
+async function runReconnectConnection(input: ReconnectSagaInput): Promise<ConnectionDetails> {
   const previous = input.disable.details;
   if (input.strategy === 'make_before_break' && previous && patched(RECONNECT_MAKE_BEFORE_BREAK_PATCH)) {
     return makeBeforeBreak(input.enable, previous);
@@ -93,4 +95,12 @@ export async function reconnectConnection(input: ReconnectSagaInput): Promise<Co
     if (repaired) return repaired;
   }
   return breakBeforeMake(input);
+}
+
+/** The workflow: the saga above, with its outcome recorded for operators (outcome.ts). */
+export function reconnectConnection(input: ReconnectSagaInput): Promise<ConnectionDetails> {
+  return withOperationOutcome(
+    { name: SAGA_NAMES.reconnectConnection!, operationId: input.enable.operationId, steps: OPERATION_STEPS.reconnect },
+    () => runReconnectConnection(input),
+  );
 }

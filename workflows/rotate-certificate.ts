@@ -2,6 +2,8 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { COMPENSATION_STEP, FORWARD_STEP } from './activity-options';
 import type { ConnectionDetails, RotateCertificateSagaInput } from './definitions';
+import { withOperationOutcome } from './outcome';
+import { SAGA_NAMES } from './readable';
 import { StepId } from './definitions';
 import { Saga } from './saga';
 import { readinessStep, signingKeyStep } from './component-steps';
@@ -20,7 +22,7 @@ const undo = proxyActivities<Activities>(COMPENSATION_STEP);
  * 4. only then is the old key discarded. Until the switch the connection keeps the old key, so agent tokens keep
  *    being served throughout.
  */
-export async function rotateCertificate(input: RotateCertificateSagaInput): Promise<ConnectionDetails> {
+async function runRotateCertificate(input: RotateCertificateSagaInput): Promise<ConnectionDetails> {
   const saga = new Saga(input, ROTATION_STEPS);
   const { details, target } = input;
   const description = `Created by agent-connections (tenant ${input.tenantId}); certificate rotated by operation ${input.operationId}.`;
@@ -64,4 +66,12 @@ export async function rotateCertificate(input: RotateCertificateSagaInput): Prom
   } catch (err) {
     return saga.fail(err);
   }
+}
+
+/** The workflow: the saga above, with its outcome recorded for operators (outcome.ts). */
+export function rotateCertificate(input: RotateCertificateSagaInput): Promise<ConnectionDetails> {
+  return withOperationOutcome(
+    { name: SAGA_NAMES.rotateCertificate!, operationId: input.operationId, steps: ROTATION_STEPS },
+    () => runRotateCertificate(input),
+  );
 }

@@ -112,13 +112,17 @@ export class Saga {
       const outcome: CompensationOutcome = { compensated: [], remaining: [] };
       for (const compensation of this.compensations) {
         try {
-          await compensation.undo();
+          // An undo that found nothing to remove (it answers false) undid nothing: its step had created nothing.
+          if ((await compensation.undo()) === false) {
+            await this.progress.compensated(compensation.step, 'nothing_to_undo');
+            continue;
+          }
           outcome.compensated.push(compensation.step);
-          await this.progress.compensated(compensation.step, true);
+          await this.progress.compensated(compensation.step, 'compensated');
         } catch (err) {
           log.error('compensation failed', { step: compensation.step, error: String(err) });
           outcome.remaining.push(compensation.component);
-          await this.progress.compensated(compensation.step, false);
+          await this.progress.compensated(compensation.step, 'compensation_failed');
         }
       }
       return outcome;

@@ -2,6 +2,8 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { COMPENSATION_STEP, FORWARD_STEP } from './activity-options';
 import type { ConnectionDetails, UpdateAccessSagaInput } from './definitions';
+import { withOperationOutcome } from './outcome';
+import { SAGA_NAMES } from './readable';
 import { StepId } from './definitions';
 import { Saga } from './saga';
 import { UPDATE_ACCESS_STEPS } from './steps';
@@ -19,7 +21,7 @@ const undo = proxyActivities<Activities>(COMPENSATION_STEP);
  * 2. update permission set — the rows to remove and add, in one all-or-none call (undo: the previous grants back).
  * 3. verify access — the integration user signs in and reads the newly granted fields.
  */
-export async function updateAccess(input: UpdateAccessSagaInput): Promise<ConnectionDetails> {
+async function runUpdateAccess(input: UpdateAccessSagaInput): Promise<ConnectionDetails> {
   const saga = new Saga(input, UPDATE_ACCESS_STEPS);
   const { target, details } = input;
   const permissionSet = { target, permissionSetId: details.permissionSetId };
@@ -51,4 +53,12 @@ export async function updateAccess(input: UpdateAccessSagaInput): Promise<Connec
   } catch (err) {
     return saga.fail(err);
   }
+}
+
+/** The workflow: the saga above, with its outcome recorded for operators (outcome.ts). */
+export function updateAccess(input: UpdateAccessSagaInput): Promise<ConnectionDetails> {
+  return withOperationOutcome(
+    { name: SAGA_NAMES.updateAccess!, operationId: input.operationId, steps: UPDATE_ACCESS_STEPS },
+    () => runUpdateAccess(input),
+  );
 }
