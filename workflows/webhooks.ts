@@ -19,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ConnectionState, ConnectionStatus, Crm, OperationRecord } from './definitions';
-import { SEARCH_ATTRIBUTES } from './definitions';
+import { PRIORITY, SEARCH_ATTRIBUTES, sagaTaskQueueOf } from './definitions';
 import type { ConnectionEventType, OperationEventData, WebhookDeliveryInput, WebhookEvent } from './webhook-events';
 
 /** Connections started before webhooks replay without the delivery children. */
@@ -144,8 +144,12 @@ export class ConnectionAnnouncer {
   private async deliver(tenantId: string, crm: Crm, events: WebhookEvent[]): Promise<void> {
     if (!(await settings.webhooksConfigured())) return;
     const first = events[0] as WebhookEvent;
+    // On the service's queue, as background work: the connection queue's slots are for admission.
+    const taskQueue = sagaTaskQueueOf(workflowInfo().taskQueue);
     await startChild(deliverWebhooks, {
       workflowId: webhookWorkflowId(tenantId, crm, first.id),
+      ...(taskQueue ? { taskQueue } : {}),
+      priority: { priorityKey: PRIORITY.background },
       args: [{ events }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `Webhook ${events.map((e) => e.type).join(', ')} of tenant ${tenantId}`,
