@@ -142,4 +142,35 @@ describe('signed webhooks on connection events (dev server + emulator + a local 
     await recordHistory('health-check-recheck', check);
     expect(types(receiver.delivered(tenantId))).toEqual(['operation.finished', 'connection.enabled']);
   });
+
+  it('announces a disable even though the emptied connection workflow ends right after', async () => {
+    const s = suite();
+    // Credentials the service stored itself: the disable forgets them, and the connection then holds nothing.
+    const { target } = await createTestOrg(s.emulator, s.secrets);
+    const tenantId = `t-${randomUUID()}`;
+    const enabled = await s.connections.enableAndSettle(
+      tenantId,
+      enableRequest({ ...target, credentialsOwnedByService: true }),
+    );
+    expect(enabled.status).toBe('enabled');
+    await receiver.waitFor(tenantId, (e) => e.length >= 2);
+    const state = await s.connections.disableAndSettle(tenantId);
+    expect(state.status).toBe('disabled');
+    const events = await receiver.waitFor(tenantId, (e) => e.length >= 4);
+    expect(types(events)).toEqual([
+      'operation.finished',
+      'connection.enabled',
+      'operation.finished',
+      'connection.disabled',
+    ]);
+    expect(events[2]!.body.data).toMatchObject({ operation: { kind: 'disable', status: 'succeeded' } });
+    expect(events.every((e) => e.verified)).toBe(true);
+    const connection = s.env.client.workflow.getHandle(connectionWorkflowId(tenantId, 'salesforce'));
+    const deadline = Date.now() + 15_000;
+    while ((await connection.describe()).status.name === 'RUNNING' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await connection.describe()).status.name).toBe('COMPLETED');
+    await recordHistory('connection-webhooks-ended-empty', connection);
+  });
 });
