@@ -45,30 +45,26 @@ const HEALTH_RECHECK_PATCH = 'health-recheck';
  */
 export async function connectionHealthCheck(input: HealthCheckInput): Promise<HealthReport | undefined> {
   await spreadOldSchedule(input);
-  let report: HealthReport | undefined;
-  if (patched(ONE_ACTIVITY_PATCH)) {
-    report = await checks.checkHealthOf({
-      tenantId: input.tenantId,
-      crm: input.crm,
-      rotateBeforeDays: input.rotateBeforeDays,
-    });
-  } else {
+  const check = async (): Promise<HealthReport | undefined> => {
+    if (patched(ONE_ACTIVITY_PATCH)) {
+      return checks.checkHealthOf({
+        tenantId: input.tenantId,
+        crm: input.crm,
+        rotateBeforeDays: input.rotateBeforeDays,
+      });
+    }
     const request = healthCheckRequest(
       await checks.readConnectionState({ tenantId: input.tenantId, crm: input.crm }),
       input.rotateBeforeDays,
     );
-    report = request && (await checks.checkConnectionHealth(request));
-  }
+    return request && checks.checkConnectionHealth(request);
+  };
+  let report = await check();
   if (!report) return undefined;
   if (report.problems.some((p) => !p.drift) && patched(HEALTH_RECHECK_PATCH)) {
     await sleep((input.recheckAfter ?? DEFAULT_HEALTH_RECHECK_AFTER) as Duration);
-    const again = await checks.checkHealthOf({
-      tenantId: input.tenantId,
-      crm: input.crm,
-      rotateBeforeDays: input.rotateBeforeDays,
-    });
-    if (!again) return undefined;
-    report = again;
+    report = await check();
+    if (!report) return undefined;
   }
   await getExternalWorkflowHandle(connectionWorkflowId(input.tenantId, input.crm)).signal(healthReportSignal, report);
   return report;

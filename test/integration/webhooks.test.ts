@@ -136,7 +136,7 @@ describe('signed webhooks on connection events (dev server + emulator + a local 
     const check = s.env.client.workflow.getHandle(run!.workflowId);
     const history = await check.fetchHistory();
     const probes = history.events?.filter(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkConnectionHealth',
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkHealthOf',
     );
     expect(probes).toHaveLength(2);
     await recordHistory('health-check-recheck', check);
