@@ -50,7 +50,7 @@ function preflightFailure(problems: InspectionProblem[]): ApplicationFailure {
     details: [
       {
         salesforceCode: problems[0]?.code ?? 'PREFLIGHT_FAILED',
-        salesforceMessage: message,
+        // The preflight's findings are ours (read from the org), not words Salesforce answered with.
         message,
         fix: problems[0]?.fix ?? 'Fix the org as described, then try again.',
         step: StepId.preflight,

@@ -27,6 +27,7 @@ import type { RouteContext } from './routes/context';
 import { operationsRouter } from './routes/operations';
 import { signInCallbackRouter, signInRouter } from './routes/sign-in';
 import { SalesforceSignIn, SIGN_IN_CALLBACK_PATH } from './sign-in';
+import { orgObjectsRouter } from './routes/org-objects';
 
 export type ApiConfig = Pick<
   AppConfig,
@@ -251,6 +252,7 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.use(agentTokenRouter(context));
   v1.use(agentConfigurationRouter(context));
   v1.use(signInRouter(context, signIn));
+  v1.use(orgObjectsRouter(context));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

@@ -19,6 +19,10 @@ import {
   reconnectBodySchema,
   planBodySchema,
   planViewSchema,
+  orgCatalogueQuerySchema,
+  orgFieldsViewSchema,
+  orgObjectPathSchema,
+  orgObjectsViewSchema,
   updateAccessBodySchema,
   tenantIdSchema,
   wireSchemas,
@@ -36,6 +40,8 @@ import type {
   AgentTokenView,
   ConnectionView,
   OperationView,
+  OrgFieldsView,
+  OrgObjectsView,
   PlanView,
   ProblemView,
 } from './schemas';
@@ -141,12 +147,22 @@ const connectionExample: ConnectionView = {
   statusMessage: 'Connected. The agent reads 3 fields on 2 objects.',
   details: {
     appKind: 'external_client_app',
-    appLabel: 'Sales Agent',
-    appApiName: 'Sales_Agent_00D5g000001AbCd',
+    appLabel: 'Sales Agent connected app',
+    appApiName: 'Sales_Agent_connected_app',
+    consumerKey: '3MVG9A2kN3Bn17hs8MIaQx1voVGy',
     integrationUserId: '0055g00000AbCdEAAV',
     integrationUsername: 'sales-agent.00d5g000001abcd@agent-connections.app',
+    integrationUserName: 'Sales Agent integration user',
     permissionSetId: '0PS5g000000AbCdGAK',
-    permissionSetName: 'Sales_Agent_Access',
+    permissionSetName: 'Sales_Agent_permission_set',
+    permissionSetLabel: 'Sales Agent permission set',
+    setupLinks: {
+      app: 'https://acme.my.salesforce.com/lightning/setup/ManageExternalClientApplication/home',
+      integrationUser:
+        'https://acme.my.salesforce.com/lightning/setup/ManageUsers/page?address=%2F0055g00000AbCdEAAV%3Fnoredirect%3D1%26isUserEntityOverride%3D1',
+      permissionSet: 'https://acme.my.salesforce.com/lightning/setup/PermSets/page?address=%2F0PS5g000000AbCdGAK',
+      certificate: 'https://acme.my.salesforce.com/lightning/setup/ManageExternalClientApplication/home',
+    },
     orgId: '00D5g000001AbCdEAK',
     loginUrl: 'https://acme.my.salesforce.com',
     instanceUrl: 'https://acme.my.salesforce.com',
@@ -265,11 +281,31 @@ const signInStatusExample: SignInStatus = {
   adminCredentials: { secretRef: 'tenants/acme/admin/sign-in-0b7e1c52-3f4a-4d2e-9a55-1f0c8e2d7b6a' },
 };
 
+const orgObjectsExample: OrgObjectsView = {
+  objects: [
+    { name: 'Account', label: 'Account', custom: false },
+    { name: 'Contact', label: 'Contact', custom: false },
+    { name: 'Deal_Score__c', label: 'Deal score', custom: true },
+  ],
+  links: { connection: CONNECTION_PATH },
+};
+
+const orgFieldsExample: OrgFieldsView = {
+  object: { name: 'Account', label: 'Account', custom: false },
+  fields: [
+    { name: 'Id', label: 'Account ID', type: 'id', custom: false, permissionable: false },
+    { name: 'Industry', label: 'Industry', type: 'picklist', custom: false, permissionable: true },
+    { name: 'Name', label: 'Account Name', type: 'string', custom: false, permissionable: false },
+  ],
+  links: { objects: `${CONNECTION_PATH}/objects` },
+};
+
 const PROBLEM_BASE = 'https://agent-connections.app/problems/';
 
 function problem(status: number, slug: string, title: string, detail: string, extra: Partial<ProblemView> = {}) {
   return {
     type: `${PROBLEM_BASE}${slug}`,
+    code: slug,
     title,
     status,
     detail,
@@ -850,6 +886,55 @@ const operations: Operation[] = [
     errorText: { 404: 'Unknown tenant, or no configuration saved yet' },
   },
   {
+    operationId: 'listOrgObjects',
+    tag: 'Agent',
+    method: 'get',
+    path: '/v1/tenants/{tenantId}/connections/salesforce/objects',
+    summary: 'List the objects the agent can read in the org',
+    description:
+      'From the org’s describe, as its admin: the data objects an integration user can be granted read access to ' +
+      '(setup objects, sharing, history, feed and event objects left out), for a picker. Reads with the ' +
+      'connection’s admin credentials, or, before any connection, with `secretRef` and the org’s URL.',
+    scope: 'read',
+    query: orgCatalogueQuerySchema,
+    responses: {
+      200: {
+        description: 'The objects, by label',
+        schema: orgObjectsViewSchema,
+        examples: { objects: { summary: 'A few objects', value: orgObjectsExample } },
+      },
+    },
+    errors: [...READ_ERRORS, 409, 422],
+    errorText: {
+      404: 'Unknown tenant',
+      409: 'No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them',
+      422: 'A `secretRef` outside the tenant or with nothing stored',
+    },
+  },
+  {
+    operationId: 'listOrgObjectFields',
+    tag: 'Agent',
+    method: 'get',
+    path: '/v1/tenants/{tenantId}/connections/salesforce/objects/{object}/fields',
+    summary: 'List an object’s fields in the org',
+    description: 'From the object’s describe, as the org’s admin: its fields by label, for a picker.',
+    scope: 'read',
+    query: orgCatalogueQuerySchema,
+    responses: {
+      200: {
+        description: 'The object and its fields',
+        schema: orgFieldsViewSchema,
+        examples: { fields: { summary: 'Account', value: orgFieldsExample } },
+      },
+    },
+    errors: [...READ_ERRORS, 409, 422],
+    errorText: {
+      404: 'Unknown tenant, or no such object the agent can read in the org',
+      409: 'No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them',
+      422: 'A `secretRef` outside the tenant or with nothing stored',
+    },
+  },
+  {
     operationId: 'putAgentConfiguration',
     tag: 'Agent',
     method: 'put',
@@ -971,6 +1056,7 @@ const PATH_PARAMETERS: Record<string, { schema: z.ZodType; description: string; 
   tenantId: { schema: tenantIdSchema, description: 'The tenant (the customer)', example: TENANT },
   crm: { schema: crmSchema, description: 'The CRM', example: 'salesforce' },
   operationId: { schema: operationIdSchema, description: 'The operation', example: OPERATION_ID },
+  object: { schema: orgObjectPathSchema.shape.object, description: 'An object’s API name', example: 'Account' },
 };
 
 const COMPONENT_PREFIX = '#/components/schemas/';

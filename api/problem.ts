@@ -15,6 +15,8 @@ export interface FieldError {
 /** RFC 9457 problem details; extension members carry what a client needs to act (fields, the running operation). */
 export interface ProblemBody {
   type: string;
+  /** The slug of `type`: a stable code clients switch on and translate (the admin page does). */
+  code: string;
   title: string;
   status: number;
   detail?: string;
@@ -94,6 +96,7 @@ function sendProblem(
 ): void {
   const body: ProblemBody = {
     type: `${PROBLEM_BASE}${slug}`,
+    code: slug,
     title: TITLES[status] ?? 'Error',
     status,
     detail,

@@ -434,6 +434,7 @@ const connectionErrorSchema = z
   .object({
     type: z.string(),
     salesforceCode: z.string().optional(),
+    salesforceMessage: z.string().optional().describe('Salesforce’s own message, when it gave one (never ours).'),
     message: z.string().describe('What happened, for the admin.'),
     fix: z.string().describe('What the admin can do about it.'),
     step: z.string().optional(),
@@ -507,10 +508,22 @@ export const connectionViewSchema = z
         appKind: appKindSchema,
         appLabel: z.string(),
         appApiName: z.string(),
+        appId: z.string().optional(),
+        consumerKey: z.string().describe('The app’s OAuth consumer key (public: the JWT’s issuer).'),
         integrationUserId: z.string(),
         integrationUsername: z.string(),
+        integrationUserName: z.string().describe('The integration user’s name, as Setup lists it.'),
         permissionSetId: z.string(),
-        permissionSetName: z.string(),
+        permissionSetName: z.string().describe('The permission set’s API name.'),
+        permissionSetLabel: z.string().describe('The permission set’s label, as Setup lists it.'),
+        setupLinks: z
+          .object({
+            app: z.string(),
+            integrationUser: z.string(),
+            permissionSet: z.string(),
+            certificate: z.string(),
+          })
+          .describe('Each component’s page in Salesforce Setup (Lightning Experience).'),
         orgId: z.string(),
         loginUrl: z.string(),
         instanceUrl: z.string(),
@@ -534,7 +547,7 @@ export const connectionViewSchema = z
       })
       .optional()
       .describe('The last scheduled health check: failures put the connection in error; drift is reported only.'),
-    updatedAt: z.string().optional(),
+    updatedAt: z.string().optional().describe('When the connection last changed; absent on one never enabled.'),
     links: z.object({
       self: z.string(),
       operations: z.string(),
@@ -564,6 +577,10 @@ export const operationRefSchema = z
 export const problemSchema = z
   .object({
     type: z.string().describe('A URI naming the kind of problem; its last segment is a stable slug to switch on.'),
+    code: z
+      .string()
+      .optional()
+      .describe('The last segment of `type`: a stable code to switch on and translate (`empty-configuration`, …).'),
     title: z.string(),
     status: z.number().int().min(400).max(599),
     detail: z.string().optional(),
@@ -588,6 +605,69 @@ export const agentConfigurationViewSchema = z
   })
   .meta({ id: 'AgentConfigurationState' });
 
+/** Where the picker reads the org: a stored reference with the org's URL, or nothing (the connection's credentials). */
+export const orgCatalogueQuerySchema = z
+  .strictObject({
+    loginUrl: orgUrl.optional().describe('With secretRef: the org’s login URL; the instance URL when absent.'),
+    instanceUrl: orgUrl.optional().describe('With secretRef: the org’s instance URL; the login URL when absent.'),
+    secretRef: z
+      .string()
+      .max(300)
+      .regex(SECRET_REF_PATTERN, 'must be a secret reference such as tenants/<tenantId>/admin/<name>')
+      .optional()
+      .describe(
+        'Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org ' +
+          'before any connection exists; the connection’s own credentials when absent.',
+      ),
+  })
+  .superRefine((query, ctx) => {
+    if (query.secretRef && !query.loginUrl && !query.instanceUrl) {
+      ctx.addIssue({ code: 'custom', path: ['loginUrl'], message: 'give loginUrl or instanceUrl with secretRef' });
+    }
+  });
+
+export const orgObjectPathSchema = z.strictObject({
+  tenantId: tenantIdSchema,
+  object: apiName('the object'),
+});
+
+const catalogueObjectSchema = z.object({
+  name: z.string().describe('API name, as the agent configuration names it.'),
+  label: z.string(),
+  custom: z.boolean(),
+});
+
+export const orgObjectsViewSchema = z
+  .object({
+    objects: z
+      .array(catalogueObjectSchema)
+      .describe('Data objects the integration user can be granted read access to, by label.'),
+    links: z.object({ connection: z.string() }),
+  })
+  .meta({ id: 'OrgObjects' });
+
+export const orgFieldsViewSchema = z
+  .object({
+    object: catalogueObjectSchema,
+    fields: z
+      .array(
+        z.object({
+          name: z.string(),
+          label: z.string(),
+          type: z.string(),
+          custom: z.boolean(),
+          permissionable: z
+            .boolean()
+            .describe('False for fields read through object access alone (Id, required fields).'),
+        }),
+      )
+      .describe('The object’s fields, by label.'),
+    links: z.object({ objects: z.string() }),
+  })
+  .meta({ id: 'OrgFields' });
+
+export type OrgObjectsView = z.infer<typeof orgObjectsViewSchema>;
+export type OrgFieldsView = z.infer<typeof orgFieldsViewSchema>;
 export type AgentConfigurationView = z.infer<typeof agentConfigurationViewSchema>;
 export type ConnectionView = z.infer<typeof connectionViewSchema>;
 export type OperationView = z.infer<typeof operationViewSchema>;

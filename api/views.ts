@@ -1,4 +1,5 @@
-import type { ConnectionState, Crm, OperationRecord } from '../workflows/definitions';
+import type { ConnectionDetails, ConnectionState, Crm, OperationRecord } from '../workflows/definitions';
+import { componentLabels } from '../workflows/naming';
 import { initialConnectionState as initialState } from '../workflows/connection-state';
 import type { ConnectionView, OperationView } from './schemas';
 
@@ -10,9 +11,40 @@ export function operationPath(tenantId: string, crm: Crm, operationId: string): 
   return `${connectionPath(tenantId, crm)}/operations/${operationId}`;
 }
 
+const NEVER = new Date(0).toISOString();
+
+/** The permission set's label: a make-before-break reconnect's generation suffix is the app label's too. */
+function permissionSetLabelOf(agentName: string, appLabel: string): string {
+  const base = componentLabels(agentName);
+  const suffix = appLabel.startsWith(base.appLabel) ? appLabel.slice(base.appLabel.length) : '';
+  return `${base.permissionSetLabel}${suffix}`;
+}
+
 /** What a connection whose workflow never started looks like: off for Salesforce, natively on for Dynamics 365. */
 export function initialConnectionState(tenantId: string, crm: Crm): ConnectionState {
-  return initialState(tenantId, crm, new Date(0).toISOString());
+  return initialState(tenantId, crm, NEVER);
+}
+
+/**
+ * Where an admin finds each component in Salesforce Setup (Lightning Experience). The instance URL redirects to the
+ * org's Lightning domain. Users and permission sets open on their own page; an External Client App opens in the
+ * External Client App Manager, a Connected App in App Manager, where its policies and certificate are.
+ */
+export function setupLinks(details: ConnectionDetails): NonNullable<ConnectionView['details']>['setupLinks'] {
+  const setup = `${details.instanceUrl.replace(/\/+$/, '')}/lightning/setup`;
+  const page = (node: string, address: string) => `${setup}/${node}/page?address=${encodeURIComponent(address)}`;
+  const app =
+    details.appKind === 'connected_app'
+      ? details.appId
+        ? page('ConnectedApplication', `/${details.appId}`)
+        : `${setup}/NavigationMenus/home`
+      : `${setup}/ManageExternalClientApplication/home`;
+  return {
+    app,
+    integrationUser: page('ManageUsers', `/${details.integrationUserId}?noredirect=1&isUserEntityOverride=1`),
+    permissionSet: page('PermSets', `/${details.permissionSetId}`),
+    certificate: app,
+  };
 }
 
 export function operationView(tenantId: string, crm: Crm, record: OperationRecord): OperationView {
@@ -55,10 +87,15 @@ export function connectionView(state: ConnectionState): ConnectionView {
       appKind: details.appKind,
       appLabel: details.appLabel,
       appApiName: details.appApiName,
+      appId: details.appId,
+      consumerKey: details.consumerKey,
       integrationUserId: details.integrationUserId,
       integrationUsername: details.integrationUsername,
+      integrationUserName: componentLabels(state.agentName).userLastName,
       permissionSetId: details.permissionSetId,
       permissionSetName: details.permissionSetName,
+      permissionSetLabel: permissionSetLabelOf(state.agentName, details.appLabel),
+      setupLinks: setupLinks(details),
       orgId: details.orgId,
       loginUrl: details.loginUrl,
       instanceUrl: details.instanceUrl,
@@ -77,7 +114,8 @@ export function connectionView(state: ConnectionState): ConnectionView {
       ok: state.health.ok,
       problems: state.health.problems.map(({ kind, message, fix, drift }) => ({ kind, message, fix, drift })),
     },
-    updatedAt: state.updatedAt,
+    // A connection whose workflow never started was never updated: no date rather than the epoch.
+    updatedAt: state.updatedAt === NEVER ? undefined : state.updatedAt,
     links: {
       self: base,
       operations: `${base}/operations`,

@@ -213,7 +213,10 @@ export function inspectionProblems(
     groups.push([
       {
         code: 'LICENSE_LIMIT_EXCEEDED',
-        message: `All ${license.total} ${INTEGRATION_LICENSE_NAME} user licenses are in use.`,
+        message:
+          license.total === 0
+            ? `The org has no ${INTEGRATION_LICENSE_NAME} user license to give the integration user.`
+            : `All ${license.total} ${INTEGRATION_LICENSE_NAME} user licenses are in use.`,
         fix: 'Free one (deactivate an unused integration user) or buy more in Salesforce, then enable again.',
       },
     ]);

@@ -175,6 +175,8 @@ export interface ComponentRef {
 export interface ConnectionError {
   type: string;
   salesforceCode?: string;
+  /** Salesforce's own words, when it gave any (`message` is ours). */
+  salesforceMessage?: string;
   message: string;
   fix: string;
   step?: string;

@@ -70,9 +70,11 @@ export function toConnectionError(err: unknown, step: string | undefined, now: s
     return {
       type: cause.type ?? 'Error',
       salesforceCode: details.salesforceCode,
-      message: details.message
-        ? `${details.message}${details.salesforceMessage ? ` Salesforce said: ${details.salesforceMessage}` : ''}`
-        : cause.message,
+      // Our sentence and Salesforce's own words apart, so that a page can label them (and never show one twice).
+      message: details.message ?? cause.message,
+      ...(details.message && details.salesforceMessage && details.salesforceMessage !== details.message
+        ? { salesforceMessage: details.salesforceMessage }
+        : {}),
       fix: details.fix ?? 'Select Reconnect.',
       step: details.step ?? step,
       at: now,

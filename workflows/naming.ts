@@ -57,6 +57,20 @@ export function generationOf(operationId: string): string {
  * the username is unique across Salesforce (it carries the org and a hash of tenant and operation) and stable across
  * retries of the same operation, so that a retry finds the user an earlier attempt created.
  */
+/** The labels an admin reads in Salesforce Setup: `Sales Agent connected app`, `… permission set`, `… integration user`. */
+export function componentLabels(agentName: string): {
+  appLabel: string;
+  permissionSetLabel: string;
+  userLastName: string;
+} {
+  const agent = agentName.trim();
+  return {
+    appLabel: `${agent} connected app`,
+    permissionSetLabel: `${agent} permission set`,
+    userLastName: `${agent} integration user`,
+  };
+}
+
 export function componentNames(input: {
   agentName: string;
   tenantId: string;

@@ -126,6 +126,27 @@ function sendAccepted(res: Response, tenantId: string, crm: Crm, accepted: Opera
 }
 
 /**
+ * An enable or reconnect needs objects for the agent to read, in the request or saved: without any, a 422 saying so
+ * in plain words (the connection workflow would refuse it too, as a conflict it cannot explain to an admin).
+ */
+async function assertConfigured(
+  context: RouteContext,
+  tenantId: string,
+  crm: Crm,
+  operation: OperationRequest,
+): Promise<void> {
+  if (operation.kind !== 'enable' && operation.kind !== 'reconnect') return;
+  if ((operation.request.agentConfiguration?.objects.length ?? 0) > 0) return;
+  const saved = (await context.gateway.readState(tenantId, crm))?.agentConfiguration;
+  if ((saved?.objects.length ?? 0) > 0) return;
+  throw problems.unprocessable(
+    'empty-configuration',
+    'Choose at least one object and field for the agent to read, then try again.',
+    { errors: [{ field: 'body.agentConfiguration', message: 'names no object to read, and none is saved' }] },
+  );
+}
+
+/**
  * Sends the operation and answers: 202 with the operation accepted, or 200 with the connection as it is when there is
  * nothing to do (a disable of a connection that holds nothing). A refusal or nothing to do removes the credentials
  * this request stored: refused requests leave nothing.
@@ -140,6 +161,7 @@ async function submitAndAnswer(
 ): Promise<void> {
   let submission: Submission;
   try {
+    await assertConfigured(context, tenantId, crm, operation);
     submission = await context.gateway.submit(tenantId, crm, operation);
   } catch (err) {
     // A 503 may still be accepted later (the update is queued); only a refusal is final.

@@ -39,10 +39,15 @@ export function tenantPath<S extends z.ZodType<{ tenantId: string }>>(
  * A secretRef of the request's admin credentials must point into the tenant's own part of the store and hold a
  * secret: well-formed, but not usable here otherwise, a 422 (the OpenAPI document cannot say what is stored).
  */
-export async function assertUsableSecretRef(context: RouteContext, tenantId: string, secretRef: string): Promise<void> {
+export async function assertUsableSecretRef(
+  context: RouteContext,
+  tenantId: string,
+  secretRef: string,
+  field = 'body.adminCredentials.secretRef',
+): Promise<void> {
   const unusable = (message: string) =>
-    problems.unprocessable('secret-ref-unusable', `body.adminCredentials.secretRef: ${message}`, {
-      errors: [{ field: 'body.adminCredentials.secretRef', message }],
+    problems.unprocessable('secret-ref-unusable', `${field}: ${message}`, {
+      errors: [{ field, message }],
     });
   if (!secretRef.startsWith(`tenants/${tenantId}/`)) throw unusable(`must be a reference under tenants/${tenantId}/`);
   // Sign in with Salesforce's own records (pending states, who signed in) are not credentials; its tokens are.

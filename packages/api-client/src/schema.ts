@@ -296,6 +296,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/connections/salesforce/objects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the objects the agent can read in the org
+         * @description From the org’s describe, as its admin: the data objects an integration user can be granted read access to (setup objects, sharing, history, feed and event objects left out), for a picker. Reads with the connection’s admin credentials, or, before any connection, with `secretRef` and the org’s URL.
+         *
+         *     Scope: `read` (or `admin`).
+         */
+        get: operations["listOrgObjects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/connections/salesforce/objects/{object}/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an object’s fields in the org
+         * @description From the object’s describe, as the org’s admin: its fields by label, for a picker.
+         *
+         *     Scope: `read` (or `admin`).
+         */
+        get: operations["listOrgObjectFields"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/connections/salesforce/sign-in": {
         parameters: {
             query?: never;
@@ -399,18 +443,33 @@ export interface components {
             /** @description What the connection created in the org; present once established. */
             details?: {
                 appApiName: string;
+                appId?: string;
                 /** @enum {string} */
                 appKind: "external_client_app" | "connected_app";
                 appLabel: string;
                 certificateExpiresAt: string;
+                /** @description The app’s OAuth consumer key (public: the JWT’s issuer). */
+                consumerKey: string;
                 createdAt: string;
                 instanceUrl: string;
                 integrationUserId: string;
                 integrationUsername: string;
+                /** @description The integration user’s name, as Setup lists it. */
+                integrationUserName: string;
                 loginUrl: string;
                 orgId: string;
                 permissionSetId: string;
+                /** @description The permission set’s label, as Setup lists it. */
+                permissionSetLabel: string;
+                /** @description The permission set’s API name. */
                 permissionSetName: string;
+                /** @description Each component’s page in Salesforce Setup (Lightning Experience). */
+                setupLinks: {
+                    app: string;
+                    certificate: string;
+                    integrationUser: string;
+                    permissionSet: string;
+                };
             };
             grantedObjects: {
                 fields: string[];
@@ -452,6 +511,7 @@ export interface components {
             status: "disabled" | "enabling" | "enabled" | "needs_reconnect" | "error" | "disabling" | "reconnecting" | "rollback_incomplete";
             statusMessage: string;
             tenantId: string;
+            /** @description When the connection last changed; absent on one never enabled. */
             updatedAt?: string;
         };
         ConnectionError: {
@@ -461,6 +521,8 @@ export interface components {
             /** @description What happened, for the admin. */
             message: string;
             salesforceCode?: string;
+            /** @description Salesforce’s own message, when it gave one (never ours). */
+            salesforceMessage?: string;
             step?: string;
             type: string;
         };
@@ -571,6 +633,38 @@ export interface components {
             kind: "enable" | "disable" | "reconnect" | "rotate_certificate" | "update_access";
             operationId: string;
             workflowId?: string;
+        };
+        OrgFields: {
+            /** @description The object’s fields, by label. */
+            fields: {
+                custom: boolean;
+                label: string;
+                name: string;
+                /** @description False for fields read through object access alone (Id, required fields). */
+                permissionable: boolean;
+                type: string;
+            }[];
+            links: {
+                objects: string;
+            };
+            object: {
+                custom: boolean;
+                label: string;
+                /** @description API name, as the agent configuration names it. */
+                name: string;
+            };
+        };
+        OrgObjects: {
+            links: {
+                connection: string;
+            };
+            /** @description Data objects the integration user can be granted read access to, by label. */
+            objects: {
+                custom: boolean;
+                label: string;
+                /** @description API name, as the agent configuration names it. */
+                name: string;
+            }[];
         };
         Plan: {
             change: {
@@ -696,6 +790,8 @@ export interface components {
         };
         /** @description RFC 9457 problem details. */
         Problem: {
+            /** @description The last segment of `type`: a stable code to switch on and translate (`empty-configuration`, …). */
+            code?: string;
             detail?: string;
             /** @description On 400 and 422: each failing field (body.…, path.…, query.…, header.…) and what is wrong with it. */
             errors?: {
@@ -2522,6 +2618,241 @@ export interface operations {
                 };
             };
             /** @description Well-formed, but not something the service can act on: the Idempotency-Key was used for another body (`originalOperation` names its operation), a secretRef outside the tenant or with nothing stored, or an agent configuration naming an object or field twice (in any case) or more than 1,000 fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOrgObjects: {
+        parameters: {
+            query?: {
+                /** @description With secretRef: the org’s instance URL; the login URL when absent. */
+                instanceUrl?: string;
+                /** @description With secretRef: the org’s login URL; the instance URL when absent. */
+                loginUrl?: string;
+                /** @description Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org before any connection exists; the connection’s own credentials when absent. */
+                secretRef?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant (the customer)
+                 * @example acme
+                 */
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The objects, by label */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgObjects"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A `secretRef` outside the tenant or with nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOrgObjectFields: {
+        parameters: {
+            query?: {
+                /** @description With secretRef: the org’s instance URL; the login URL when absent. */
+                instanceUrl?: string;
+                /** @description With secretRef: the org’s login URL; the instance URL when absent. */
+                loginUrl?: string;
+                /** @description Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org before any connection exists; the connection’s own credentials when absent. */
+                secretRef?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description An object’s API name
+                 * @example Account
+                 */
+                object: string;
+                /**
+                 * @description The tenant (the customer)
+                 * @example acme
+                 */
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The object and its fields */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgFields"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown tenant, or no such object the agent can read in the org */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A `secretRef` outside the tenant or with nothing stored */
             422: {
                 headers: {
                     [name: string]: unknown;
