@@ -1,6 +1,36 @@
 import type { Client } from '@temporalio/client';
-import type { ConnectionState, SagaProgress } from '../workflows/definitions';
+import type { ConnectionState, OperationRecord, SagaProgress, StepProgress } from '../workflows/definitions';
 import { PROGRESS_MEMO_KEY, progressWorkflowIds } from '../workflows/definitions';
+import { DISABLE_STEPS, ENABLE_STEPS, RECONNECT_CHECK_STEPS, STEPS_OF } from '../workflows/steps';
+
+/**
+ * How many steps each saga of an operation runs, in the order of progressWorkflowIds, for the sagas that have not
+ * published yet: a reconnect checks, then disables, then enables, and its steps are counted across the three.
+ */
+function phaseStepCounts(record: Pick<OperationRecord, 'kind'>): number[] {
+  if (record.kind === 'reconnect') return [RECONNECT_CHECK_STEPS.length, DISABLE_STEPS.length, ENABLE_STEPS.length];
+  return [STEPS_OF[record.kind].length];
+}
+
+/**
+ * The operation's position over all its sagas: the current saga's step, shifted by the steps of the sagas before it,
+ * out of the steps of them all. One saga: its own numbers.
+ */
+export function overallProgress(
+  record: Pick<OperationRecord, 'kind'>,
+  phases: (SagaProgress | undefined)[],
+): { currentStep?: StepProgress; stepsDone: string[] } {
+  const counts = phaseStepCounts(record).map((fallback, i) => phases[i]?.currentStep?.total ?? fallback);
+  const total = counts.reduce((sum, n) => sum + n, 0);
+  let currentStep: StepProgress | undefined;
+  phases.forEach((phase, i) => {
+    if (!phase?.currentStep) return;
+    const offset = counts.slice(0, i).reduce((sum, n) => sum + n, 0);
+    currentStep = { ...phase.currentStep, index: offset + phase.currentStep.index, total };
+  });
+  // Each saga's steps in the order they ran; a step two sagas run (a reconnect's check, then its enable's) twice.
+  return { currentStep, stepsDone: phases.flatMap((p) => p?.stepsDone ?? []) };
+}
 
 /**
  * The connection's state with its running operation's progress filled in. Sagas publish their progress in their own
@@ -23,15 +53,16 @@ export async function withLiveProgress(
       ),
     ),
   );
-  const progress = published.filter((p): p is SagaProgress => p?.operationId === record.id);
-  if (progress.length === 0) return state;
+  const phases = published.map((p) => (p?.operationId === record.id ? p : undefined));
+  if (phases.every((p) => p === undefined)) return state;
+  const overall = overallProgress(record, phases);
   return {
     ...state,
     currentOperation: {
       ...record,
-      currentStep: progress.reduce((step, p) => p.currentStep ?? step, record.currentStep),
-      stepsDone: unique([...record.stepsDone, ...progress.flatMap((p) => p.stepsDone)]),
-      stepsCompensated: unique([...record.stepsCompensated, ...progress.flatMap((p) => p.stepsCompensated)]),
+      currentStep: overall.currentStep ?? record.currentStep,
+      stepsDone: overall.stepsDone.length >= record.stepsDone.length ? overall.stepsDone : record.stepsDone,
+      stepsCompensated: unique([...record.stepsCompensated, ...phases.flatMap((p) => p?.stepsCompensated ?? [])]),
     },
   };
 }

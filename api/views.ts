@@ -47,6 +47,17 @@ export function setupLinks(details: ConnectionDetails): NonNullable<ConnectionVi
   };
 }
 
+/**
+ * Steps done out of the operation's steps: while it runs, those before the current one (so that "done" never passes
+ * "total"); once it succeeded, all of them.
+ */
+function progressOf(record: OperationRecord): { done: number; total?: number } {
+  const step = record.currentStep;
+  if (!step) return { done: record.stepsDone.length };
+  if (record.status === 'succeeded') return { done: step.total, total: step.total };
+  return { done: Math.min(Math.max(step.index - 1, 0), step.total), total: step.total };
+}
+
 export function operationView(tenantId: string, crm: Crm, record: OperationRecord): OperationView {
   const self = operationPath(tenantId, crm, record.id);
   return {
@@ -57,7 +68,7 @@ export function operationView(tenantId: string, crm: Crm, record: OperationRecor
     startedAt: record.startedAt,
     endedAt: record.endedAt,
     currentStep: record.currentStep,
-    progress: { done: record.stepsDone.length, total: record.currentStep?.total },
+    progress: progressOf(record),
     stepsDone: record.stepsDone,
     stepsCompensated: record.stepsCompensated,
     failure: record.failure,
