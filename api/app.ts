@@ -102,6 +102,9 @@ const PUBLIC_DIR = path.join(__dirname, 'public');
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 const SWAGGER_UI_FILES = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png', 'favicon-16x16.png']);
 
+/** i18next's browser build, served from node_modules like Swagger UI: the admin page's translations need no CDN. */
+const I18NEXT_FILE = path.join(path.dirname(require.resolve('i18next/package.json')), 'dist', 'umd', 'i18next.min.js');
+
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
     'X-Content-Type-Options': 'nosniff',
@@ -208,6 +211,12 @@ export function createApp(deps: AppDependencies): express.Express {
   });
   app.get('/', (_req, res) => {
     res.redirect(302, '/admin/');
+  });
+  app.get('/admin/vendor/i18next.min.js', (_req, res) => {
+    res.sendFile(I18NEXT_FILE, { maxAge: '1h' });
+  });
+  app.get('/favicon.ico', (_req, res) => {
+    res.type('image/svg+xml').sendFile(path.join(PUBLIC_DIR, 'favicon.svg'), { maxAge: '1d' });
   });
   app.use('/admin', express.static(PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
 

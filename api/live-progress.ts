@@ -1,15 +1,32 @@
 import type { Client } from '@temporalio/client';
-import type { ConnectionState, OperationRecord, SagaProgress, StepProgress } from '../workflows/definitions';
+import type {
+  ConnectionState,
+  OperationKind,
+  OperationRecord,
+  SagaProgress,
+  StepProgress,
+} from '../workflows/definitions';
 import { PROGRESS_MEMO_KEY, progressWorkflowIds } from '../workflows/definitions';
 import { DISABLE_STEPS, ENABLE_STEPS, RECONNECT_CHECK_STEPS, STEPS_OF } from '../workflows/steps';
 
 /**
- * How many steps each saga of an operation runs, in the order of progressWorkflowIds, for the sagas that have not
- * published yet: a reconnect checks, then disables, then enables, and its steps are counted across the three.
+ * The steps of each saga of an operation, in the order of progressWorkflowIds: a reconnect checks, then disables,
+ * then enables, and its steps are counted across the three.
  */
+function phaseSteps(kind: OperationKind): string[][] {
+  if (kind === 'reconnect') {
+    return [RECONNECT_CHECK_STEPS, DISABLE_STEPS, ENABLE_STEPS].map((steps) => steps.map((s) => s.id));
+  }
+  return [STEPS_OF[kind]];
+}
+
+/** Every step of an operation in the order it runs, over all its sagas. */
+export function operationSteps(kind: OperationKind): string[] {
+  return phaseSteps(kind).flat();
+}
+
 function phaseStepCounts(record: Pick<OperationRecord, 'kind'>): number[] {
-  if (record.kind === 'reconnect') return [RECONNECT_CHECK_STEPS.length, DISABLE_STEPS.length, ENABLE_STEPS.length];
-  return [STEPS_OF[record.kind].length];
+  return phaseSteps(record.kind).map((steps) => steps.length);
 }
 
 /**

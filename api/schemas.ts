@@ -468,6 +468,13 @@ export const operationViewSchema = z
     progress: z
       .object({ done: z.number().int(), total: z.number().int().optional() })
       .describe('Steps done so far and the number of steps, when known.'),
+    steps: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Every step of the operation in the order it runs, over all its sagas (a reconnect checks, disables, then ' +
+          'enables): `currentStep.index` is a position in it. A step with nothing to do is passed over.',
+      ),
     stepsDone: z.array(z.string()),
     stepsCompensated: z.array(z.string()),
     failure: connectionErrorSchema.optional(),

@@ -1,6 +1,7 @@
 import type { ConnectionDetails, ConnectionState, Crm, OperationRecord } from '../workflows/definitions';
 import { componentLabels } from '../workflows/naming';
 import { initialConnectionState as initialState } from '../workflows/connection-state';
+import { operationSteps } from './live-progress';
 import type { ConnectionView, OperationView } from './schemas';
 
 export function connectionPath(tenantId: string, crm: Crm): string {
@@ -69,6 +70,7 @@ export function operationView(tenantId: string, crm: Crm, record: OperationRecor
     endedAt: record.endedAt,
     currentStep: record.currentStep,
     progress: progressOf(record),
+    steps: operationSteps(record.kind),
     stepsDone: record.stepsDone,
     stepsCompensated: record.stepsCompensated,
     failure: record.failure,

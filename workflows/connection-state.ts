@@ -28,7 +28,8 @@ import { MAKE_BEFORE_BREAK_STEPS, STEPS_OF } from './steps';
 export const OPERATION_HISTORY_LIMIT = 20;
 
 export const STATUS_MESSAGES: Record<ConnectionStatus, string> = {
-  disabled: 'Access is off. Nothing of the connection exists in Salesforce.',
+  disabled:
+    'Access is off: nothing of the connection is active in Salesforce. Integration users it created stay there, deactivated (Salesforce cannot delete users).',
   enabling: 'Establishing the connection. This may take a few minutes.',
   enabled: 'Connected.',
   needs_reconnect: 'The agent now reads fields the connection does not grant. Select Update access to grant them.',

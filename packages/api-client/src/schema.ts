@@ -608,6 +608,8 @@ export interface components {
             startedAt: string;
             /** @enum {string} */
             status: "running" | "succeeded" | "failed" | "rollback_incomplete" | "cancelled";
+            /** @description Every step of the operation in the order it runs, over all its sagas (a reconnect checks, disables, then enables): `currentStep.index` is a position in it. A step with nothing to do is passed over. */
+            steps?: string[];
             stepsCompensated: string[];
             stepsDone: string[];
             /** @description The saga’s workflow, for operators in the Temporal Web UI. */
