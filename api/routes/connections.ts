@@ -137,8 +137,10 @@ async function assertConfigured(
 ): Promise<void> {
   if (operation.kind !== 'enable' && operation.kind !== 'reconnect') return;
   if ((operation.request.agentConfiguration?.objects.length ?? 0) > 0) return;
-  const saved = (await context.gateway.readState(tenantId, crm))?.agentConfiguration;
-  if ((saved?.objects.length ?? 0) > 0) return;
+  const state = await context.gateway.readState(tenantId, crm);
+  // A reconnect of a connection never enabled is refused for that, first (the workflow says so).
+  if (operation.kind === 'reconnect' && !operation.request.target && !state?.target) return;
+  if ((state?.agentConfiguration?.objects.length ?? 0) > 0) return;
   throw problems.unprocessable(
     'empty-configuration',
     'Choose at least one object and field for the agent to read, then try again.',

@@ -197,13 +197,16 @@ describe('the API contract', () => {
       const path = salesforceOf(tenant);
       const storedSecrets = async () => (await fs.readdir(stack.secretsDir)).length;
       const before = await storedSecrets();
-      // A reconnect naming a new org, with no agent configuration anywhere: the connection refuses it.
+      // A reconnect naming a new org, with no agent configuration anywhere: refused in plain words (422).
       const refused = await admin.POST(`${CONNECTION}/reconnect`, {
         params: { path },
         body: { loginUrl: fastOrg.loginUrl, adminCredentials: { accessToken: 'token-that-must-not-stay' } },
       });
-      expect(refused.response.status).toBe(409);
-      expect(refused.error?.detail).toMatch(/agent configuration/);
+      expect(refused.response.status).toBe(422);
+      expect(refused.error).toMatchObject({
+        code: 'empty-configuration',
+        detail: expect.stringMatching(/object and field/),
+      });
       expect(JSON.stringify(refused.error)).not.toContain('token-that-must-not-stay');
       expect(await storedSecrets()).toBe(before);
       await enable(tenant, enableBody(fastOrg));
