@@ -646,10 +646,11 @@ function confirmRemoval(kind) {
   const dialog = $('confirm');
   $('confirm-title').textContent = t(`dialog.${kind}Title`);
   $('confirm-intro').textContent = t(`dialog.${kind}Intro`);
-  fillList('confirm-removals', removals());
+  fillList('confirm-removals', kind === 'cancel' ? [t('dialog.cancelRemoval')] : removals());
   $('confirm-after').textContent = kind === 'reconnect' ? t('dialog.reconnectAfter') : '';
   show('confirm-after', kind === 'reconnect');
-  $('confirm-cancel').textContent = kind === 'disable' ? t('dialog.keep') : t('dialog.cancel');
+  const cancelLabels = { disable: 'dialog.keep', cancel: 'dialog.keepRunning' };
+  $('confirm-cancel').textContent = t(cancelLabels[kind] ?? 'dialog.cancel');
   $('confirm-button').textContent = t(`dialog.${kind}Confirm`);
   dialog.returnValue = '';
   return new Promise((resolve) => {
@@ -737,7 +738,7 @@ async function simpleOperation(kind) {
 
 async function cancelOperation() {
   const operation = connection?.currentOperation;
-  if (!operation) return;
+  if (!operation || !(await confirmRemoval('cancel'))) return;
   try {
     await api('POST', `${connectionUrl(`/operations/${operation.id}`)}/cancel`);
     await refresh();

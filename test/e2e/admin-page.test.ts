@@ -332,15 +332,24 @@ describeWithBrowser('the Connectors admin page', () => {
       expect(await tab.locator('body').textContent()).toContain(words);
     }
     await tab.locator('#object-list button[data-object="Account"]').waitFor();
+    await pick(tab, 'Opportunity', ['Probability']);
+    expect(await tab.locator('#picker-summary').textContent()).toMatch(/^L’agent lira : .*Probability/);
     await tab.getByRole('switch', { name: 'Activer l’accès' }).check();
     await tab.getByRole('button', { name: 'Enregistrer' }).click();
     await tab.locator('#progress-label', { hasText: /Étape \d+ sur 7/ }).waitFor({ timeout: 30_000 });
     await tab.locator('#progress-elapsed', { hasText: 'Salesforce met généralement de 2 à 10 minutes' }).waitFor();
+    // Stopping asks first; Esc keeps the operation running.
+    await tab.getByRole('button', { name: 'Annuler' }).click();
+    const stop = tab.getByRole('dialog', { name: 'Arrêter cette opération ?' });
+    await stop.waitFor();
+    await tab.keyboard.press('Escape');
+    await stop.waitFor({ state: 'hidden' });
     await screenshot('admin-fr-01-etablissement', tab);
     await tab.locator('#status-badge', { hasText: 'Connectée' }).waitFor({ timeout: 60_000 });
     await tab.getByRole('heading', { name: 'Détails de la connexion' }).waitFor();
     expect(await tab.locator('#details').textContent()).toContain('Clé du consommateur');
     expect(await tab.locator('#details a.setup-link').first().textContent()).toBe('Ouvrir dans la Configuration');
+    expect(await tab.locator('#granted-fields').textContent()).toContain('Probability');
     await screenshot('admin-fr-02-connectee', tab);
 
     await tab.getByRole('switch', { name: 'Activer l’accès' }).uncheck();
