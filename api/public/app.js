@@ -247,22 +247,38 @@ async function loadObjects() {
   const source = query === undefined ? 'none' : `${session.tenantId}${query}|${connection?.status}`;
   if (source === picker.source && picker.state !== undefined) return;
   picker.source = source;
-  picker.fields.clear();
   if (query === undefined) {
     picker.state = 'unavailable';
     renderPicker();
     return;
   }
-  picker.state = 'loading';
-  renderPicker();
+  // A reread (the connection's status changed) keeps the list it has on screen until the new one arrives.
+  if (picker.state !== 'ready') {
+    picker.state = 'loading';
+    renderPicker();
+  }
   try {
     const data = await api('GET', connectionUrl(`/objects${query}`));
     if (picker.source !== source) return;
     picker.objects = data.objects;
+    picker.fields.clear();
     picker.state = 'ready';
+    if (picker.active) void loadFields(picker.active);
   } catch {
     if (picker.source !== source) return;
-    picker.state = 'unavailable';
+    // The same org read a moment ago stays listed; the fields are reread when opened.
+    if (picker.state !== 'ready') picker.state = 'unavailable';
+  }
+  renderPicker();
+}
+
+async function loadFields(name) {
+  if (picker.fields.has(name)) return;
+  try {
+    const data = await api('GET', connectionUrl(`/objects/${encodeURIComponent(name)}/fields${catalogueQuery()}`));
+    picker.fields.set(name, data.fields);
+  } catch (error) {
+    picker.fields.set(name, { error });
   }
   renderPicker();
 }
@@ -271,15 +287,7 @@ async function chooseObject(name) {
   picker.active = name;
   $('field-search').value = '';
   renderPicker();
-  if (!picker.fields.has(name)) {
-    try {
-      const data = await api('GET', connectionUrl(`/objects/${encodeURIComponent(name)}/fields${catalogueQuery()}`));
-      picker.fields.set(name, data.fields);
-    } catch (error) {
-      picker.fields.set(name, { error });
-    }
-    renderPicker();
-  }
+  await loadFields(name);
 }
 
 function selectedCount(name) {
@@ -335,7 +343,7 @@ function renderFieldList() {
   const label = picker.objects.find((o) => o.name === name)?.label ?? name;
   $('field-pane-title').textContent = t('picker.fieldsOf', { object: label });
   if (!fields) {
-    $('field-list').replaceChildren(element('li', t('picker.loading')));
+    $('field-list').replaceChildren(element('li', t('picker.loadingFields')));
     return;
   }
   if (!Array.isArray(fields)) {
