@@ -127,6 +127,16 @@ describe('the org objects and fields the agent can read', () => {
       `/lightning/setup/PermSets/page?address=%2F${details.permissionSetId}`,
     );
     expect(connection.updatedAt).toBeDefined();
+    // The page polls conditionally: an unchanged connection answers 304 to its ETag, with no body.
+    const connectionPath = `/v1/tenants/${tenant}/connections/salesforce`;
+    const etag = (await get(connectionPath).expect(200)).headers.etag as string;
+    expect(etag).toBeTruthy();
+    const unchanged = await request(stack.app)
+      .get(connectionPath)
+      .set('Authorization', `Bearer ${stack.keys.read}`)
+      .set('If-None-Match', etag)
+      .expect(304);
+    expect(unchanged.text).toBeFalsy();
     const objects = (await get(`/v1/tenants/${tenant}/connections/salesforce/objects`).expect(200))
       .body as OrgObjectsView;
     expect(objects.objects.map((o) => o.name)).toContain('Account');
