@@ -908,7 +908,7 @@ const operations: Operation[] = [
     errorText: {
       404: 'Unknown tenant',
       409: 'No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them',
-      422: 'A `secretRef` outside the tenant or with nothing stored',
+      422: 'A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl`',
     },
   },
   {
@@ -931,7 +931,7 @@ const operations: Operation[] = [
     errorText: {
       404: 'Unknown tenant, or no such object the agent can read in the org',
       409: 'No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them',
-      422: 'A `secretRef` outside the tenant or with nothing stored',
+      422: 'A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl`',
     },
   },
   {

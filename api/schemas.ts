@@ -612,26 +612,31 @@ export const agentConfigurationViewSchema = z
   })
   .meta({ id: 'AgentConfigurationState' });
 
-/** Where the picker reads the org: a stored reference with the org's URL, or nothing (the connection's credentials). */
-export const orgCatalogueQuerySchema = z
-  .strictObject({
-    loginUrl: orgUrl.optional().describe('With secretRef: the org’s login URL; the instance URL when absent.'),
-    instanceUrl: orgUrl.optional().describe('With secretRef: the org’s instance URL; the login URL when absent.'),
-    secretRef: z
-      .string()
-      .max(300)
-      .regex(SECRET_REF_PATTERN, 'must be a secret reference such as tenants/<tenantId>/admin/<name>')
-      .optional()
-      .describe(
-        'Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org ' +
-          'before any connection exists; the connection’s own credentials when absent.',
-      ),
-  })
-  .superRefine((query, ctx) => {
-    if (query.secretRef && !query.loginUrl && !query.instanceUrl) {
-      ctx.addIssue({ code: 'custom', path: ['loginUrl'], message: 'give loginUrl or instanceUrl with secretRef' });
-    }
-  });
+/** An org URL in a query string: shorter than in a body, so that a whole request stays within the server's limits. */
+const queryOrgUrl = z
+  .string()
+  .max(300)
+  .regex(ORG_URL_PATTERN, 'must be an https URL (http only on localhost) such as https://acme.my.salesforce.com')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/**
+ * Where the picker reads the org: a stored reference with the org's URL, or nothing (the connection's credentials).
+ * A secretRef without a URL is a 422 (no schema of a query string can say that one parameter needs another).
+ */
+export const orgCatalogueQuerySchema = z.strictObject({
+  loginUrl: queryOrgUrl.optional().describe('With secretRef: the org’s login URL; the instance URL when absent.'),
+  instanceUrl: queryOrgUrl.optional().describe('With secretRef: the org’s instance URL; the login URL when absent.'),
+  secretRef: z
+    .string()
+    .max(300)
+    .regex(SECRET_REF_PATTERN, 'must be a secret reference such as tenants/<tenantId>/admin/<name>')
+    .optional()
+    .describe(
+      'Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org ' +
+        'before any connection exists, with loginUrl or instanceUrl (422 without); the connection’s own ' +
+        'credentials when absent.',
+    ),
+});
 
 export const orgObjectPathSchema = z.strictObject({
   tenantId: tenantIdSchema,

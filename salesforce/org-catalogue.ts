@@ -3,7 +3,9 @@
  * read access to, and an object's fields. Read from the org's describe as its admin; reads only.
  */
 import type { Connection } from 'jsforce';
-import { isNotFound } from './errors';
+import { StepId } from '../workflows/definitions';
+import { salesforceFailure } from './errors';
+import { compositeBatch, subrequestError } from './soql';
 
 export interface CatalogueObject {
   name: string;
@@ -65,12 +67,22 @@ export function catalogueFields(fields: DescribeField[]): CatalogueField[] {
     .sort((a, b) => a.label.localeCompare(b.label));
 }
 
+/**
+ * One describe as a Composite Batch subrequest: a POST, which jsforce does not retry by itself, so that a request of
+ * the page gets an answer at once rather than after its GET retries (and it is the same call as the preflight's).
+ */
+async function describe<T>(connection: Connection, url: string): Promise<T | undefined> {
+  const [response] = await compositeBatch(connection, [{ method: 'GET', url }]);
+  if (!response || response.statusCode === 404) return undefined;
+  const error = subrequestError(response);
+  if (error) throw salesforceFailure(error.errorCode, `describe: ${error.message}`, StepId.configurationCheck);
+  return response.result as T;
+}
+
 /** One call: the org's global describe. */
 export async function listOrgObjects(connection: Connection): Promise<CatalogueObject[]> {
-  const global = await connection.request<{ sobjects: GlobalEntry[] }>(
-    `/services/data/v${connection.version}/sobjects`,
-  );
-  return catalogueObjects(global.sobjects);
+  const global = await describe<{ sobjects: GlobalEntry[] }>(connection, '/sobjects');
+  return catalogueObjects(global?.sobjects ?? []);
 }
 
 /**
@@ -81,16 +93,12 @@ export async function describeOrgObject(
   connection: Connection,
   name: string,
 ): Promise<{ object: CatalogueObject; fields: CatalogueField[] } | undefined> {
-  let describe: GlobalEntry & { fields: DescribeField[] };
-  try {
-    describe = await connection.request<GlobalEntry & { fields: DescribeField[] }>(
-      `/services/data/v${connection.version}/sobjects/${encodeURIComponent(name)}/describe`,
-    );
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  const [object] = catalogueObjects([describe]);
+  const described = await describe<GlobalEntry & { fields: DescribeField[] }>(
+    connection,
+    `/sobjects/${encodeURIComponent(name)}/describe`,
+  );
+  if (!described) return undefined;
+  const [object] = catalogueObjects([described]);
   if (!object) return undefined;
-  return { object, fields: catalogueFields(describe.fields) };
+  return { object, fields: catalogueFields(described.fields) };
 }

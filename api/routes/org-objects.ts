@@ -24,6 +24,12 @@ const OBJECTS = '/tenants/:tenantId/connections/salesforce/objects';
  */
 async function adminConnection(context: RouteContext, tenantId: string, query: CatalogueQuery): Promise<Connection> {
   if (query.secretRef) {
+    if (!query.loginUrl && !query.instanceUrl) {
+      const message = 'give loginUrl or instanceUrl with secretRef';
+      throw problems.unprocessable('org-url-missing', `query.loginUrl: ${message}`, {
+        errors: [{ field: 'query.loginUrl', message }],
+      });
+    }
     await assertUsableSecretRef(context, tenantId, query.secretRef, 'query.secretRef');
     const loginUrl = (query.loginUrl ?? query.instanceUrl) as string;
     const instanceUrl = (query.instanceUrl ?? query.loginUrl) as string;

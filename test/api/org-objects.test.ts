@@ -72,7 +72,7 @@ describe('the org objects and fields the agent can read', () => {
     expect(otherTenant.body).toMatchObject({ code: 'secret-ref-unusable' });
     expect(otherTenant.body.errors).toEqual([expect.objectContaining({ field: 'query.secretRef' })]);
 
-    const urlMissing = await get(base, { secretRef: query.secretRef }).expect(400);
+    const urlMissing = await get(base, { secretRef: query.secretRef }).expect(422);
     expect(urlMissing.body.errors).toEqual([expect.objectContaining({ field: 'query.loginUrl' })]);
 
     // A key bound to acme sees no other tenant.

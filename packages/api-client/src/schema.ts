@@ -2663,7 +2663,7 @@ export interface operations {
                 instanceUrl?: string;
                 /** @description With secretRef: the org’s login URL; the instance URL when absent. */
                 loginUrl?: string;
-                /** @description Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org before any connection exists; the connection’s own credentials when absent. */
+                /** @description Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org before any connection exists, with loginUrl or instanceUrl (422 without); the connection’s own credentials when absent. */
                 secretRef?: string;
             };
             header?: never;
@@ -2734,7 +2734,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A `secretRef` outside the tenant or with nothing stored */
+            /** @description A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2778,7 +2778,7 @@ export interface operations {
                 instanceUrl?: string;
                 /** @description With secretRef: the org’s login URL; the instance URL when absent. */
                 loginUrl?: string;
-                /** @description Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org before any connection exists; the connection’s own credentials when absent. */
+                /** @description Admin credentials stored under tenants/<tenantId>/ (by the sign-in or the admin backend), to read an org before any connection exists, with loginUrl or instanceUrl (422 without); the connection’s own credentials when absent. */
                 secretRef?: string;
             };
             header?: never;
@@ -2854,7 +2854,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A `secretRef` outside the tenant or with nothing stored */
+            /** @description A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl` */
             422: {
                 headers: {
                     [name: string]: unknown;
