@@ -907,7 +907,7 @@ const operations: Operation[] = [
     errors: [...READ_ERRORS, 409, 422],
     errorText: {
       404: 'Unknown tenant',
-      409: 'No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them',
+      409: 'No admin credentials to read the org with (`no-admin-credentials`), Salesforce refused them, or the org does not answer at its URL (`salesforce-unreachable`)',
       422: 'A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl`',
     },
   },
@@ -930,7 +930,7 @@ const operations: Operation[] = [
     errors: [...READ_ERRORS, 409, 422],
     errorText: {
       404: 'Unknown tenant, or no such object the agent can read in the org',
-      409: 'No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them',
+      409: 'No admin credentials to read the org with (`no-admin-credentials`), Salesforce refused them, or the org does not answer at its URL (`salesforce-unreachable`)',
       422: 'A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl`',
     },
   },

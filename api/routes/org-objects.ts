@@ -49,6 +49,30 @@ async function adminConnection(context: RouteContext, tenantId: string, query: C
   return context.salesforce.admin(target, StepId.configurationCheck);
 }
 
+/** Network codes that say the org's address does not answer at all: its URL is wrong, not Salesforce busy. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Reads the org for the picker: an org whose address refuses connections is a 409 to fix (its URL), where a busy or
+ * failing Salesforce is a 503 worth a retry (assertReachable).
+ */
+function readOrg<T>(read: () => Promise<T>): Promise<T> {
+  return assertReachable(async () => {
+    try {
+      return await read();
+    } catch (err) {
+      const code = (err as { details?: { salesforceCode?: string }[] }).details?.[0]?.salesforceCode;
+      if (code && UNREACHABLE.has(code)) {
+        throw problems.conflict(
+          'salesforce-unreachable',
+          'The org does not answer at its URL: check the login and instance URLs, or sign in again.',
+        );
+      }
+      throw err;
+    }
+  });
+}
+
 /**
  * `/v1/tenants/{tenantId}/connections/salesforce/objects[/{object}/fields]`: what the org offers the agent to read,
  * from its describe, for the admin page's picker. Reads only, as the org's admin.
@@ -61,7 +85,7 @@ export function orgObjectsRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId } = tenantPath(context, tenantPathSchema, req, res);
         const query = parseInput(orgCatalogueQuerySchema, { ...req.query }, 'query');
-        const objects = await assertReachable(async () => {
+        const objects = await readOrg(async () => {
           const connection = await adminConnection(context, tenantId, query);
           return asSalesforceStep(StepId.configurationCheck, () => listOrgObjects(connection));
         });
@@ -79,7 +103,7 @@ export function orgObjectsRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId, object } = tenantPath(context, orgObjectPathSchema, req, res);
         const query = parseInput(orgCatalogueQuerySchema, { ...req.query }, 'query');
-        const described = await assertReachable(async () => {
+        const described = await readOrg(async () => {
           const connection = await adminConnection(context, tenantId, query);
           return asSalesforceStep(StepId.configurationCheck, () => describeOrgObject(connection, object));
         });

@@ -75,6 +75,10 @@ describe('the org objects and fields the agent can read', () => {
     const urlMissing = await get(base, { secretRef: query.secretRef }).expect(422);
     expect(urlMissing.body.errors).toEqual([expect.objectContaining({ field: 'query.loginUrl' })]);
 
+    const nowhere = await get(base, { ...query, loginUrl: 'http://127.0.0.1:1', instanceUrl: 'http://127.0.0.1:1' });
+    expect(nowhere.status).toBe(409);
+    expect(nowhere.body).toMatchObject({ code: 'salesforce-unreachable' });
+
     // A key bound to acme sees no other tenant.
     await get(base, query, stack.keys.acmeAdmin).expect(404);
   });

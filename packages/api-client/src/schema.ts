@@ -2725,7 +2725,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them */
+            /** @description No admin credentials to read the org with (`no-admin-credentials`), Salesforce refused them, or the org does not answer at its URL (`salesforce-unreachable`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2845,7 +2845,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No admin credentials to read the org with (`no-admin-credentials`), or Salesforce refused them */
+            /** @description No admin credentials to read the org with (`no-admin-credentials`), Salesforce refused them, or the org does not answer at its URL (`salesforce-unreachable`) */
             409: {
                 headers: {
                     [name: string]: unknown;
