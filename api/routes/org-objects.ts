@@ -49,8 +49,11 @@ async function adminConnection(context: RouteContext, tenantId: string, query: C
   return context.salesforce.admin(target, StepId.configurationCheck);
 }
 
-/** Network codes that say the org's address does not answer at all: its URL is wrong, not Salesforce busy. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * What says the org's address does not answer as Salesforce does (refused, unknown host, an answer jsforce cannot
+ * read): its URL is wrong, not Salesforce busy.
+ */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UNEXPECTED']);
 
 /**
  * Reads the org for the picker: an org whose address refuses connections is a 409 to fix (its URL), where a busy or
@@ -65,7 +68,7 @@ function readOrg<T>(read: () => Promise<T>): Promise<T> {
       if (code && UNREACHABLE.has(code)) {
         throw problems.conflict(
           'salesforce-unreachable',
-          'The org does not answer at its URL: check the login and instance URLs, or sign in again.',
+          'The org does not answer as Salesforce does at its URL: check the login and instance URLs, or sign in again.',
         );
       }
       throw err;
