@@ -35,9 +35,16 @@ function phaseStepCounts(record: Pick<OperationRecord, 'kind'>): number[] {
  */
 export function overallProgress(
   record: Pick<OperationRecord, 'kind'>,
-  phases: (SagaProgress | undefined)[],
+  published: (SagaProgress | undefined)[],
 ): { currentStep?: StepProgress; stepsDone: string[] } {
-  const counts = phaseStepCounts(record).map((fallback, i) => phases[i]?.currentStep?.total ?? fallback);
+  let phases = published;
+  // A reconnect that makes before it breaks, or repairs in place, runs all its steps in its own saga.
+  const root = phases[0]?.currentStep;
+  const alone = record.kind === 'reconnect' && root !== undefined && root.total !== RECONNECT_CHECK_STEPS.length;
+  if (alone) phases = phases.slice(0, 1);
+  const counts = (alone ? [root.total] : phaseStepCounts(record)).map(
+    (fallback, i) => phases[i]?.currentStep?.total ?? fallback,
+  );
   const total = counts.reduce((sum, n) => sum + n, 0);
   let currentStep: StepProgress | undefined;
   phases.forEach((phase, i) => {

@@ -52,6 +52,12 @@ export function setupLinks(details: ConnectionDetails): NonNullable<ConnectionVi
  * Steps done out of the operation's steps: while it runs, those before the current one (so that "done" never passes
  * "total"); once it succeeded, all of them.
  */
+/** The operation's steps in order, when they are the ones its current step is counted among. */
+function stepsOf(record: OperationRecord): string[] | undefined {
+  const steps = operationSteps(record.kind);
+  return !record.currentStep || record.currentStep.total === steps.length ? steps : undefined;
+}
+
 function progressOf(record: OperationRecord): { done: number; total?: number } {
   const step = record.currentStep;
   if (!step) return { done: record.stepsDone.length };
@@ -70,7 +76,7 @@ export function operationView(tenantId: string, crm: Crm, record: OperationRecor
     endedAt: record.endedAt,
     currentStep: record.currentStep,
     progress: progressOf(record),
-    steps: operationSteps(record.kind),
+    steps: stepsOf(record),
     stepsDone: record.stepsDone,
     stepsCompensated: record.stepsCompensated,
     failure: record.failure,
