@@ -66,6 +66,9 @@ function instantSalesforce(usernameDomain: string) {
     async checkReadiness(): Promise<{ instanceUrl: string }> {
       return { instanceUrl: 'https://bench.invalid' };
     },
+    async awaitReadiness(): Promise<{ instanceUrl: string }> {
+      return { instanceUrl: 'https://bench.invalid' };
+    },
   };
   /* eslint-enable @typescript-eslint/require-await */
 }

@@ -4,8 +4,12 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { ErrorType, tenantOfWorkflowId } from '../workflows/definitions';
 import type { WorkerMetrics } from './metrics';
 
-/** The readiness probe's activity (its failure type ErrorType.notReady means "Salesforce is still propagating"). */
-const READINESS_ACTIVITY = 'checkReadiness';
+/**
+ * The readiness activities (a failure of type ErrorType.notReady means "Salesforce is still propagating"):
+ * `awaitReadiness` probes until the app is usable or its window ends; `checkReadiness`, one probe per attempt, serves
+ * operations started before it.
+ */
+const READINESS_ACTIVITIES: ReadonlySet<string> = new Set(['awaitReadiness', 'checkReadiness']);
 
 type StepResult = 'ok' | 'retryable' | 'failed' | 'cancelled';
 
@@ -32,7 +36,7 @@ export function activityObservability(metrics?: WorkerMetrics): ActivityIntercep
           try {
             const result = await next(input);
             metrics?.stepDuration.observe({ step, result: 'ok' }, seconds());
-            if (step === READINESS_ACTIVITY) {
+            if (READINESS_ACTIVITIES.has(step)) {
               metrics?.readinessChecks.inc({ result: 'ready' });
               metrics?.readinessWait.observe(Math.max(0, Date.now() - ctx.info.scheduledTimestampMs) / 1000);
             }
@@ -42,7 +46,7 @@ export function activityObservability(metrics?: WorkerMetrics): ActivityIntercep
             const result = resultOf(err);
             metrics?.stepDuration.observe({ step, result }, seconds());
             const errorType = err instanceof ApplicationFailure ? (err.type ?? undefined) : (err as Error)?.name;
-            if (step === READINESS_ACTIVITY) {
+            if (READINESS_ACTIVITIES.has(step)) {
               metrics?.readinessChecks.inc({ result: errorType === ErrorType.notReady ? 'not_ready' : 'failed' });
             }
             ctx.log[result === 'failed' ? 'warn' : 'info']('step attempt failed', {

@@ -80,7 +80,7 @@ export class WorkerMetrics {
 
   readonly readinessChecks = new Counter({
     name: `${METRIC_PREFIX}readiness_checks_total`,
-    help: 'Readiness probes of a new app (JWT sign-in + query), by result: ready, not_ready (still propagating), failed.',
+    help: 'Readiness attempts on a new app (JWT sign-in + query, probed until usable or the attempt window ends), by result: ready, not_ready (still propagating), failed.',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });

@@ -95,8 +95,10 @@ describe('fairness per org', () => {
     );
     expect((await reader.GET(CONNECTION, { params: { path: salesforceOf(tenant) } })).data?.status).toBe('enabled');
     expect(own.length).toBeGreaterThan(3);
-    // An equal share (one slot, two keys of weight 1): at most as many as its own, give or take the one in flight.
-    expect(busyDuring).toBeLessThanOrEqual(own.length + 1);
+    // An equal share (one slot, two keys of weight 1) is as many as its own, give or take the ones in flight when a
+    // task of the other org arrives; the bound is "no more than twice its unloaded time", that is at most as
+    // many again. Without fairness the busy org runs its whole backlog first (44 against 7 measured).
+    expect(busyDuring).toBeLessThanOrEqual(2 * own.length);
 
     await stack.emulator.control.clearFaults();
     for (const t of backlogTenants) {

@@ -223,7 +223,7 @@ describe('observability of a real enable: metrics, logs, traces, graceful drain'
     );
     expect(sample(text, 'agent_connections_operation_duration_seconds_count', { kind: 'enable' })).toBeGreaterThan(0);
     expect(
-      sample(text, 'agent_connections_step_duration_seconds_count', { step: 'checkReadiness', result: 'ok' }),
+      sample(text, 'agent_connections_step_duration_seconds_count', { step: 'awaitReadiness', result: 'ok' }),
     ).toBeGreaterThan(0);
     expect(sample(text, 'agent_connections_salesforce_calls_total', { endpoint: 'oauth2/token' })).toBeGreaterThan(0);
     expect(sample(text, 'agent_connections_salesforce_calls_total', { code: '400' })).toBeGreaterThan(0);
@@ -269,7 +269,7 @@ describe('observability of a real enable: metrics, logs, traces, graceful drain'
       expect(line).toMatchObject({ service: 'worker', workflowId: expect.stringContaining(tenant) });
       expect(line.runId).toMatch(/^[0-9a-f-]{36}$/);
     }
-    expect(stepLines.map((l) => l.step)).toEqual(expect.arrayContaining(['checkReadiness']));
+    expect(stepLines.map((l) => l.step)).toEqual(expect.arrayContaining(['awaitReadiness']));
     const finished = logs.find((l) => l.msg === 'operation finished' && l.tenantId === tenant);
     expect(finished).toMatchObject({
       kind: 'enable',
@@ -311,6 +311,6 @@ describe('observability of a real enable: metrics, logs, traces, graceful drain'
     // The spans buffered by OpenTelemetry were flushed on the way out: workflow and activity spans of the run.
     const traces = exportedTraces.join('\n');
     expect(traces).toContain('RunWorkflow:enableConnection');
-    expect(traces).toContain('RunActivity:checkReadiness');
+    expect(traces).toContain('RunActivity:awaitReadiness');
   });
 });
