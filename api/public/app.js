@@ -190,6 +190,8 @@ async function setLanguage(language) {
   renderPicker();
   reportError('form-error', formError);
   reportError('load-error', loadError);
+  // The sign-in module (sign-in.js) shows its own lines again in the new language.
+  document.dispatchEvent(new CustomEvent('agent-connections:language', { detail: { language } }));
 }
 
 // ——— The object and field picker ———
@@ -655,8 +657,9 @@ function confirmRemoval(kind) {
   $('confirm-title').textContent = t(`dialog.${kind}Title`);
   $('confirm-intro').textContent = t(`dialog.${kind}Intro`);
   fillList('confirm-removals', kind === 'cancel' ? [t('dialog.cancelRemoval')] : removals());
-  $('confirm-after').textContent = kind === 'reconnect' ? t('dialog.reconnectAfter') : '';
-  show('confirm-after', kind === 'reconnect');
+  const after = { reconnect: 'dialog.reconnectAfter', breakBeforeMake: 'dialog.breakBeforeMakeAfter' }[kind];
+  $('confirm-after').textContent = after ? t(after) : '';
+  show('confirm-after', Boolean(after));
   const cancelLabels = { disable: 'dialog.keep', cancel: 'dialog.keepRunning' };
   $('confirm-cancel').textContent = t(cancelLabels[kind] ?? 'dialog.cancel');
   $('confirm-button').textContent = t(`dialog.${kind}Confirm`);
@@ -724,14 +727,36 @@ async function save(event) {
   }
 }
 
+function problemCode(error) {
+  const problem = error?.problem ?? {};
+  return (
+    problem.code ??
+    String(problem.type ?? '')
+      .split('/')
+      .pop()
+  );
+}
+
 async function reconnect() {
   setFormError();
   if (!(await confirmRemoval('reconnect'))) return;
+  // With the admin who signed in with Salesforce, when there is one (sign-in.js).
+  const credentials = globalThis.agentConnectionsSignIn?.signedInCredentials();
   try {
-    // With the admin who signed in with Salesforce, when there is one (sign-in.js).
-    await runOperation('reconnect', globalThis.agentConnectionsSignIn?.signedInCredentials());
+    await runOperation('reconnect', credentials);
   } catch (error) {
-    setFormError(error);
+    if (problemCode(error) !== 'break-before-make-required') {
+      setFormError(error);
+      return;
+    }
+    // No spare integration license for the overlap: removing the current connection first is the admin's call, asked
+    // apart; cancel (or Esc) leaves everything as it is.
+    if (!(await confirmRemoval('breakBeforeMake'))) return;
+    try {
+      await runOperation('reconnect', { ...(credentials ?? {}), breakBeforeMake: true });
+    } catch (retryError) {
+      setFormError(retryError);
+    }
   }
 }
 

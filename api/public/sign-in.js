@@ -10,16 +10,40 @@
 
 const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
 
-const MESSAGES = {
-  access_denied: 'Access was denied in Salesforce. Sign in again and choose Allow to continue.',
-  invalid_grant: 'Salesforce refused the sign-in (it expired or was already used). Sign in again.',
-  redirect_uri_mismatch: 'The service’s callback URL is not registered on its Salesforce app. Contact support.',
-  identity_unavailable: 'Salesforce did not say who signed in. Sign in again.',
-  salesforce_unreachable: 'Salesforce could not be reached. Try again in a moment.',
+/**
+ * Every string comes from the page's message catalogues (locales/*.json, key `signIn.*`) through i18next, which app.js
+ * sets up; until it has, and for a key it lacks, the English below.
+ */
+const ENGLISH = {
+  'signIn.notSignedIn': 'Not signed in to Salesforce. Sign in as an admin of the org to connect.',
+  'signIn.signedIn': 'Signed in as {{username}} to org {{orgId}} ({{instanceUrl}}).',
+  'signIn.signedInAt': 'Signed in as {{username}} to org {{orgId}} ({{instanceUrl}}), {{when}}.',
+  'signIn.signIn': 'Sign in with Salesforce',
+  'signIn.another': 'Sign in with another admin',
+  'signIn.errors.other': 'The sign-in did not complete ({{code}}). Sign in again.',
 };
 
+function translate(key, options = {}) {
+  const i18next = globalThis.i18next;
+  if (i18next?.isInitialized && i18next.exists(key)) return i18next.t(key, options);
+  const text = ENGLISH[key] ?? ENGLISH['signIn.errors.other'];
+  return text.replace(/\{\{(\w+)\}\}/g, (_, name) => String(options[name] ?? ''));
+}
+
+function language() {
+  return globalThis.i18next?.isInitialized ? globalThis.i18next.language : 'en';
+}
+
+/** What was last shown, so that a change of language shows it again in the new one. */
+const shown = { status: undefined, error: undefined };
+
+/** The tenant and API key the page uses (app.js keeps them in localStorage); this tab's own, from older pages. */
 function tenantOf() {
-  return sessionStorage.getItem('tenantId') || '';
+  return localStorage.getItem('agentConnections.tenantId') || sessionStorage.getItem('tenantId') || '';
+}
+
+function apiKeyOf() {
+  return localStorage.getItem('agentConnections.apiKey') || sessionStorage.getItem('apiKey') || '';
 }
 
 function signInUrl(tenantId) {
@@ -27,11 +51,20 @@ function signInUrl(tenantId) {
 }
 
 async function call(method, url, body) {
-  const headers = { Authorization: `Bearer ${sessionStorage.getItem('apiKey') || ''}`, Accept: 'application/json' };
+  const headers = { Authorization: `Bearer ${apiKeyOf()}`, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.detail || data.title || `HTTP ${response.status}`);
+  if (!response.ok) {
+    const error = new Error(data.detail || data.title || `HTTP ${response.status}`);
+    error.code =
+      data.code ??
+      String(data.type ?? '')
+        .split('/')
+        .pop();
+    error.detail = data.detail || data.title || '';
+    throw error;
+  }
   return data;
 }
 
@@ -68,23 +101,38 @@ export function signedInCredentials() {
 
 /** "Signed in as … to org …", or how to sign in. */
 export function describeSignIn(status) {
-  if (!status?.signedIn) return 'Not signed in to Salesforce. Sign in as an admin of the org to connect.';
-  const when = status.signedInAt ? new Date(status.signedInAt).toLocaleString() : '';
-  return `Signed in as ${status.username} to org ${status.orgId} (${status.instanceUrl})${when ? `, ${when}` : ''}.`;
+  if (!status?.signedIn) return translate('signIn.notSignedIn');
+  const values = { username: status.username, orgId: status.orgId, instanceUrl: status.instanceUrl };
+  if (!status.signedInAt) return translate('signIn.signedIn', values);
+  const when = new Intl.DateTimeFormat(language(), { dateStyle: 'medium', timeStyle: 'short' }).format(
+    new Date(status.signedInAt),
+  );
+  return translate('signIn.signedInAt', { ...values, when });
 }
 
 /** Renders the status into the page's sign-in elements; buttons read "Sign in with another admin" once signed in. */
 export function renderSignIn(status, root = document) {
+  shown.status = status;
   for (const element of root.querySelectorAll('[data-sign-in-status]')) element.textContent = describeSignIn(status);
   for (const button of root.querySelectorAll('[data-sign-in-button]')) {
-    if (!button.dataset.signInLabel) button.dataset.signInLabel = button.textContent;
-    button.textContent = status?.signedIn ? 'Sign in with another admin' : button.dataset.signInLabel;
+    // A button's own label (data-sign-in-button="another") stays; the others read "another admin" once signed in.
+    const label = button.dataset.signInButton === 'another' || status?.signedIn ? 'signIn.another' : 'signIn.signIn';
+    button.textContent = translate(label);
   }
 }
 
 /** The message for a sign-in error code the callback sent back. */
 export function signInErrorMessage(code) {
-  return MESSAGES[code] || `The sign-in did not complete (${code}). Sign in again.`;
+  return translate(`signIn.errors.${code}`, { code });
+}
+
+/** An error from the API in the page's language, by its problem code when the catalogues know it. */
+function apiErrorMessage(error) {
+  const key = `problems.${error.code}`;
+  if (error.code && globalThis.i18next?.isInitialized && globalThis.i18next.exists(key)) {
+    return globalThis.i18next.t(key, { detail: error.detail });
+  }
+  return error.message;
 }
 
 /**
@@ -95,7 +143,10 @@ export function adoptSignInReturn() {
   const params = new URLSearchParams(location.search);
   if (!params.has('signIn') && !params.has('signInError')) return undefined;
   const tenant = params.get('tenant');
-  if (tenant) sessionStorage.setItem('tenantId', tenant);
+  if (tenant) {
+    sessionStorage.setItem('tenantId', tenant);
+    localStorage.setItem('agentConnections.tenantId', tenant);
+  }
   history.replaceState(null, '', location.pathname + location.hash);
   return { error: params.get('signInError') || undefined };
 }
@@ -108,7 +159,10 @@ function fillOrgFields(status) {
   if (instance) instance.value = status.instanceUrl;
 }
 
-function showError(message) {
+/** Shows why the sign-in did not work: `{ code }` (the callback's) or `{ error }` (the API's); undefined clears. */
+function showError(what) {
+  shown.error = what;
+  const message = !what ? '' : what.code ? signInErrorMessage(what.code) : apiErrorMessage(what.error);
   for (const element of document.querySelectorAll('[data-sign-in-error]')) {
     element.textContent = message || '';
     element.hidden = !message;
@@ -118,29 +172,34 @@ function showError(message) {
 /** Wires the page's sign-in elements: the buttons start a sign-in, the status shows who is signed in. */
 export function mountSignIn({ loginUrl = () => sessionStorage.getItem('loginUrl') || DEFAULT_LOGIN_URL } = {}) {
   const back = adoptSignInReturn();
-  if (back?.error) showError(signInErrorMessage(back.error));
+  if (back?.error) showError({ code: back.error });
   for (const button of document.querySelectorAll('[data-sign-in-button]')) {
     button.addEventListener('click', async () => {
-      showError('');
+      showError(undefined);
       button.disabled = true;
       try {
         await startSignIn(loginUrl());
       } catch (error) {
-        showError(error.message);
+        showError({ error });
         button.disabled = false;
       }
     });
   }
   const show = async () => {
-    if (!tenantOf() || !sessionStorage.getItem('apiKey')) return;
+    if (!tenantOf() || !apiKeyOf()) return;
     try {
       const status = await readSignIn();
       renderSignIn(status);
       if (status.signedIn) fillOrgFields(status);
     } catch (error) {
-      showError(error.message);
+      showError({ error });
     }
   };
+  // The page's language is set (and changed) by app.js: show the same things again in it.
+  document.addEventListener('agent-connections:language', () => {
+    renderSignIn(shown.status);
+    if (shown.error) showError(shown.error);
+  });
   // After the page's own start-up (app.js adopts the tenant of the address's fragment on DOMContentLoaded, which
   // fires after this module ran; `load` comes after it).
   if (document.readyState === 'complete') void show();
