@@ -290,6 +290,8 @@ describeWithBrowser('the Connectors admin page', () => {
     await screenshot('admin-en-07-confirm-turn-off');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
+    // The dialog's close event, which puts the switch back, is a task of its own after the dialog hides.
+    await page.waitForFunction(`document.getElementById('enable-access').checked`, null, { timeout: 5_000 });
     expect(await toggle.isChecked()).toBe(true);
     expect((await readConnection()).status).toBe('enabled');
 
@@ -338,6 +340,7 @@ describeWithBrowser('the Connectors admin page', () => {
     await screenshot('admin-fr-03-confirmation', tab);
     await tab.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
+    await tab.waitForFunction(`document.getElementById('enable-access').checked`, null, { timeout: 5_000 });
     expect(await tab.getByRole('switch', { name: 'Activer l’accès' }).isChecked()).toBe(true);
 
     // Turned off, then on again while Salesforce has no license left: the failure reads in French, then English.
