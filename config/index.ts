@@ -197,10 +197,17 @@ const schema = z
           return bytes >= 24 && bytes <= 64;
         }, 'must hold 24 to 64 bytes of key after whsec_'),
     ),
+    /** Where the audit trail lives: `embedded` (PGlite under DATA_DIR/audit) or `postgres` (AUDIT_DATABASE_URL). */
+    AUDIT_STORE: z.enum(['embedded', 'postgres']).default('embedded'),
+    /** `postgres://user:password@host:5432/db`: required with AUDIT_STORE=postgres. */
+    AUDIT_DATABASE_URL: unsetWhenEmpty(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
   })
   .superRefine((config, ctx) => {
     if (config.WEBHOOK_URL && !config.WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required with WEBHOOK_URL' });
+    }
+    if (config.AUDIT_STORE === 'postgres' && !config.AUDIT_DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUDIT_DATABASE_URL'], message: 'is required with AUDIT_STORE=postgres' });
     }
     if (config.SECRETS_BACKEND !== 'vault') return;
     const issue = (variable: string, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });

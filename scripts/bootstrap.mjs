@@ -63,7 +63,9 @@ try {
     ensureTool('testServer');
     ensureTool('bao');
     ensureSchemathesis();
-    run(bin('jest'), args);
+    // PGlite (the embedded audit store) loads Node's modules with import(), which Jest's VM allows only with this.
+    const nodeOptions = [process.env.NODE_OPTIONS, '--experimental-vm-modules'].filter(Boolean).join(' ');
+    run(bin('jest'), args, { NODE_OPTIONS: nodeOptions });
   } else {
     process.stderr.write('usage: node scripts/bootstrap.mjs start|test|setup [args...]\n');
     process.exit(2);
