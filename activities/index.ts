@@ -16,6 +16,8 @@ import { createSigningKeyActivities } from './signing-key';
 import type { HealthCheckInput, HealthReport } from '../workflows/definitions';
 import { healthCheckRequest } from '../workflows/health-check-request';
 import { createWebhookActivities } from './webhooks';
+import { createAuditActivities } from './audit';
+import type { AuditStore } from '../observability/audit-store';
 import type { WebhookSettings } from './webhooks';
 
 export interface ActivityDependencies {
@@ -32,6 +34,8 @@ export interface ActivityDependencies {
   readinessPolling?: ReadinessPolling;
   /** Where connection events are sent (WEBHOOK_URL, WEBHOOK_SECRET); none are sent without. */
   webhooks?: WebhookSettings;
+  /** The audit trail (AUDIT_STORE); nothing is recorded without it. */
+  audit?: AuditStore;
 }
 
 /** How often a running activity tells Temporal that its worker is alive: well within the 30 s heartbeat timeouts. */
@@ -78,6 +82,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createRepairActivities(deps),
     ...createConnectionControlActivities(deps.temporal),
     ...createWebhookActivities(deps.webhooks),
+    ...createAuditActivities(deps.audit),
   };
   return withLivenessHeartbeat({
     ...activities,

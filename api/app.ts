@@ -28,6 +28,8 @@ import { operationsRouter } from './routes/operations';
 import { signInCallbackRouter, signInRouter } from './routes/sign-in';
 import { SalesforceSignIn, SIGN_IN_CALLBACK_PATH } from './sign-in';
 import { orgObjectsRouter } from './routes/org-objects';
+import { auditEventsRouter } from './routes/audit-events';
+import type { AuditStore } from '../observability/audit-store';
 
 export type ApiConfig = Pick<
   AppConfig,
@@ -48,6 +50,8 @@ export interface ApiLogger {
 export interface AppDependencies {
   client: Client;
   secrets: SecretStore;
+  /** The audit trail (AUDIT_STORE); `GET …/audit-events` answers 503 without it. */
+  audit?: AuditStore;
   config: ApiConfig;
   apiKeys: ApiKey[];
   /** Milliseconds since the epoch; tests move it to expire cached tokens. */
@@ -134,6 +138,7 @@ export function createApp(deps: AppDependencies): express.Express {
   const context: RouteContext = {
     gateway,
     secrets: deps.secrets,
+    audit: deps.audit,
     salesforce,
     tokens: new AgentTokenBroker(deps.agentTokenSource ?? salesforce, {
       ttlMs: deps.config.AGENT_TOKEN_TTL_SECONDS * 1000,
@@ -262,6 +267,7 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.use(agentConfigurationRouter(context));
   v1.use(signInRouter(context, signIn));
   v1.use(orgObjectsRouter(context));
+  v1.use(auditEventsRouter(context));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

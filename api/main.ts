@@ -12,6 +12,7 @@ import { createApp } from './app';
 import { loadApiKeys } from './auth';
 import { CodecWorkers, defaultCodecThreads } from './codec-workers';
 import { createApiServer } from './http-server';
+import { auditStoreOf } from '../observability/audit-store';
 
 /** The API process: parse config, connect lazily to Temporal, listen, and drain gracefully on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -54,9 +55,12 @@ async function main(): Promise<void> {
     keys: codecKeys,
     threads: config.CODEC_WORKER_THREADS ?? defaultCodecThreads(),
   });
+  // The embedded store is one process's: the worker and the API of `npm start` are two (see README, Audit trail).
+  const audit = config.AUDIT_STORE === 'postgres' ? await auditStoreOf(config) : undefined;
   const app = createApp({
     client,
     secrets,
+    audit,
     config,
     apiKeys,
     log,

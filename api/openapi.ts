@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditPageSchema, auditQuerySchema } from './audit-schemas';
 import type { Scope } from './auth';
 import { RETRY_AFTER_SECONDS } from './connection-gateway';
 import {
@@ -94,6 +95,36 @@ type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 5
 // Examples: one tenant, one operation, as the service answers them.
 
 const TENANT = 'acme';
+
+const auditPageExample = {
+  events: [
+    {
+      id: 'audit:acme:salesforce:01J9Z3V6M4Q2X8K7T5R3N1P0AB',
+      tenantId: 'acme',
+      crm: 'salesforce',
+      occurredAt: '2026-03-02T09:14:05.000Z',
+      actor: { apiKeyId: 'ops-console' },
+      operation: { kind: 'enable', id: '01J9Z3V6M4Q2X8K7T5R3N1P0AB', startedAt: '2026-03-02T09:12:41.000Z' },
+      outcome: 'succeeded',
+      components: [
+        {
+          kind: 'permission_set',
+          name: 'Agent_Connections_Acme',
+          salesforceId: '0PS5g000000AbCdGAK',
+          change: 'created',
+        },
+        {
+          kind: 'integration_user',
+          name: 'agent.3f9a@00d5g.agent-connections.app',
+          salesforceId: '0055g00000AbCdEAAV',
+          change: 'created',
+        },
+        { kind: 'client_app', name: 'Agent_Connections_Acme', salesforceId: '0H45g000000AbCdCAG', change: 'created' },
+      ],
+    },
+  ],
+  nextCursor: 'eyJzIjoiNDEifQ',
+};
 const OPERATION_ID = '6f1c2a0e-4b7d-4e8a-9c3b-2d5e7f9a1b4c';
 const CONNECTION_PATH = `/v1/tenants/${TENANT}/connections/salesforce`;
 const OPERATION_PATH = `${CONNECTION_PATH}/operations/${OPERATION_ID}`;
@@ -799,6 +830,32 @@ const operations: Operation[] = [
       },
     },
     errors: READ_ERRORS,
+  },
+  {
+    operationId: 'listAuditEvents',
+    tag: 'Operations',
+    method: 'get',
+    path: '/v1/tenants/{tenantId}/audit-events',
+    summary: 'List audit events',
+    description:
+      'The tenant’s audit trail, most recent first: one event per finished operation with who asked (API key id, ' +
+      'the admin signed in with Salesforce), the operation, when it ended, its outcome and every component it ' +
+      'created, changed or removed in Salesforce. Kept in the audit store, apart from Temporal: it outlives ' +
+      'restarts and workflow retention. Page with `limit` and the `nextCursor` of the previous page.',
+    scope: 'read',
+    query: auditQuerySchema,
+    responses: {
+      200: {
+        description: 'A page of events, most recent first',
+        schema: auditPageSchema,
+        examples: { page: { summary: 'One enable', value: auditPageExample } },
+      },
+    },
+    errors: [...READ_ERRORS],
+    errorText: {
+      400: 'A bad `limit` (1 to 100) or a `cursor` this API did not give, named in `errors`',
+      503: 'The audit store did not answer, or the audit trail is not configured on this API',
+    },
   },
   {
     operationId: 'getOperation',

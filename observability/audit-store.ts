@@ -149,7 +149,7 @@ export async function openPostgresAuditStore(connectionString: string): Promise<
   const client = await pool.connect();
   try {
     // The schema in one transaction on one connection; events then go through the pool.
-    await SqlAuditStore.open(client, async () => undefined);
+    await SqlAuditStore.open(client, () => Promise.resolve());
   } finally {
     client.release();
   }

@@ -10,6 +10,7 @@ import { openSecretStore } from '../secrets';
 import type { AppConfig } from '../config';
 import { serviceOAuthClient, webhookSettings } from '../config';
 import { activityObservability } from '../observability/activity-interceptor';
+import { auditStoreOf } from '../observability/audit-store';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
 import type { OperationSinks } from '../observability/workflow-interceptors';
@@ -36,6 +37,7 @@ export async function buildActivityDependencies(
     certificateValidityDays: config.CERTIFICATE_VALIDITY_DAYS,
     temporal,
     webhooks: webhookSettings(config),
+    ...(config.AUDIT_STORE === 'postgres' ? { audit: await auditStoreOf(config) } : {}),
   };
 }
 

@@ -62,6 +62,7 @@ import { ErrorType } from './definitions';
 import { sagaDetailsOf, toConnectionError } from './failures';
 import { forgetCredentials, updateHealthSchedule } from './connection-bookkeeping';
 import { ConnectionAnnouncer } from './webhooks';
+import { auditEventOf, recordAuditEvent } from './audit';
 import { describeConnection } from './readable';
 
 /** Continue-as-new well before Temporal's history limits; the state travels in the input. */
@@ -82,6 +83,8 @@ interface QueuedRun {
   run: () => Promise<RunResult>;
   /** A rotation leaves the connection as it was when it fails; other operations change its status. */
   statusBefore: ConnectionStatus;
+  /** Who asked, for the audit trail. */
+  requestedBy?: OperationRequests[OperationKind]['requestedBy'];
 }
 
 function fail(refusal: Refusal): never {
@@ -204,7 +207,7 @@ class Connection {
       this.state.readinessTimeout = request.readinessTimeout;
     }
     const run = () => startOperation<K>(this.state, record, request);
-    this.queued = { record, run, statusBefore: this.state.status };
+    this.queued = { record, run, statusBefore: this.state.status, requestedBy: request.requestedBy };
     admitOperation(this.state, record);
     this.publish();
     return { operationId: record.id, kind, workflowId: record.workflowId };
@@ -303,11 +306,13 @@ class Connection {
   }
 
   private async runOperation(queued: QueuedRun): Promise<void> {
+    const detailsBefore = this.state.details;
     const outcome = await this.outcomeOf(queued);
     await updateHealthSchedule(this.state, applyOutcome(this.state, queued.record, outcome, queued.statusBefore));
     await forgetCredentials(credentialsToForget(this.state, queued.record));
     closeOperation(this.state, queued.record, now());
     this.publish(queued.record);
+    await recordAuditEvent(auditEventOf(this.state, queued.record, queued.requestedBy, detailsBefore));
   }
 
   /** Runs the operation's saga in a scope that cancel() can cancel, and says how it ended. */

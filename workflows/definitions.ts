@@ -57,6 +57,8 @@ export interface SalesforceTarget {
 /** Every operation request carries an id (the API derives it from the Idempotency-Key) and a hash of its body. */
 interface OperationRequest {
   operationId: string;
+  /** Who asked, for the audit trail: the API key's id (never the key), the admin signed in with Salesforce. */
+  requestedBy?: { apiKeyId?: string; salesforceUsername?: string };
   /** Hash of the request as the client sent it: the same id with another hash is refused (IdempotencyKeyReused). */
   requestHash?: string;
 }

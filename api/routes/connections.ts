@@ -19,7 +19,7 @@ import type {
   SecretRef,
 } from '../../workflows/definitions';
 import { StepId } from '../../workflows/definitions';
-import { requireScope } from '../auth';
+import { principalOf, requireScope } from '../auth';
 import type { OperationRequest, Submission } from '../connection-gateway';
 import { HttpProblem, problems } from '../problem';
 import { isSignInCredentials } from '../sign-in';
@@ -162,9 +162,14 @@ async function submitAndAnswer(
   credentials: ResolvedCredentials | undefined,
 ): Promise<void> {
   let submission: Submission;
+  // Who asked, for the audit trail: the key's id, never the key; not part of the request's hash.
+  const requested = {
+    ...operation,
+    request: { ...operation.request, requestedBy: { apiKeyId: principalOf(res).keyId } },
+  } as OperationRequest;
   try {
-    await assertConfigured(context, tenantId, crm, operation);
-    submission = await context.gateway.submit(tenantId, crm, operation);
+    await assertConfigured(context, tenantId, crm, requested);
+    submission = await context.gateway.submit(tenantId, crm, requested);
   } catch (err) {
     // A 503 may still be accepted later (the update is queued); only a refusal is final.
     if (credentials?.storedHere && err instanceof HttpProblem && (err.status === 409 || err.status === 422)) {

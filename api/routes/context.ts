@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
+import type { AuditStore } from '../../observability/audit-store';
 import type { SecretStore } from '../../secrets/secret-store';
 import type { SalesforceClients } from '../../salesforce/clients';
 import type { AgentTokenBroker } from '../agent-tokens';
@@ -12,6 +13,8 @@ import { parseInput } from '../requests';
 export interface RouteContext {
   gateway: ConnectionGateway;
   secrets: SecretStore;
+  /** The audit trail, when the process has one. */
+  audit?: AuditStore;
   /** Reads of the tenant's org as its admin (checking a configuration before it is saved). */
   salesforce: Pick<SalesforceClients, 'admin' | 'adminWith'>;
   tokens: AgentTokenBroker;

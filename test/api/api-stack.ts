@@ -11,6 +11,7 @@ import { createApp } from '../../api/app';
 import type { ApiKey } from '../../api/auth';
 import { generateApiKey, hashApiKey } from '../../api/auth';
 import type { ApiClient, Connection } from '@agent-connections/api-client';
+import type { AuditStore } from '../../observability/audit-store';
 import type { ServiceWorker, WorkerTuning } from '../../workers/service-worker';
 import { createApiClient } from '@agent-connections/api-client';
 import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';
@@ -65,7 +66,7 @@ export function testKeys(): { keys: TestKeys; apiKeys: ApiKey[] } {
  * Salesforce emulator, and the API in front of them. With `worker: false`, nothing polls the task queue.
  */
 export async function startApiStack(
-  options: { worker?: boolean; config?: Partial<ApiConfig>; workerTuning?: WorkerTuning } = {},
+  options: { worker?: boolean; config?: Partial<ApiConfig>; workerTuning?: WorkerTuning; audit?: AuditStore } = {},
 ): Promise<ApiStack> {
   const env = await devServerEnvironment();
   const { store: secrets, dir } = await temporarySecretStore();
@@ -73,9 +74,13 @@ export async function startApiStack(
   const worker =
     options.worker === false
       ? undefined
-      : await startServiceWorker(env, testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }), {
-          tuning: options.workerTuning,
-        });
+      : await startServiceWorker(
+          env,
+          { ...testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }), audit: options.audit },
+          {
+            tuning: options.workerTuning,
+          },
+        );
   const taskQueue = worker?.taskQueue ?? `no-worker-${Date.now()}`;
   const { keys, apiKeys } = testKeys();
   const config: ApiConfig = {
@@ -88,7 +93,7 @@ export async function startApiStack(
     SALESFORCE_API_VERSION: '66.0',
     ...options.config,
   };
-  const dependencies: AppDependencies = { client: env.client, secrets, config, apiKeys };
+  const dependencies: AppDependencies = { client: env.client, secrets, config, apiKeys, audit: options.audit };
   const app = createApp(dependencies);
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

@@ -29,7 +29,7 @@ const backends: [string, () => Promise<Backend & { stop(): Promise<void> }>][] =
     'embedded (PGlite)',
     async () => {
       const dir = path.join(await temporaryDir('audit-'), 'audit');
-      return { open: () => openEmbeddedAuditStore(dir), stop: async () => undefined };
+      return { open: () => openEmbeddedAuditStore(dir), stop: () => Promise.resolve() };
     },
   ],
   [

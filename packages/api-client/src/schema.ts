@@ -54,6 +54,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events
+         * @description The tenant’s audit trail, most recent first: one event per finished operation with who asked (API key id, the admin signed in with Salesforce), the operation, when it ended, its outcome and every component it created, changed or removed in Salesforce. Kept in the audit store, apart from Temporal: it outlives restarts and workflow retention. Page with `limit` and the `nextCursor` of the previous page.
+         *
+         *     Scope: `read` (or `admin`).
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/connections/{crm}": {
         parameters: {
             query?: never;
@@ -434,6 +456,57 @@ export interface components {
             instanceUrl: string;
             /** @constant */
             tokenType: "Bearer";
+        };
+        /** @description One finished operation: who, what, when, and how it ended. */
+        AuditEvent: {
+            /** @description Who asked. */
+            actor: {
+                /** @description The id of the API key that asked (never the key). */
+                apiKeyId?: string;
+                /** @description The admin who signed in with Salesforce, when the operation used those credentials. */
+                salesforceUsername?: string;
+            };
+            /** @description Each component the operation touched in Salesforce. */
+            components: {
+                /**
+                 * @description `created`, `changed`, `removed` by the operation; `undone`: created then removed by its rollback; `remaining`: left in the org by a rollback or a disable that could not finish.
+                 * @enum {string}
+                 */
+                change: "created" | "changed" | "removed" | "undone" | "remaining";
+                /** @enum {string} */
+                kind: "permission_set" | "integration_user" | "user_access" | "client_app" | "signing_key";
+                /** @description Its Salesforce name: API name or username. */
+                name: string;
+                /** @description Its Salesforce id. */
+                salesforceId?: string;
+            }[];
+            /** @enum {string} */
+            crm: "salesforce" | "dynamics365";
+            failure?: {
+                message: string;
+                type: string;
+            };
+            id: string;
+            /** @description When the operation ended (ISO 8601). */
+            occurredAt: string;
+            operation: {
+                id: string;
+                /** @enum {string} */
+                kind: "enable" | "disable" | "reconnect" | "rotate_certificate" | "update_access";
+                startedAt: string;
+            };
+            /**
+             * @description How the operation ended.
+             * @enum {string}
+             */
+            outcome: "running" | "succeeded" | "failed" | "rollback_incomplete" | "cancelled";
+            tenantId: string;
+        };
+        AuditEventPage: {
+            /** @description Most recent first. */
+            events: components["schemas"]["AuditEvent"][];
+            /** @description Pass as `cursor` for the next page; absent on the last one. */
+            nextCursor?: string;
         };
         Connection: {
             agentConfiguration?: components["schemas"]["AgentConfiguration"];
@@ -1176,6 +1249,101 @@ export interface operations {
                 };
             };
             /** @description Temporal did not answer, or Salesforce could not be reached: retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page: the events older than it. */
+                cursor?: string;
+                /** @description At most this many events (50 when absent). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The tenant (the customer)
+                 * @example acme
+                 */
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, most recent first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventPage"];
+                };
+            };
+            /** @description A bad `limit` (1 to 100) or a `cursor` this API did not give, named in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown tenant (or one the key is not bound to), or no such operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The audit store did not answer, or the audit trail is not configured on this API */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
