@@ -55,8 +55,8 @@ async function main(): Promise<void> {
     keys: codecKeys,
     threads: config.CODEC_WORKER_THREADS ?? defaultCodecThreads(),
   });
-  // The embedded store is one process's: the worker and the API of `npm start` are two (see README, Audit trail).
-  const audit = config.AUDIT_STORE === 'postgres' ? await auditStoreOf(config) : undefined;
+  // Embedded (the default): this process owns the store and serves it to the worker (see README, Audit trail).
+  const audit = await auditStoreOf(config, 'api');
   const app = createApp({
     client,
     secrets,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PoolConfig } from 'pg';
 import type { ComponentRef, Crm, OperationKind, OperationStatus } from '../workflows/definitions';
 
 /**
@@ -9,8 +10,8 @@ import type { ComponentRef, Crm, OperationKind, OperationStatus } from '../workf
  *
  * Two stores behind the same SQL: PostgreSQL through `pg` (AUDIT_STORE=postgres, AUDIT_DATABASE_URL) for several
  * API and worker machines, and PGlite (Postgres compiled to WASM, in-process, its data under DATA_DIR/audit) as the
- * embedded default for `npm start`: one process owns a PGlite folder, so the API and the worker each get their own
- * there, the worker writing and the API reading its own data folder through the same path (see auditStoreOf).
+ * embedded default for `npm start`: PGlite is single-process, so the API owns it and serves it on a Unix socket in
+ * DATA_DIR/audit, where the worker process writes to it through `pg` (see auditStoreOf).
  */
 
 /** Who asked for an operation: the API key's id (never the key), and the admin who signed in with Salesforce. */
@@ -102,6 +103,11 @@ export class SqlAuditStore implements AuditStore {
     private readonly closeClient: () => Promise<void>,
   ) {}
 
+  /** A store over a database whose schema exists. */
+  static over(sql: SqlClient, closeClient: () => Promise<void>): SqlAuditStore {
+    return new SqlAuditStore(sql, closeClient);
+  }
+
   static async open(sql: SqlClient, closeClient: () => Promise<void>): Promise<SqlAuditStore> {
     await sql.query('BEGIN');
     try {
@@ -143,9 +149,15 @@ export class SqlAuditStore implements AuditStore {
 }
 
 /** PostgreSQL through `pg`: every API and worker machine points at the same database. */
-export async function openPostgresAuditStore(connectionString: string): Promise<AuditStore> {
+export async function openPostgresAuditStore(
+  connection: string | PoolConfig,
+  options: { createSchema?: boolean } = {},
+): Promise<AuditStore> {
   const { Pool } = await import('pg');
-  const pool = new Pool({ connectionString, max: 4 });
+  const pool = new Pool(typeof connection === 'string' ? { connectionString: connection, max: 4 } : connection);
+  // An idle connection the server closed (a restart, a failover) is dropped from the pool; the next query opens one.
+  pool.on('error', () => undefined);
+  if (options.createSchema === false) return SqlAuditStore.over(pool, () => pool.end());
   const client = await pool.connect();
   try {
     // The schema in one transaction on one connection; events then go through the pool.
@@ -153,7 +165,7 @@ export async function openPostgresAuditStore(connectionString: string): Promise<
   } finally {
     client.release();
   }
-  return SqlAuditStore.open(pool, () => pool.end());
+  return SqlAuditStore.over(pool, () => pool.end());
 }
 
 /** PGlite: Postgres in WASM, in-process, its data in `dataDir` (made 0700). */
@@ -164,6 +176,40 @@ export async function openEmbeddedAuditStore(dataDir: string): Promise<AuditStor
   return SqlAuditStore.open(db, () => db.close());
 }
 
+/** The Unix socket of the embedded store, in its folder: where the API serves it and the worker finds it. */
+const EMBEDDED_PORT = 5432;
+const embeddedSocket = (dir: string) => path.join(dir, `.s.PGSQL.${EMBEDDED_PORT}`);
+
+/**
+ * The embedded store of a process that owns it (the API): PGlite under `dir`/data, also served on a Unix socket in
+ * `dir` (`@electric-sql/pglite-socket`, queries queued one at a time), so that the worker process of `npm start`
+ * writes into the same database through `pg`.
+ */
+export async function serveEmbeddedAuditStore(dir: string): Promise<AuditStore> {
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = await PGlite.create(dataDir);
+  // A socket left by a process that died would refuse the bind.
+  fs.rmSync(embeddedSocket(dir), { force: true });
+  const server = new PGLiteSocketServer({ db, path: embeddedSocket(dir), maxConnections: 8 });
+  await server.start();
+  fs.chmodSync(embeddedSocket(dir), 0o600);
+  return SqlAuditStore.open(db, async () => {
+    await server.stop();
+    await db.close();
+  });
+}
+
+/** The embedded store as another process of the same DATA_DIR reaches it (the worker): through its socket. */
+export function connectEmbeddedAuditStore(dir: string): Promise<AuditStore> {
+  return openPostgresAuditStore(
+    { host: path.resolve(dir), port: EMBEDDED_PORT, user: 'postgres', database: 'postgres', max: 1 },
+    { createSchema: false },
+  );
+}
+
 export interface AuditStoreSettings {
   AUDIT_STORE: 'embedded' | 'postgres';
   AUDIT_DATABASE_URL?: string;
@@ -171,13 +217,14 @@ export interface AuditStoreSettings {
 }
 
 /**
- * The configured store. The embedded one is a folder per process (`DATA_DIR/audit/<role>`): PGlite is single-process.
- * `npm start` runs the API and the worker in one process tree with one DATA_DIR; see README ("Audit trail").
+ * The configured store. Embedded: the API owns PGlite under DATA_DIR/audit and serves it on a Unix socket there; the
+ * worker connects to that socket (one DATA_DIR, one machine: `npm start`).
  */
-export function auditStoreOf(settings: AuditStoreSettings, role = 'service'): Promise<AuditStore> {
+export function auditStoreOf(settings: AuditStoreSettings, role: 'api' | 'worker'): Promise<AuditStore> {
   if (settings.AUDIT_STORE === 'postgres') {
     if (!settings.AUDIT_DATABASE_URL) throw new Error('AUDIT_DATABASE_URL is required with AUDIT_STORE=postgres');
     return openPostgresAuditStore(settings.AUDIT_DATABASE_URL);
   }
-  return openEmbeddedAuditStore(path.join(settings.DATA_DIR, 'audit', role));
+  const dir = path.join(settings.DATA_DIR, 'audit');
+  return role === 'api' ? serveEmbeddedAuditStore(dir) : connectEmbeddedAuditStore(dir);
 }

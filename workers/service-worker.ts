@@ -37,7 +37,7 @@ export async function buildActivityDependencies(
     certificateValidityDays: config.CERTIFICATE_VALIDITY_DAYS,
     temporal,
     webhooks: webhookSettings(config),
-    ...(config.AUDIT_STORE === 'postgres' ? { audit: await auditStoreOf(config) } : {}),
+    audit: await auditStoreOf(config, 'worker'),
   };
 }
 

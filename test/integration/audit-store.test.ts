@@ -1,6 +1,12 @@
 import path from 'node:path';
 import type { AuditEvent, AuditStore } from '../../observability/audit-store';
-import { InvalidCursorError, openEmbeddedAuditStore, openPostgresAuditStore } from '../../observability/audit-store';
+import {
+  InvalidCursorError,
+  connectEmbeddedAuditStore,
+  openEmbeddedAuditStore,
+  openPostgresAuditStore,
+  serveEmbeddedAuditStore,
+} from '../../observability/audit-store';
 import { startPostgres } from '../support/postgres';
 import type { RunningPostgres } from '../support/postgres';
 import { temporaryDir } from '../support/temp-dirs';
@@ -85,5 +91,37 @@ describe.each(backends)('audit store: %s', (_name, makeBackend) => {
     await store.close();
     store = await backend.open();
     expect((await store.list('restart', { limit: 10 })).events.map((e) => e.id)).toEqual(['before-restart']);
+  });
+});
+
+describe('the embedded store of `npm start`: the API owns it, the worker reaches it through its socket', () => {
+  it('stores what the worker writes where the API reads it, once, across a restart of the API', async () => {
+    const dir = path.join(await temporaryDir('audit-served-'), 'audit');
+    let api = await serveEmbeddedAuditStore(dir);
+    const worker = await connectEmbeddedAuditStore(dir);
+    try {
+      await worker.record(event('from-worker', 'served'));
+      await worker.record(event('from-worker', 'served'));
+      expect((await api.list('served', { limit: 10 })).events).toEqual([event('from-worker', 'served')]);
+      await api.close();
+      api = await serveEmbeddedAuditStore(dir);
+      await worker.record(event('after-restart', 'served'));
+      expect((await api.list('served', { limit: 10 })).events.map((e) => e.id)).toEqual([
+        'after-restart',
+        'from-worker',
+      ]);
+    } finally {
+      await worker.close();
+      await api.close();
+    }
+  });
+
+  it('tells a worker with no API serving the store that it is absent (ENOENT), not to retry', async () => {
+    const worker = await connectEmbeddedAuditStore(path.join(await temporaryDir('audit-absent-'), 'audit'));
+    try {
+      await expect(worker.record(event('nowhere'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await worker.close();
+    }
   });
 });
