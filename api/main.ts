@@ -91,8 +91,8 @@ async function main(): Promise<void> {
     log.info(`${signal}: finishing in-flight requests`);
     // New connections are refused and idle keep-alive sockets closed; requests under way finish, within the grace.
     server.close(() => {
-      void Promise.allSettled([tracing?.shutdown(), connection.close(), codecWorkers.close()]).finally(() =>
-        process.exit(0),
+      void Promise.allSettled([tracing?.shutdown(), connection.close(), codecWorkers.close(), audit.close()]).finally(
+        () => process.exit(0),
       );
     });
     server.closeIdleConnections();
