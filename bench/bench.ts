@@ -771,7 +771,13 @@ async function main(): Promise<void> {
     dataConverter: encryptedDataConverter(parseCodecKeys(serviceEnv.PAYLOAD_CODEC_KEYS!)),
   });
   try {
-    const orchestrationEnv = { ...serviceEnv, TASK_QUEUE: `orchestration-${randomUUID()}` };
+    // A data folder of its own (the secrets stay shared through SECRETS_DIR): each API owns the embedded audit store of
+    // its DATA_DIR, and its worker writes to that one.
+    const orchestrationEnv = {
+      ...serviceEnv,
+      TASK_QUEUE: `orchestration-${randomUUID()}`,
+      DATA_DIR: path.join(work, 'orchestration'),
+    };
     const [worker, api, baselineWorker, orchestrationWorker, orchestrationApi] = await Promise.all([
       startWorker(serviceEnv),
       startApi(serviceEnv),
