@@ -68,6 +68,21 @@ export const isSignInCredentials = (tenantId: string, secretRef: string): boolea
 
 const currentRef = (tenantId: string): SecretRef => ({ secretRef: `tenants/${tenantId}/sign-in/current` });
 
+/**
+ * The Salesforce username of the admin whose sign-in stored these credentials, if it is the tenant's current sign-in
+ * (the audit trail names who acted in Salesforce); never the tokens.
+ */
+export async function signedInUsername(
+  secrets: SecretStore,
+  tenantId: string,
+  secretRef: string,
+): Promise<string | undefined> {
+  if (!isSignInCredentials(tenantId, secretRef)) return undefined;
+  const raw = await secrets.get(currentRef(tenantId));
+  const signedIn = raw ? (JSON.parse(raw) as SignedIn) : undefined;
+  return signedIn?.secretRef === secretRef ? signedIn.username : undefined;
+}
+
 /** An OAuth error code as it may travel in the admin page's URL. */
 function errorCode(value: string | undefined): string {
   return value && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : 'sign_in_failed';

@@ -22,7 +22,7 @@ import { StepId } from '../../workflows/definitions';
 import { principalOf, requireScope } from '../auth';
 import type { OperationRequest, Submission } from '../connection-gateway';
 import { HttpProblem, problems } from '../problem';
-import { isSignInCredentials } from '../sign-in';
+import { isSignInCredentials, signedInUsername } from '../sign-in';
 import { bodyOf, canonicalJson, checkAgentConfiguration, operationIdOf, parseInput, sha256Hex } from '../requests';
 import type { AcceptedView, AdminCredentialsInput } from '../schemas';
 import {
@@ -162,11 +162,12 @@ async function submitAndAnswer(
   credentials: ResolvedCredentials | undefined,
 ): Promise<void> {
   let submission: Submission;
-  // Who asked, for the audit trail: the key's id, never the key; not part of the request's hash.
-  const requested = {
-    ...operation,
-    request: { ...operation.request, requestedBy: { apiKeyId: principalOf(res).keyId } },
-  } as OperationRequest;
+  // Who asked, for the audit trail: the key's id, never the key, and the admin who signed in with Salesforce when the
+  // request acts with that sign-in's credentials; not part of the request's hash.
+  const salesforceUsername =
+    credentials && (await signedInUsername(context.secrets, tenantId, credentials.ref.secretRef));
+  const requestedBy = { apiKeyId: principalOf(res).keyId, ...(salesforceUsername ? { salesforceUsername } : {}) };
+  const requested = { ...operation, request: { ...operation.request, requestedBy } } as OperationRequest;
   try {
     await assertConfigured(context, tenantId, crm, requested);
     submission = await context.gateway.submit(tenantId, crm, requested);

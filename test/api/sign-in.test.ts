@@ -1,4 +1,5 @@
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { OAuth2 } from 'jsforce';
 import request from 'supertest';
@@ -7,6 +8,9 @@ import { createApiClient } from '@agent-connections/api-client';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import { SERVICE_OAUTH_CLIENT } from '@agent-connections/salesforce-emulator';
 import { SIGN_IN_STATE_TTL_MS } from '../../api/sign-in';
+import type { AuditStore } from '../../observability/audit-store';
+import { openEmbeddedAuditStore } from '../../observability/audit-store';
+import { temporaryDir } from '../support/temp-dirs';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
 
@@ -26,9 +30,12 @@ describe('Sign in with Salesforce', () => {
   let org: CreatedOrg;
   /** Moves the API's clock (states expire); the emulator's has its own. */
   let clockOffsetMs = 0;
+  /** The audit trail names the admin who signed in, next to the API key. */
+  let audit: AuditStore;
 
   beforeAll(async () => {
-    stack = await startApiStack();
+    audit = await openEmbeddedAuditStore(path.join(await temporaryDir('sign-in-audit-'), 'audit'));
+    stack = await startApiStack({ audit });
     server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -50,6 +57,7 @@ describe('Sign in with Salesforce', () => {
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
     await stack?.close();
+    await audit?.close();
   });
 
   const start = async (tenant: string) =>
@@ -170,6 +178,15 @@ describe('Sign in with Salesforce', () => {
     );
     expect(connection.status).toBe('enabled');
     expect(connection.details?.orgId).toBe(org.orgId);
+    const enableId = enabled.data && 'operationId' in enabled.data ? enabled.data.operationId : undefined;
+    expect(enableId).toBeDefined();
+    await waitFor(async () =>
+      (await audit.list(tenant, { limit: 10 })).events.some((e) => e.operation.id === enableId),
+    );
+    expect((await audit.list(tenant, { limit: 10 })).events.find((e) => e.operation.id === enableId)?.actor).toEqual({
+      apiKeyId: 'backend',
+      salesforceUsername: org.adminUsername,
+    });
 
     // Sign in with another admin (here the same one again), then reconnect with the new reference.
     const again = await arrive(await submitSignIn((await start(tenant)).authorizeUrl, 'allow'));
