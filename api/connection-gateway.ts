@@ -89,7 +89,7 @@ class NothingToDisable extends Error {
 }
 
 /** The run ended before it took the update in (it held nothing): the update may go to the next run. */
-function isWorkflowCompleted(err: FailureLike): boolean {
+export function isWorkflowCompleted(err: FailureLike): boolean {
   for (let e: FailureLike | undefined = err; e; e = e.cause) {
     if (/workflow execution already completed/i.test(e.message ?? '')) return true;
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { isWorkflowCompleted } from '../../api/connection-gateway';
 import { withLiveProgress } from '../../api/live-progress';
 import { connectionWorkflow } from '../../workflows';
 import type {
@@ -30,41 +32,70 @@ export class Connections {
     private readonly historyLimit?: number,
   ) {}
 
-  private start(tenantId: string, crm: Crm) {
+  /**
+   * The connection's update-with-start, as the gateway sends it: a run that ended because it held nothing hands its
+   * state to the next run, and an update that meets a run as it ends goes once more, to the next run.
+   */
+  private async send<Ret, Arg>(
+    tenantId: string,
+    crm: Crm,
+    update: UpdateDefinition<Ret, [Arg]>,
+    argument: Arg,
+  ): Promise<Ret> {
+    const attempt = async () =>
+      this.client.workflow.executeUpdateWithStart(update, {
+        args: [argument],
+        startWorkflowOperation: this.start(tenantId, crm, await this.carriedState(tenantId, crm)),
+      });
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isWorkflowCompleted(err as Parameters<typeof isWorkflowCompleted>[0])) throw err;
+      return attempt();
+    }
+  }
+
+  private start(tenantId: string, crm: Crm, carried: ConnectionState | undefined) {
     return new WithStartWorkflowOperation(connectionWorkflow, {
       workflowId: connectionWorkflowId(tenantId, crm),
       taskQueue: this.taskQueue,
-      args: [{ tenantId, crm, ...(this.historyLimit ? { historyLimit: this.historyLimit } : {}) }],
+      args: [
+        {
+          tenantId,
+          crm,
+          ...(carried ? { state: carried } : {}),
+          ...(this.historyLimit ? { historyLimit: this.historyLimit } : {}),
+        },
+      ],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
   }
 
+  /** The state a completed run left for the next one (a running workflow ignores it). */
+  private async carriedState(tenantId: string, crm: Crm): Promise<ConnectionState | undefined> {
+    const description = await this.client.workflow
+      .getHandle(connectionWorkflowId(tenantId, crm))
+      .describe()
+      .catch(() => undefined);
+    return description?.status.name === 'COMPLETED'
+      ? (description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined)
+      : undefined;
+  }
+
   enable(tenantId: string, request: EnableRequest, crm: Crm = 'salesforce'): Promise<OperationAccepted> {
-    return this.client.workflow.executeUpdateWithStart(enableUpdate, {
-      args: [request],
-      startWorkflowOperation: this.start(tenantId, crm),
-    });
+    return this.send(tenantId, crm, enableUpdate, request);
   }
 
   disable(tenantId: string, request: DisableRequest, crm: Crm = 'salesforce'): Promise<OperationAccepted> {
-    return this.client.workflow.executeUpdateWithStart(disableUpdate, {
-      args: [request],
-      startWorkflowOperation: this.start(tenantId, crm),
-    });
+    return this.send(tenantId, crm, disableUpdate, request);
   }
 
   reconnect(tenantId: string, request: ReconnectRequest): Promise<OperationAccepted> {
-    return this.client.workflow.executeUpdateWithStart(reconnectUpdate, {
-      args: [request],
-      startWorkflowOperation: this.start(tenantId, 'salesforce'),
-    });
+    return this.send(tenantId, 'salesforce', reconnectUpdate, request);
   }
 
   configureAgent(tenantId: string, configuration: AgentConfiguration): Promise<ConnectionState> {
-    return this.client.workflow.executeUpdateWithStart(configureAgentUpdate, {
-      args: [configuration],
-      startWorkflowOperation: this.start(tenantId, 'salesforce'),
-    });
+    return this.send(tenantId, 'salesforce', configureAgentUpdate, configuration);
   }
 
   cancel(tenantId: string, operationId: string) {
