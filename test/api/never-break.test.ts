@@ -1,11 +1,10 @@
 import request from 'supertest';
-import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
-import type { ConnectionView, OperationView } from '../../api/schemas';
 import type { ConnectionState } from '../../workflows/definitions';
 import { STATE_MEMO_KEY, connectionWorkflowId } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import type { ApiStack } from './api-stack';
-import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { AGENT_CONFIGURATION, startApiStack, waitForConnection } from './api-stack';
+import { workingConnections } from './working-connection';
 
 /**
  * A connection that works never loses access because of something the service does: a typo is refused before it
@@ -23,89 +22,7 @@ describe('never break a working connection', () => {
     await stack?.close();
   });
 
-  /** A tenant with an enabled connection to a new org. */
-  async function enabledConnection(key: string) {
-    const tenant = uniqueTenant(key);
-    const org = await stack.emulator.control.createOrg({ key: tenant });
-    const base = `/v1/tenants/${tenant}/connections/salesforce`;
-    const read = async (): Promise<ConnectionView> =>
-      (await request(stack.app).get(base).set('Authorization', `Bearer ${stack.keys.read}`).expect(200))
-        .body as ConnectionView;
-    await post(`${base}/enable`, `enable-${tenant}`, {
-      loginUrl: org.loginUrl,
-      instanceUrl: org.instanceUrl,
-      adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
-      agentConfiguration: AGENT_CONFIGURATION,
-    }).expect(202);
-    const connection = await waitForConnection(read, (c) => c.status !== 'enabling');
-    expect(connection.status).toBe('enabled');
-    return { tenant, org, base, read, connection };
-  }
-
-  const post = (path: string, idempotencyKey: string, body: object) =>
-    request(stack.app)
-      .post(path)
-      .set('Authorization', `Bearer ${stack.keys.admin}`)
-      .set('Idempotency-Key', idempotencyKey)
-      .send(body);
-
-  async function finished(base: string, operationId: string): Promise<OperationView> {
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const operation = (
-        await request(stack.app)
-          .get(`${base}/operations/${operationId}`)
-          .set('Authorization', `Bearer ${stack.keys.read}`)
-          .expect(200)
-      ).body as OperationView;
-      if (operation.status !== 'running') return operation;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} still running`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  /** The agent's view: a token from the broker, then a query as the integration user. */
-  async function agentQuery(base: string, soql: string): Promise<Response> {
-    const token = await request(stack.app)
-      .post(`${base}/agent-token`)
-      .set('Authorization', `Bearer ${stack.keys.agent}`);
-    if (token.status !== 200) throw new Error(`agent token: HTTP ${token.status} ${JSON.stringify(token.body)}`);
-    return fetch(`${token.body.instanceUrl}/services/data/v66.0/query?q=${encodeURIComponent(soql)}`, {
-      headers: { Authorization: `Bearer ${token.body.accessToken}` },
-    });
-  }
-
-  /** Probes the agent's access every 300 ms until stopped; every failure is kept. */
-  function agentProbe(base: string) {
-    const failures: string[] = [];
-    let probes = 0;
-    let running = true;
-    const loop = (async () => {
-      while (running) {
-        try {
-          const response = await agentQuery(base, 'SELECT Id, Name FROM Account LIMIT 1');
-          if (!response.ok) failures.push(`query: HTTP ${response.status} ${await response.text()}`);
-        } catch (err) {
-          failures.push(String(err));
-        }
-        probes += 1;
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    })();
-    return {
-      stop: async () => {
-        running = false;
-        await loop;
-        return { failures, probes };
-      },
-    };
-  }
-
-  const componentIds = async (org: CreatedOrg) =>
-    (await stack.emulator.control.components(org.key))
-      .filter((c) => c.kind !== 'User' || c.active !== false)
-      .map((c) => `${c.kind}:${c.id ?? c.name}`)
-      .sort();
+  const { post, enabledConnection, finished, agentQuery, agentProbe, componentIds } = workingConnections(() => stack);
 
   it('refuses a configuration with a typo before saving it (422 naming the field), and changes nothing', async () => {
     const { tenant, read } = await enabledConnection('typo');

@@ -1,12 +1,11 @@
-import request from 'supertest';
 import { Connection } from 'jsforce';
 import { createSigningKeyActivities } from '../../activities/signing-key';
-import type { ConnectionView, OperationView } from '../../api/schemas';
-import type { ConnectionState } from '../../workflows/definitions';
-import { STATE_MEMO_KEY, connectionWorkflowId, healthScheduleId } from '../../workflows/definitions';
+import type { ConnectionView } from '../../api/schemas';
+import { healthScheduleId } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import type { ApiStack } from './api-stack';
-import { AGENT_CONFIGURATION, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { startApiStack, waitForConnection } from './api-stack';
+import { workingConnections } from './working-connection';
 
 /**
  * A reconnect of a connection a health check found broken repairs only what is broken, and keeps the rest: the app
@@ -23,63 +22,7 @@ describe('reconnect: repair in place', () => {
     await stack?.close();
   });
 
-  const post = (path: string, idempotencyKey: string, body: object) =>
-    request(stack.app)
-      .post(path)
-      .set('Authorization', `Bearer ${stack.keys.admin}`)
-      .set('Idempotency-Key', idempotencyKey)
-      .send(body);
-
-  /** A tenant with an enabled connection to a new org. */
-  async function enabledConnection(key: string, org?: { integrationLicenses?: number }) {
-    const tenant = uniqueTenant(key);
-    const created = await stack.emulator.control.createOrg({ key: tenant, ...org });
-    const base = `/v1/tenants/${tenant}/connections/salesforce`;
-    const read = async (): Promise<ConnectionView> =>
-      (await request(stack.app).get(base).set('Authorization', `Bearer ${stack.keys.read}`).expect(200))
-        .body as ConnectionView;
-    await post(`${base}/enable`, `enable-${tenant}`, {
-      loginUrl: created.loginUrl,
-      instanceUrl: created.instanceUrl,
-      adminCredentials: { accessToken: created.accessToken, refreshToken: created.refreshToken },
-      agentConfiguration: AGENT_CONFIGURATION,
-    }).expect(202);
-    const connection = await waitForConnection(read, (c) => c.status !== 'enabling');
-    expect(connection.status).toBe('enabled');
-    return { tenant, org: created, base, read, connection };
-  }
-
-  async function finished(base: string, operationId: string): Promise<OperationView> {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const operation = (
-        await request(stack.app)
-          .get(`${base}/operations/${operationId}`)
-          .set('Authorization', `Bearer ${stack.keys.read}`)
-          .expect(200)
-      ).body as OperationView;
-      if (operation.status !== 'running') return operation;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} still running`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
-  /** The agent's view: a token from the broker, then a query as the integration user. */
-  async function agentQuery(base: string, soql: string): Promise<Response> {
-    const token = await request(stack.app)
-      .post(`${base}/agent-token`)
-      .set('Authorization', `Bearer ${stack.keys.agent}`);
-    if (token.status !== 200) throw new Error(`agent token: HTTP ${token.status} ${JSON.stringify(token.body)}`);
-    return fetch(`${token.body.instanceUrl}/services/data/v66.0/query?q=${encodeURIComponent(soql)}`, {
-      headers: { Authorization: `Bearer ${token.body.accessToken}` },
-    });
-  }
-
-  /** The connection workflow's state, with what the view leaves out (the consumer key). */
-  const stateOf = async (tenant: string) =>
-    (await stack.env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe()).memo?.[
-      STATE_MEMO_KEY
-    ] as ConnectionState;
+  const { post, enabledConnection, finished, agentQuery, stateOf } = workingConnections(() => stack);
 
   /** Runs the connection's health check now; it finds the connection broken. */
   async function brokenConnection(tenant: string, read: () => Promise<ConnectionView>) {
