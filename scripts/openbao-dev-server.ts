@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { superviseUntilReady } from './child-server';
 
 /**
  * An OpenBao dev server (`bao server -dev`) as a child process: in memory, unsealed, KV v2 mounted at `secret/`,
@@ -56,26 +57,7 @@ export async function startOpenBaoDevServer(options: OpenBaoDevServerOptions): P
   // Dev mode prints the unseal key and the root token on stdout: forward stderr only (warnings and errors).
   child.stdout?.resume();
   child.stderr?.on('data', (chunk: Buffer) => options.log?.(chunk.toString('utf8').trimEnd()));
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
   const address = `http://127.0.0.1:${options.port}`;
-  const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exitedPromise;
-    clearTimeout(timer);
-  };
-  try {
-    await waitForOpenBao(address, 30_000, () => !exited);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const { stop } = await superviseUntilReady(child, (isAlive) => waitForOpenBao(address, 30_000, isAlive));
   return { address, rootToken, process: child, stop };
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { Connection } from '@temporalio/client';
+import { superviseUntilReady } from './child-server';
 import type { SearchAttributeType } from '@temporalio/common';
 
 export interface DevServerOptions {
@@ -110,27 +111,8 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   const forward = (chunk: Buffer) => options.log?.(chunk.toString('utf8').trimEnd());
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
   const address = `127.0.0.1:${options.port}`;
-  const stop = async () => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exitedPromise;
-    clearTimeout(timer);
-  };
-  try {
-    await waitForTemporal(address, 60_000, () => !exited);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const { stop } = await superviseUntilReady(child, (isAlive) => waitForTemporal(address, 60_000, isAlive));
   // A database of an earlier run, made before this rule, may be readable by others: no longer.
   if (options.dbFile) restrictDatabaseFiles(options.dbFile);
   return { address, process: child, stop };
