@@ -34,6 +34,7 @@ COPY api ./api
 COPY codec ./codec
 COPY config ./config
 COPY observability ./observability
+COPY audit ./audit
 COPY scripts ./scripts
 COPY workers ./workers
 COPY workflows ./workflows

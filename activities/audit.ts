@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { AuditEvent, AuditStore } from '../observability/audit-store';
+import type { AuditEvent, AuditStore } from '../audit/audit-store';
 
 /** The audit trail's one activity, over the worker's store (AUDIT_STORE); without a store it records nothing. */
 export function createAuditActivities(store: AuditStore | undefined) {

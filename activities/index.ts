@@ -17,7 +17,7 @@ import type { HealthCheckInput, HealthReport } from '../workflows/definitions';
 import { healthCheckRequest } from '../workflows/health-check-request';
 import { createWebhookActivities } from './webhooks';
 import { createAuditActivities } from './audit';
-import type { AuditStore } from '../observability/audit-store';
+import type { AuditStore } from '../audit/audit-store';
 import type { WebhookSettings } from './webhooks';
 
 export interface ActivityDependencies {

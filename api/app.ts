@@ -29,7 +29,7 @@ import { signInCallbackRouter, signInRouter } from './routes/sign-in';
 import { SalesforceSignIn, SIGN_IN_CALLBACK_PATH } from './sign-in';
 import { orgObjectsRouter } from './routes/org-objects';
 import { auditEventsRouter } from './routes/audit-events';
-import type { AuditStore } from '../observability/audit-store';
+import type { AuditStore } from '../audit/audit-store';
 
 export type ApiConfig = Pick<
   AppConfig,

@@ -12,7 +12,7 @@ import { createApp } from './app';
 import { loadApiKeys } from './auth';
 import { CodecWorkers, defaultCodecThreads } from './codec-workers';
 import { createApiServer } from './http-server';
-import { auditStoreOf } from '../observability/audit-store';
+import { auditStoreOf } from '../audit/open-audit-store';
 
 /** The API process: parse config, connect lazily to Temporal, listen, and drain gracefully on SIGINT/SIGTERM. */
 async function main(): Promise<void> {

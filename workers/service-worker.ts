@@ -10,7 +10,7 @@ import { openSecretStore } from '../secrets';
 import type { AppConfig } from '../config';
 import { serviceOAuthClient, webhookSettings } from '../config';
 import { activityObservability } from '../observability/activity-interceptor';
-import { auditStoreOf } from '../observability/audit-store';
+import { auditStoreOf } from '../audit/open-audit-store';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
 import type { OperationSinks } from '../observability/workflow-interceptors';

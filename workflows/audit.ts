@@ -4,7 +4,7 @@
  */
 import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AuditActor, AuditComponent, AuditEvent, ComponentChange } from '../observability/audit-store';
+import type { AuditActor, AuditComponent, AuditEvent, ComponentChange } from '../audit/audit-store';
 import type { ConnectionDetails, ConnectionState, OperationRecord } from './definitions';
 
 /** Connections that closed operations before the audit trail replay without its activity. */

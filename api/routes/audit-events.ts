@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { InvalidCursorError } from '../../observability/audit-store';
+import { InvalidCursorError } from '../../audit/audit-store';
 import { AUDIT_DEFAULT_LIMIT, auditPathSchema, auditQuerySchema } from '../audit-schemas';
 import { requireScope } from '../auth';
 import { problems } from '../problem';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
-import type { AuditStore } from '../../observability/audit-store';
+import type { AuditStore } from '../../audit/audit-store';
 import type { SecretStore } from '../../secrets/secret-store';
 import type { SalesforceClients } from '../../salesforce/clients';
 import type { AgentTokenBroker } from '../agent-tokens';

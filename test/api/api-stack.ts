@@ -11,7 +11,7 @@ import { createApp } from '../../api/app';
 import type { ApiKey } from '../../api/auth';
 import { generateApiKey, hashApiKey } from '../../api/auth';
 import type { ApiClient, Connection } from '@agent-connections/api-client';
-import type { AuditStore } from '../../observability/audit-store';
+import type { AuditStore } from '../../audit/audit-store';
 import type { ServiceWorker, WorkerTuning } from '../../workers/service-worker';
 import { createApiClient } from '@agent-connections/api-client';
 import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';

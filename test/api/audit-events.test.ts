@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { ApiClient, Connection } from '@agent-connections/api-client';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
-import type { AuditEvent, AuditStore } from '../../observability/audit-store';
-import { openEmbeddedAuditStore } from '../../observability/audit-store';
+import type { AuditEvent, AuditStore } from '../../audit/audit-store';
+import { openEmbeddedAuditStore } from '../../audit/open-audit-store';
 import { connectionWorkflowId } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import { temporaryDir } from '../support/temp-dirs';

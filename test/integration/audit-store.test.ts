@@ -1,12 +1,12 @@
 import path from 'node:path';
-import type { AuditEvent, AuditStore } from '../../observability/audit-store';
+import type { AuditEvent, AuditStore } from '../../audit/audit-store';
+import { InvalidCursorError } from '../../audit/audit-store';
 import {
-  InvalidCursorError,
   connectEmbeddedAuditStore,
   openEmbeddedAuditStore,
   openPostgresAuditStore,
   serveEmbeddedAuditStore,
-} from '../../observability/audit-store';
+} from '../../audit/open-audit-store';
 import { startPostgres } from '../support/postgres';
 import type { RunningPostgres } from '../support/postgres';
 import { temporaryDir } from '../support/temp-dirs';
