@@ -15,6 +15,7 @@ import type { SecretStore } from '../secrets/secret-store';
 import { createSigningKeyActivities } from './signing-key';
 import type { HealthCheckInput, HealthReport } from '../workflows/definitions';
 import { healthCheckRequest } from '../workflows/health-check-request';
+import { healthReportChangesNothing } from '../workflows/connection-state';
 import { createWebhookActivities } from './webhooks';
 import { createAuditActivities } from './audit';
 import type { AuditStore } from '../audit/audit-store';
@@ -86,10 +87,16 @@ export function createActivities(deps: ActivityDependencies) {
   };
   return withLivenessHeartbeat({
     ...activities,
-    /** The health check's one activity: the connection's state from its memo, then the check if it is checkable. */
+    /**
+     * The health check's one activity: the connection's state from its memo, then the check if it is checkable. A
+     * report that would change nothing the connection shows is marked `unchanged` (the check does not send it).
+     */
     async checkHealthOf(input: HealthCheckInput): Promise<HealthReport | undefined> {
-      const request = healthCheckRequest(await activities.readConnectionState(input), input.rotateBeforeDays);
-      return request && activities.checkConnectionHealth(request);
+      const state = await activities.readConnectionState(input);
+      const request = healthCheckRequest(state, input.rotateBeforeDays);
+      if (!request || !state) return undefined;
+      const report = await activities.checkConnectionHealth(request);
+      return healthReportChangesNothing(state, report) ? { ...report, unchanged: true } : report;
     },
   });
 }

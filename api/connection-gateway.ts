@@ -25,6 +25,7 @@ import {
   connectionTaskQueue,
   connectionWorkflowId,
 } from '../workflows/definitions';
+import { LastHealthChecks } from './last-health-check';
 import { withLiveProgress } from './live-progress';
 import { HttpProblem, problems } from './problem';
 
@@ -114,26 +115,35 @@ function runningOperationOf(failure: FailureLike): OperationAccepted | undefined
  * a 503 with Retry-After rather than a hung request; a validator's refusal becomes the matching 409 or 422.
  */
 export class ConnectionGateway {
+  private readonly lastHealthChecks: LastHealthChecks;
+
   constructor(
     private readonly client: Client,
     private readonly options: { taskQueue: string; timeoutMs: number },
-  ) {}
+  ) {
+    this.lastHealthChecks = new LastHealthChecks(client, (call) => this.bounded(call));
+  }
 
   /**
    * The connection's state, or undefined when its workflow was never started. Needs no worker. `withProgress` also
-   * reads the running operation's progress from its saga (what an admin watching it needs; the token broker doesn't).
+   * reads the running operation's progress from its saga (what an admin watching it needs; the token broker doesn't);
+   * `withLastCheck` the time of the latest health check, which a check that changed nothing keeps in its own result.
    */
   async readState(
     tenantId: string,
     crm: Crm,
-    options: { withProgress?: boolean } = {},
+    options: { withProgress?: boolean; withLastCheck?: boolean } = {},
   ): Promise<ConnectionState | undefined> {
+    // Read beside the connection's describe, not after it: showing a connection waits for the slower of the two.
+    const lastCheck = options.withLastCheck ? this.lastHealthChecks.latest(tenantId, crm) : undefined;
     try {
       const description = await this.bounded(() =>
         this.client.workflow.getHandle(connectionWorkflowId(tenantId, crm)).describe(),
       );
       const state = description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined;
-      return state && options.withProgress ? await withLiveProgress(this.client, state, (c) => this.bounded(c)) : state;
+      if (!state) return state;
+      const shown = options.withProgress ? await withLiveProgress(this.client, state, (c) => this.bounded(c)) : state;
+      return lastCheck ? await this.lastHealthChecks.apply(shown, lastCheck) : shown;
     } catch (err) {
       if (isNotFound(err as FailureLike)) return undefined;
       throw this.translate(err);

@@ -375,6 +375,26 @@ export function applyHealthReport(state: ConnectionState, report: HealthReport):
   return { rotationDue };
 }
 
+/**
+ * Whether taking the report in would change nothing the connection shows: the same status and error, the same
+ * findings (only the time of the check differs), and no rotation due. Such a report is not sent to the connection
+ * (a signal is a billed Action); pure, so the check's activity decides it on the state it read.
+ */
+export function healthReportChangesNothing(state: ConnectionState, report: HealthReport): boolean {
+  if (!state.health) return false;
+  const after = JSON.parse(JSON.stringify(state)) as ConnectionState;
+  if (applyHealthReport(after, { ...report, unchanged: undefined }).rotationDue) return false;
+  const shown = (s: ConnectionState) =>
+    JSON.stringify({
+      status: s.status,
+      lastError: s.lastError ?? null,
+      ok: s.health?.ok,
+      problems: s.health?.problems.map(({ kind, message, fix, drift }) => ({ kind, message, fix, drift })),
+      certificateExpiresAt: s.health?.certificateExpiresAt ?? null,
+    });
+  return shown(after) === shown(state);
+}
+
 function union(first: string[], second: string[]): string[] {
   return [...new Set([...first, ...second])];
 }

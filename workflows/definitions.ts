@@ -236,6 +236,12 @@ export interface HealthReport {
   ok: boolean;
   problems: HealthProblem[];
   certificateExpiresAt?: string;
+  /**
+   * Set by the check when the report would change nothing the connection shows (its status, error and findings are
+   * the same, no rotation is due): the check keeps it as its own result instead of sending it, and the API reads the
+   * time of that check from there (api/last-health-check.ts).
+   */
+  unchanged?: boolean;
 }
 
 export interface ConnectionState {

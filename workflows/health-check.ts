@@ -29,6 +29,18 @@ async function spreadOldSchedule(input: HealthCheckInput): Promise<void> {
   }
 }
 
+/** Checks from before reports were sent only when they change what the connection shows replay sending every one. */
+const REPORT_WHEN_CHANGED_PATCH = 'health-report-when-changed';
+
+/**
+ * A report that changes nothing the connection shows (a healthy connection found healthy again, a broken one found
+ * broken the same way) is not sent: the signal is a billed Action, and the check's own result keeps the time of the
+ * check for the API to show. It needs no re-check either: the connection already shows that finding.
+ */
+function changesNothing(report: HealthReport): boolean {
+  return report.unchanged === true && patched(REPORT_WHEN_CHANGED_PATCH);
+}
+
 /** Checks scheduled before the re-check replay without it. */
 const HEALTH_RECHECK_PATCH = 'health-recheck';
 
@@ -39,7 +51,8 @@ const HEALTH_RECHECK_PATCH = 'health-recheck';
  * 1-2. one activity (a billed Action, where two were): read the connection's state (its memo), nothing to check
  * unless it is established and idle; check end to end — JWT login as the integration user, a query on a granted
  * object — and compare what Salesforce holds with what was created. 3. send the report to the connection, which turns failures into an error
- * with its fix, drift into a report, and an expiring certificate into a rotation. A check that found a failure
+ * with its fix, drift into a report, and an expiring certificate into a rotation — only when it changes what the
+ * connection shows (a healthy → healthy check sends nothing and returns its report as its result). A check that found a failure
  * runs once more after `recheckAfter` and the second report is the one sent: one failed probe (a sign-in refused
  * during a Salesforce blip) does not break a connection.
  */
@@ -61,10 +74,12 @@ export async function connectionHealthCheck(input: HealthCheckInput): Promise<He
   };
   let report = await check();
   if (!report) return undefined;
+  if (changesNothing(report)) return report;
   if (report.problems.some((p) => !p.drift) && patched(HEALTH_RECHECK_PATCH)) {
     await sleep((input.recheckAfter ?? DEFAULT_HEALTH_RECHECK_AFTER) as Duration);
     report = await check();
     if (!report) return undefined;
+    if (changesNothing(report)) return report;
   }
   await getExternalWorkflowHandle(connectionWorkflowId(input.tenantId, input.crm)).signal(healthReportSignal, report);
   return report;

@@ -229,7 +229,7 @@ export function connectionsRouter(context: RouteContext): Router {
       async (req, res) => {
         const { tenantId, crm } = tenantPath(context, connectionPathSchema, req, res);
         const state =
-          (await context.gateway.readState(tenantId, crm, { withProgress: true })) ??
+          (await context.gateway.readState(tenantId, crm, { withProgress: true, withLastCheck: true })) ??
           initialConnectionState(tenantId, crm);
         res.json(connectionView(state));
       },
