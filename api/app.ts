@@ -271,6 +271,16 @@ export function createApp(deps: AppDependencies): express.Express {
   app.use('/v1', v1);
 
   app.use(notFoundHandler);
-  app.use(errorHandler(logUnexpected));
+  // A missing payload key is logged once per key id (every read of the tenant would log it again otherwise).
+  const missingKeysLogged = new Set<string>();
+  const logMissingPayloadKey = (keyId: string, req: Request) => {
+    if (missingKeysLogged.has(keyId)) return;
+    missingKeysLogged.add(keyId);
+    deps.log?.error(
+      { keyId, method: req.method, path: req.path },
+      'a payload codec key is missing from PAYLOAD_CODEC_KEYS: data sealed with it cannot be read',
+    );
+  };
+  app.use(errorHandler(logUnexpected, logMissingPayloadKey));
   return app;
 }

@@ -485,7 +485,10 @@ const ERRORS: Record<ErrorStatus, { description: string; examples: Record<string
     },
   },
   503: {
-    description: 'Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key',
+    description:
+      'Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or ' +
+      '`payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an ' +
+      'operator to add',
     headers: ['Retry-After'],
     examples: {
       unavailable: {
@@ -495,6 +498,18 @@ const ERRORS: Record<ErrorStatus, { description: string; examples: Record<string
           'unavailable',
           'Service unavailable',
           'The workflow service did not answer in time. Retry later, with the same Idempotency-Key.',
+        ),
+      },
+      payloadKeyMissing: {
+        summary: 'A payload key is missing from the API’s configuration',
+        value: problem(
+          503,
+          'payload-key-missing',
+          'Service unavailable',
+          'This tenant’s data is encrypted with payload key "k2026", which this API is not configured with. An ' +
+            'operator must add that key to PAYLOAD_CODEC_KEYS (keys are removed only once nothing sealed with them ' +
+            'is kept).',
+          { keyId: 'k2026' },
         ),
       },
     },

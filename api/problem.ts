@@ -132,6 +132,26 @@ function bodyParserProblem(err: BodyParserError): { status: number; slug: string
   }
 }
 
+/**
+ * The id of the payload codec key a failure could not find (codec/encryption-codec.ts), wherever the SDK wrapped it:
+ * Temporal's client decodes memos and results with the API's PAYLOAD_CODEC_KEYS.
+ */
+export function missingPayloadKeyOf(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  for (let e = err as { name?: string; message?: string; keyId?: unknown; cause?: unknown } | undefined; e;) {
+    if (seen.has(e)) break;
+    seen.add(e);
+    if (e.name === 'UnknownPayloadKeyError' && typeof e.keyId === 'string') return e.keyId;
+    const named = /payload is encrypted with unknown key "([^"]*)"/.exec(e.message ?? '');
+    if (named) return named[1];
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/** A missing payload key needs an operator: clients may retry, but not soon. */
+const PAYLOAD_KEY_RETRY_AFTER_SECONDS = 300;
+
 export const notFoundHandler: RequestHandler = (req, res) => {
   sendProblem(req, res, 404, 'not-found', `No resource at ${req.path}.`);
 };
@@ -140,7 +160,10 @@ export const notFoundHandler: RequestHandler = (req, res) => {
  * The last middleware: every error becomes problem+json. Unknown errors are logged by the caller-supplied logger
  * and answered with a generic 500 that reveals nothing (no message, no stack).
  */
-export function errorHandler(logUnexpected: (err: unknown, req: Request) => void): ErrorRequestHandler {
+export function errorHandler(
+  logUnexpected: (err: unknown, req: Request) => void,
+  logMissingPayloadKey: (keyId: string, req: Request) => void = (_keyId, req) => logUnexpected(undefined, req),
+): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
     if (res.headersSent) {
       next(err);
@@ -166,6 +189,24 @@ export function errorHandler(logUnexpected: (err: unknown, req: Request) => void
     if ((err as BodyParserError).expose && typeof status === 'number' && status >= 400 && status < 500) {
       // Other client errors raised by Express itself (a malformed URI, for one): the status is right, the message safe.
       sendProblem(req, res, status, 'invalid-request', 'The request could not be understood.');
+      return;
+    }
+    const keyId = missingPayloadKeyOf(err);
+    if (keyId !== undefined) {
+      // The tenant's data is sealed with a key this API was not given: the operator's configuration, not the client's
+      // request nor a bug. The key's id is no secret; the keys themselves never appear.
+      logMissingPayloadKey(keyId, req);
+      res.set('Retry-After', String(PAYLOAD_KEY_RETRY_AFTER_SECONDS));
+      sendProblem(
+        req,
+        res,
+        503,
+        'payload-key-missing',
+        `This tenant's data is encrypted with payload key "${keyId}", which this API is not configured with. ` +
+          'An operator must add that key to PAYLOAD_CODEC_KEYS (keys are removed only once nothing sealed with them ' +
+          'is kept).',
+        { keyId },
+      );
       return;
     }
     logUnexpected(err, req);

@@ -600,6 +600,10 @@ export const problemSchema = z
     originalOperation: operationRefSchema
       .optional()
       .describe('On 422 idempotency-key-reused: the operation the key was first used for.'),
+    keyId: z
+      .string()
+      .optional()
+      .describe('On 503 payload-key-missing: the id of the payload codec key this API lacks (PAYLOAD_CODEC_KEYS).'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
 

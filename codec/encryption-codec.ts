@@ -13,6 +13,17 @@ export interface CodecKey {
   key: Buffer;
 }
 
+/**
+ * A payload sealed with a key this process was not given (PAYLOAD_CODEC_KEYS lacks it): an operator's configuration
+ * problem, not the data's. Names the key's id (never secret), so that the operator knows which key to add back.
+ */
+export class UnknownPayloadKeyError extends Error {
+  override readonly name = 'UnknownPayloadKeyError';
+  constructor(readonly keyId: string) {
+    super(`payload is encrypted with unknown key "${keyId}"`);
+  }
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -59,7 +70,7 @@ export class EncryptionCodec implements PayloadCodec {
         const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
         const keyId = keyIdBytes ? decoder.decode(keyIdBytes) : '';
         const key = this.byId.get(keyId);
-        if (!key) throw new Error(`payload is encrypted with unknown key "${keyId}"`);
+        if (!key) throw new UnknownPayloadKeyError(keyId);
         const data = Buffer.from(payload.data ?? new Uint8Array());
         const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
         decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));

@@ -875,6 +875,8 @@ export interface components {
             }[];
             /** @description The request path. */
             instance?: string;
+            /** @description On 503 payload-key-missing: the id of the payload codec key this API lacks (PAYLOAD_CODEC_KEYS). */
+            keyId?: string;
             /** @description On 422 idempotency-key-reused: the operation the key was first used for. */
             originalOperation?: components["schemas"]["OperationRef"];
             /** @description On 409: the operation that is running. */
@@ -1116,7 +1118,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1438,7 +1440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1584,7 +1586,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1739,7 +1741,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1893,7 +1895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1993,7 +1995,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2093,7 +2095,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2235,7 +2237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2519,7 +2521,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2665,7 +2667,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2811,7 +2813,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2926,7 +2928,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3046,7 +3048,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key */
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
