@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import type { PreflightInput, PreflightResult } from '../activities/preflight';
-import { connectionTaskQueue } from '../workflows/definitions';
+import { connectionTaskQueue, readinessTaskQueue } from '../workflows/definitions';
 import { createActivities } from '../activities';
 import type { CreateClientAppInput, ClientAppRef } from '../activities/client-app';
 import type { SigningKey } from '../activities/signing-key';
@@ -88,24 +88,25 @@ async function main(): Promise<void> {
       healthCheckInterval: config.HEALTH_CHECK_INTERVAL,
       rotateBeforeDays: config.CERTIFICATE_ROTATE_BEFORE_DAYS,
     });
-    // Like the service's worker: the sagas' queue and the connection workflows' own queue.
+    // Like the service's worker: the sagas' queue, the connection workflows' own queue and the readiness waits'.
     const workers = await withWorkflowBundle({ prebuiltPath: config.WORKFLOW_BUNDLE_PATH }, (workflowBundle) =>
       Promise.all(
-        [config.TASK_QUEUE, connectionTaskQueue(config.TASK_QUEUE)].map((taskQueue) =>
-          Worker.create({
-            connection,
-            namespace: temporal.namespace,
-            taskQueue,
-            activities: {
-              ...createActivities(dependencies),
-              ...instantSalesforce(config.INTEGRATION_USERNAME_DOMAIN),
-            },
-            dataConverter,
-            workflowBundle,
-            // The bundle's operation interceptors report through sinks; the product's feed metrics and logs.
-            sinks: { operations: { started: { fn: () => undefined }, finished: { fn: () => undefined } } },
-            ...workerTuning(config),
-          }),
+        [config.TASK_QUEUE, connectionTaskQueue(config.TASK_QUEUE), readinessTaskQueue(config.TASK_QUEUE)].map(
+          (taskQueue) =>
+            Worker.create({
+              connection,
+              namespace: temporal.namespace,
+              taskQueue,
+              activities: {
+                ...createActivities(dependencies),
+                ...instantSalesforce(config.INTEGRATION_USERNAME_DOMAIN),
+              },
+              dataConverter,
+              workflowBundle,
+              // The bundle's operation interceptors report through sinks; the product's feed metrics and logs.
+              sinks: { operations: { started: { fn: () => undefined }, finished: { fn: () => undefined } } },
+              ...workerTuning(config),
+            }),
         ),
       ),
     );

@@ -170,6 +170,11 @@ const schema = z
     WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+    /**
+     * Slots of the readiness queue's worker (`<TASK_QUEUE>-readiness`): how many operations per process can wait for
+     * Salesforce to make their app usable at once. A wait is a few-second probe loop, mostly asleep: cheap to hold.
+     */
+    WORKER_MAX_CONCURRENT_READINESS_WAITS: z.coerce.number().int().min(1).max(10_000).default(500),
     /** How long in-flight activities get to finish on SIGTERM before they are cancelled. */
     WORKER_SHUTDOWN_GRACE_TIME: z
       .string()

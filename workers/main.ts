@@ -67,6 +67,7 @@ async function main(): Promise<void> {
           dependencies,
           workflowBundle,
           tuning: workerTuning(config),
+          readinessWaitSlots: config.WORKER_MAX_CONCURRENT_READINESS_WAITS,
           observability: { metrics, log },
           ...(tracing ? { plugins: [tracing.plugin] } : {}),
         }),

@@ -14,7 +14,7 @@ import { auditStoreOf } from '../audit/open-audit-store';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
 import type { OperationSinks } from '../observability/workflow-interceptors';
-import { connectionTaskQueue, tenantOfWorkflowId } from '../workflows/definitions';
+import { connectionTaskQueue, readinessTaskQueue, tenantOfWorkflowId } from '../workflows/definitions';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
 export async function buildActivityDependencies(
@@ -51,6 +51,9 @@ export type WorkerTuning = Partial<
   >
 >;
 
+/** Readiness waits at once per process, unless WORKER_MAX_CONCURRENT_READINESS_WAITS says. */
+export const DEFAULT_READINESS_WAIT_SLOTS = 500;
+
 /** Worker tuning from the configuration; unset options keep the SDK's defaults. */
 export function workerTuning(config: AppConfig): WorkerTuning {
   const tuning: WorkerTuning = {
@@ -73,6 +76,8 @@ export interface ServiceWorkerOptions {
   tuning?: WorkerTuning;
   /** Tuning of the connection queue's worker, over what it takes from `tuning` (tests shrink the saga side only). */
   connectionTuning?: WorkerTuning;
+  /** Activity slots of the readiness queue's worker (WORKER_MAX_CONCURRENT_READINESS_WAITS). */
+  readinessWaitSlots?: number;
   /** Metrics and the log of operations; without them the worker runs unobserved (most tests). */
   observability?: { metrics?: WorkerMetrics; log?: Logger };
   /** OpenTelemetry tracing (observability/tracing.ts), when OTEL_ENABLED. */
@@ -111,10 +116,12 @@ function operationSinks(metrics?: WorkerMetrics, log?: Logger): InjectedSinks<Op
 const CONNECTION_QUEUE_ACTIVITY_SLOTS = 10;
 
 /**
- * The service's worker process: two SDK workers on one connection. One polls the connection queue (the connection
- * workflows, whose validators admit operations, and their bookkeeping), the other the service's queue (sagas, their
- * activities, health checks). Each has its own slots, so admission never waits for a free saga slot. Both load every
- * workflow: runs started before the split, on the service's queue, carry on there.
+ * The service's worker process: three SDK workers on one connection. One polls the connection queue (the connection
+ * workflows, whose validators admit operations, and their bookkeeping), one the service's queue (sagas, their
+ * activities, health checks), one the readiness queue (the sagas' waits for Salesforce to make an app usable, which
+ * hold a slot for minutes). Each has its own slots, so admission never waits for a free saga slot, and waiting
+ * enables never take the slots of other tenants' Salesforce calls. The first two load every workflow: runs started
+ * before the split, on the service's queue, carry on there; the readiness worker runs activities only.
  */
 export class ServiceWorker {
   constructor(
@@ -122,13 +129,15 @@ export class ServiceWorker {
     readonly sagas: Worker,
     /** Connection workflows: `connectionTaskQueue(TASK_QUEUE)`. */
     readonly connections: Worker,
+    /** Readiness waits: `readinessTaskQueue(TASK_QUEUE)`. */
+    readonly readiness?: Worker,
   ) {}
 
   get workers(): Worker[] {
-    return [this.connections, this.sagas];
+    return [this.connections, this.sagas, ...(this.readiness ? [this.readiness] : [])];
   }
 
-  /** Runs both until shutdown; if one fails, the other is shut down and the failure is thrown. */
+  /** Runs them all until shutdown; if one fails, the others are shut down and the failure is thrown. */
   async run(): Promise<void> {
     const runs = this.workers.map((w) =>
       w.run().catch((err: unknown) => {
@@ -153,18 +162,19 @@ export class ServiceWorker {
     for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
   }
 
-  /** RUNNING while both run; otherwise the state of the one that does not. */
+  /** RUNNING while all run; otherwise the state of one that does not. */
   getState(): ReturnType<Worker['getState']> {
     return this.workers.map((w) => w.getState()).find((state) => state !== 'RUNNING') ?? 'RUNNING';
   }
 }
 
-/** The workers of the service: the connection queue's and the service queue's (see ServiceWorker). */
+/** The workers of the service: the connection queue's, the service queue's and the readiness queue's (ServiceWorker). */
 export async function createServiceWorker(options: ServiceWorkerOptions): Promise<ServiceWorker> {
+  const activities = createActivities(options.dependencies);
   const common = {
     connection: options.connection,
     namespace: options.namespace,
-    activities: createActivities(options.dependencies),
+    activities,
     dataConverter: options.dataConverter,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
@@ -192,5 +202,21 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     ...(options.tuning?.shutdownGraceTime ? { shutdownGraceTime: options.tuning.shutdownGraceTime } : {}),
     ...options.connectionTuning,
   });
-  return new ServiceWorker(sagas, connections);
+  const readiness = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: readinessTaskQueue(options.taskQueue),
+    // Only the wait runs here (no workflows): the sagas schedule it on this queue.
+    activities: {
+      awaitReadiness: (probe: Parameters<typeof activities.awaitReadiness>[0]) => activities.awaitReadiness(probe),
+    },
+    dataConverter: options.dataConverter,
+    maxConcurrentActivityTaskExecutions: options.readinessWaitSlots ?? DEFAULT_READINESS_WAIT_SLOTS,
+    ...(options.observability
+      ? { interceptors: { activity: [activityObservability(options.observability.metrics)] } }
+      : {}),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+    ...(options.tuning?.shutdownGraceTime ? { shutdownGraceTime: options.tuning.shutdownGraceTime } : {}),
+  });
+  return new ServiceWorker(sagas, connections, readiness);
 }

@@ -2,11 +2,11 @@
  * The steps that create a connection's components, each with its undo registered before it runs. Enable, and any
  * saga that creates components, is a sequence of these.
  */
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { COMPENSATION_STEP, DEPLOY_STEP, FORWARD_STEP, readinessCheck, readinessWait } from './activity-options';
 import type { AppKind, ComponentNames, SalesforceTarget, SecretRef } from './definitions';
-import { StepId } from './definitions';
+import { StepId, readinessTaskQueue } from './definitions';
 import { operationStamp, signingKeyRef } from './naming';
 import type { Saga } from './saga';
 
@@ -113,7 +113,12 @@ export function readinessStep(
   probe: { loginUrl: string; consumerKey: string; username: string; privateKey: SecretRef; probeObject: string },
 ) {
   if (patched(READINESS_WAIT_PATCH)) {
-    const readiness = proxyActivities<Activities>(readinessWait(readinessTimeout));
+    // The wait holds a slot for minutes: on its own queue, it never takes one the sagas' Salesforce calls need. No
+    // patch: a scheduled activity's task queue is not compared on replay (recorded waits replay on either queue).
+    const readiness = proxyActivities<Activities>({
+      ...readinessWait(readinessTimeout),
+      taskQueue: readinessTaskQueue(workflowInfo().taskQueue),
+    });
     return saga.step(StepId.readiness, () => readiness.awaitReadiness(probe));
   }
   const readiness = proxyActivities<Activities>(readinessCheck(readinessTimeout));

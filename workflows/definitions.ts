@@ -456,6 +456,17 @@ export function sagaTaskQueueOf(connectionQueue: string): string | undefined {
 }
 
 /**
+ * Readiness waits (`awaitReadiness`: minutes of probing Salesforce until a new app is usable) run on a queue of their
+ * own, with worker slots of their own, so that hundreds of enables waiting for propagation never hold the slots the
+ * sagas' Salesforce calls need. Derived from the service's queue (a connection queue's too).
+ */
+const READINESS_QUEUE_SUFFIX = '-readiness';
+
+export function readinessTaskQueue(taskQueue: string): string {
+  return `${sagaTaskQueueOf(taskQueue) ?? taskQueue}${READINESS_QUEUE_SUFFIX}`;
+}
+
+/**
  * Temporal task priorities (`priorityKey`: 1 runs first, 5 last; 3 is the server's default). A backlog is served in
  * this order: admission, then what an admin asked for, then background work.
  */
