@@ -83,11 +83,16 @@ export function sumCounts(...counts: ActionCount[]): ActionCount {
 /**
  * Heartbeats that reach the server during one activity attempt of `durationMs` that heartbeats at least every few
  * seconds: the SDK sends the first at once and then at most one per throttle interval (80% of the heartbeat timeout,
- * capped at the worker's 60 s maximum).
+ * capped at the worker's `maxHeartbeatThrottleInterval`, 60 s unless the worker says).
  */
-export function heartbeatsSent(durationMs: number, heartbeatTimeoutMs: number, firstAfterMs = 0): number {
+export function heartbeatsSent(
+  durationMs: number,
+  heartbeatTimeoutMs: number,
+  firstAfterMs = 0,
+  maxThrottleMs = 60_000,
+): number {
   if (durationMs <= firstAfterMs) return 0;
-  const throttleMs = Math.min(0.8 * heartbeatTimeoutMs, 60_000);
+  const throttleMs = Math.min(0.8 * heartbeatTimeoutMs, maxThrottleMs);
   return 1 + Math.floor((durationMs - firstAfterMs) / throttleMs);
 }
 

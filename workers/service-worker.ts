@@ -14,6 +14,7 @@ import { auditStoreOf } from '../audit/open-audit-store';
 import type { WorkerMetrics } from '../observability/metrics';
 import { instrumentSalesforceClient } from '../observability/salesforce-calls';
 import type { OperationSinks } from '../observability/workflow-interceptors';
+import { READINESS_HEARTBEAT_TIMEOUT_MS } from '../workflows/activity-options';
 import { connectionTaskQueue, readinessTaskQueue, tenantOfWorkflowId } from '../workflows/definitions';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
@@ -212,6 +213,8 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     },
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.readinessWaitSlots ?? DEFAULT_READINESS_WAIT_SLOTS,
+    // A wait heartbeats every 80% of its 3-minute heartbeat timeout (144 s), not once a minute: fewer billed Actions.
+    maxHeartbeatThrottleInterval: READINESS_HEARTBEAT_TIMEOUT_MS,
     ...(options.observability
       ? { interceptors: { activity: [activityObservability(options.observability.metrics)] } }
       : {}),

@@ -1,4 +1,5 @@
 import type { Duration } from '@temporalio/common';
+import { ActivityCancellationType } from '@temporalio/common';
 import type { ActivityOptions } from '@temporalio/workflow';
 import { ErrorType } from './definitions';
 
@@ -80,17 +81,29 @@ export function readinessCheck(timeout: string = DEFAULT_READINESS_TIMEOUT): Act
 }
 
 /**
+ * How long a readiness wait may go without a heartbeat before Temporal retries it elsewhere: a worker that dies
+ * mid-wait is noticed within 3 minutes. The readiness queue's worker lets heartbeats as far apart as this
+ * (`maxHeartbeatThrottleInterval`, workers/service-worker.ts), so the SDK sends one every 80% of it: 144 s.
+ */
+export const READINESS_HEARTBEAT_TIMEOUT_MS = 3 * 60_000;
+
+/**
  * Readiness, as one activity that probes every few seconds (`awaitReadiness`): an attempt waits up to 5 minutes
- * (activities/readiness.ts), heartbeating; Temporal bills the attempt and the heartbeats that reach it, and the SDK
- * sends at most one a minute (80% of the 90 s heartbeat timeout, capped at its 60 s throttle), so a wait costs about
- * one Action a minute however often it probes. A worker that dies mid-wait is noticed within 90 s. "Not ready yet"
- * starts the next attempt 3 s later (the activity sets the delay); any other retryable failure backs off from 3 s to
- * 1 minute. The operation's readiness timeout bounds it all.
+ * (activities/readiness.ts), heartbeating; Temporal bills the attempt and the heartbeats that reach it, not the
+ * probes, and the SDK sends one every 144 s (80% of the 3-minute heartbeat timeout), so a 5-minute wait costs 3
+ * heartbeats (6 under the 90 s timeout and 60 s throttle of before). A worker that dies mid-wait is noticed within 3
+ * minutes. An activity hears of a cancellation only in the answer to its next heartbeat, up to 144 s later, so the
+ * saga does not wait for that (`TRY_CANCEL`, what the SDK sent when none was set): a cancelled enable rolls back at
+ * once, and the probe stops at its next heartbeat. "Not ready yet" starts the next attempt 3 s later (the activity
+ * sets the delay); any other retryable failure backs off from 3 s to 1 minute. The operation's readiness timeout
+ * bounds it all. No patch: the heartbeat timeout is not compared on replay, and the cancellation type is the one
+ * sent before.
  */
 export function readinessWait(timeout: string = DEFAULT_READINESS_TIMEOUT): ActivityOptions {
   return {
     startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '90 seconds',
+    heartbeatTimeout: READINESS_HEARTBEAT_TIMEOUT_MS,
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
     scheduleToCloseTimeout: timeout as Duration,
     retry: {
       initialInterval: '3 seconds',

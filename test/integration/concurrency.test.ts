@@ -83,8 +83,16 @@ describe('one operation at a time per tenant, cancellation (dev server + emulato
     const tenantId = `t-${randomUUID()}`;
     const operationId = randomUUID();
     await s.connections.enable(tenantId, enableRequest(target, { operationId }));
-    await s.connections.reachedStep(tenantId, 'readiness');
+    const atReadiness = await s.connections.reachedStep(tenantId, 'readiness');
     expect((await leftovers(s.emulator, org.key)).length).toBeGreaterThan(5);
+    // The wait has probed, been refused and sent its first heartbeat: the next one is throttled, so the probe would
+    // hear of a cancel only minutes later.
+    const waiting = s.env.client.workflow.getHandle(atReadiness.currentOperation!.workflowId);
+    for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 200))) {
+      const pending = (await waiting.describe()).raw.pendingActivities ?? [];
+      if (pending.find((p) => p.activityType?.name === 'awaitReadiness')?.lastHeartbeatTime) break;
+      if (Date.now() > deadline) throw new Error(`the readiness wait did not heartbeat: ${JSON.stringify(pending)}`);
+    }
 
     const cancelled = await s.connections.cancel(tenantId, operationId);
     expect(cancelled).toMatchObject({ id: operationId, status: 'running' });
@@ -96,7 +104,25 @@ describe('one operation at a time per tenant, cancellation (dev server + emulato
     );
     expect(state.status).toBe('disabled');
     expect(await leftovers(s.emulator, org.key)).toEqual([]);
-    await recordHistory('enable-cancelled', s.env.client.workflow.getHandle(record.workflowId));
+
+    // The rollback did not wait for the readiness probe to hear of the cancel (an activity hears of it only in the
+    // answer to its next heartbeat, up to 144 s later): the saga asked the wait to stop and scheduled its first
+    // compensation in the same workflow task.
+    const saga = s.env.client.workflow.getHandle(record.workflowId);
+    const events = (await saga.fetchHistory()).events ?? [];
+    const wait = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitReadiness');
+    const ofWait = (id: unknown) => wait !== undefined && String(id) === String(wait.eventId);
+    const cancelRequested = events.findIndex((e) =>
+      ofWait(e.activityTaskCancelRequestedEventAttributes?.scheduledEventId),
+    );
+    expect(cancelRequested).toBeGreaterThan(-1);
+    const firstCompensation = events.findIndex((e, i) => i > cancelRequested && e.activityTaskScheduledEventAttributes);
+    expect(firstCompensation).toBeGreaterThan(cancelRequested);
+    const between = events.slice(cancelRequested, firstCompensation);
+    expect(
+      between.filter((e) => e.workflowTaskStartedEventAttributes || e.activityTaskCanceledEventAttributes),
+    ).toEqual([]);
+    await recordHistory('enable-cancelled-during-readiness', saga);
 
     await expect(s.connections.cancel(tenantId, operationId)).rejects.toMatchObject({
       cause: { type: ErrorType.operationRejected, message: expect.stringContaining('already ended') },
