@@ -76,8 +76,8 @@ export function createReadinessActivities({
      * bearer flow and a query on a granted object) and heartbeating, so that the wait is noticed within seconds of
      * Salesforce making the app usable. An attempt that sees no usable app within its window ends with a retryable
      * ConnectionNotReady, and the next begins right after; the operation's readiness timeout bounds them all.
-     * Temporal bills an attempt and the heartbeats that reach it (the SDK sends at most one a minute here), not the
-     * probes: a five-minute wait costs about 7 Actions, where retries backed off to a minute cost 13.
+     * Temporal bills an attempt and the heartbeats that reach it (the SDK sends one every 144 s here), not the
+     * probes: a five-minute wait costs 4 Actions, where retries backed off to a minute cost 13.
      */
     async awaitReadiness(input: ReadinessInput): Promise<{ instanceUrl: string }> {
       const context = Context.current();
