@@ -200,6 +200,9 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     ...(options.tuning?.maxConcurrentWorkflowTaskExecutions
       ? { maxConcurrentWorkflowTaskExecutions: options.tuning.maxConcurrentWorkflowTaskExecutions }
       : {}),
+    // The connection workflows' cache: left to the SDK, a bounded heap makes it 10 (and caps the queue's workflow-task
+    // slots at 10), so with more connections busy every task replays the whole history and admission waits behind it.
+    ...(options.tuning?.maxCachedWorkflows ? { maxCachedWorkflows: options.tuning.maxCachedWorkflows } : {}),
     ...(options.tuning?.shutdownGraceTime ? { shutdownGraceTime: options.tuning.shutdownGraceTime } : {}),
     ...options.connectionTuning,
   });
