@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     },
     at: new Date().toISOString(),
   };
-  const reportFile = path.resolve(__dirname, '..', 'reports', 'agent-token-bench.json');
+  const reportFile = path.resolve(__dirname, '..', process.env.BENCH_REPORT_DIR ?? 'reports', 'agent-token-bench.json');
   fs.mkdirSync(path.dirname(reportFile), { recursive: true });
   fs.writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(

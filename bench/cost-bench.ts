@@ -294,7 +294,7 @@ async function main(): Promise<void> {
     ),
     '',
   ].join('\n');
-  const dir = path.resolve(__dirname, '..', 'reports');
+  const dir = path.resolve(__dirname, '..', process.env.BENCH_REPORT_DIR ?? 'reports');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'cost-bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'cost-bench.md'), md);
