@@ -373,7 +373,9 @@ async function main(): Promise<void> {
         },
         note:
           'Written to history, before retention: each health-check workflow is its own execution, deleted after the ' +
-          "namespace's retention; the connection workflow continues as new past 2,000 events, carrying its state.",
+          "namespace's retention; the connection workflow continues as new past 2,000 events, carrying its state. " +
+          "The connection's part is averaged over the window's checks: a check sends it a report only when the " +
+          'result changes what the connection shows (the first after an enable does; later healthy ones do not).',
       },
       seconds: round((Date.now() - startedAt) / 1000, 0),
     };
