@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { createAccessActivities } from './access';
 import { createClientAppActivities } from './client-app';
 import { createConnectionControlActivities } from './connection-control';
+import { createFleetActivities } from './fleet';
 import type { TemporalAccess } from './connection-control';
 import { createHealthActivities } from './health';
 import { createIntegrationUserActivities } from './integration-user';
@@ -82,6 +83,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createHealthActivities(deps),
     ...createRepairActivities(deps),
     ...createConnectionControlActivities(deps.temporal),
+    ...createFleetActivities(deps.temporal),
     ...createWebhookActivities(deps.webhooks),
     ...createAuditActivities(deps.audit),
   };

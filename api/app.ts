@@ -30,6 +30,8 @@ import { SalesforceSignIn, SIGN_IN_CALLBACK_PATH } from './sign-in';
 import { orgObjectsRouter } from './routes/org-objects';
 import { auditEventsRouter } from './routes/audit-events';
 import type { AuditStore } from '../audit/audit-store';
+import { FleetGateway } from './fleet-operations';
+import { fleetOperationsRouter } from './routes/fleet-operations';
 
 export type ApiConfig = Pick<
   AppConfig,
@@ -268,6 +270,15 @@ export function createApp(deps: AppDependencies): express.Express {
   v1.use(signInRouter(context, signIn));
   v1.use(orgObjectsRouter(context));
   v1.use(auditEventsRouter(context));
+  v1.use(
+    fleetOperationsRouter(
+      context,
+      new FleetGateway(deps.client, {
+        taskQueue: deps.config.TASK_QUEUE,
+        timeoutMs: deps.config.API_UPDATE_TIMEOUT_MS,
+      }),
+    ),
+  );
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

@@ -14,8 +14,10 @@ import { problems } from './problem';
  * - `agent`: the agent's token broker only, separate from the admin's credentials.
  * - `codec`: the codec endpoint (`/codec/encode`, `/codec/decode`), for operators' tools; it decrypts payloads.
  * - `metrics`: `/metrics`, for a Prometheus scraper.
+ * - `fleet`: fleet operations (one operation over many tenants, `/v1/fleet-operations`). Not implied by `admin`: as
+ *   with `agent`, `codec` and `metrics`, `admin` implies only `read`; acting on every tenant at once is granted apart.
  */
-const SCOPES = ['admin', 'read', 'agent', 'codec', 'metrics'] as const;
+const SCOPES = ['admin', 'read', 'agent', 'codec', 'metrics', 'fleet'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface ApiKey {

@@ -3,11 +3,11 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Refusal } from '../workflows/admission';
 import { admissionRefusal, isRefusal, previouslyAccepted } from '../workflows/admission';
-import type { connectionWorkflow } from '../workflows/connection';
 import { initialConnectionState } from '../workflows/connection-state';
 import type {
   AgentConfiguration,
   ConnectionState,
+  ConnectionWorkflowInput,
   Crm,
   OperationAccepted,
   OperationKind,
@@ -31,6 +31,11 @@ import { HttpProblem, problems } from './problem';
 
 /** The workflow type, by name: the API imports workflow code for its types only. */
 const CONNECTION_WORKFLOW_TYPE = 'connectionWorkflow';
+/**
+ * The connection workflow's signature (workflows/connection.ts), spelled here so that the gateway, which the fleet's
+ * activities use too, imports no workflow module (the workflows import the activities' types).
+ */
+type ConnectionWorkflow = (input: ConnectionWorkflowInput) => Promise<void>;
 
 /** What operators read first on a connection's workflow in the Web UI. */
 const CONNECTION_STATIC_DETAILS = [
@@ -63,7 +68,7 @@ export type OperationRequest<K extends OperationKind = OperationKind> = {
   [P in K]: { kind: P; request: OperationRequests[P] };
 }[K];
 
-interface FailureLike {
+export interface FailureLike {
   name?: string;
   type?: string;
   message?: string;
@@ -75,7 +80,7 @@ interface FailureLike {
 /** gRPC status codes that mean "Temporal is not answering", as opposed to "Temporal said no". */
 const GRPC_UNAVAILABLE = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */, 1 /* CANCELLED */]);
 
-function isTemporalUnreachable(err: FailureLike): boolean {
+export function isTemporalUnreachable(err: FailureLike): boolean {
   for (let e: FailureLike | undefined = err; e; e = e.cause) {
     if (e.name === 'WorkflowUpdateRPCTimeoutOrCancelledError' || e.name === 'TransportError') return true;
     if (typeof e.code === 'number' && GRPC_UNAVAILABLE.has(e.code)) return true;
@@ -271,22 +276,19 @@ export class ConnectionGateway {
     options: { updateId?: string; carried?: ConnectionState } = {},
   ): Promise<Ret> {
     const send = () => {
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof connectionWorkflow>(
-        CONNECTION_WORKFLOW_TYPE,
-        {
-          workflowId: connectionWorkflowId(tenantId, crm),
-          taskQueue: connectionTaskQueue(this.options.taskQueue),
-          priority: { priorityKey: PRIORITY.admission },
-          args: [{ tenantId, crm, ...(options.carried ? { state: options.carried } : {}) }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `The ${crm} connection of tenant ${tenantId}`,
-          staticDetails: CONNECTION_STATIC_DETAILS,
-          typedSearchAttributes: [
-            { key: SEARCH_ATTRIBUTES.tenantId, value: tenantId },
-            { key: SEARCH_ATTRIBUTES.crm, value: crm },
-          ],
-        },
-      );
+      const startWorkflowOperation = new WithStartWorkflowOperation<ConnectionWorkflow>(CONNECTION_WORKFLOW_TYPE, {
+        workflowId: connectionWorkflowId(tenantId, crm),
+        taskQueue: connectionTaskQueue(this.options.taskQueue),
+        priority: { priorityKey: PRIORITY.admission },
+        args: [{ tenantId, crm, ...(options.carried ? { state: options.carried } : {}) }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `The ${crm} connection of tenant ${tenantId}`,
+        staticDetails: CONNECTION_STATIC_DETAILS,
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.tenantId, value: tenantId },
+          { key: SEARCH_ATTRIBUTES.crm, value: crm },
+        ],
+      });
       return this.bounded(() =>
         this.client.workflow.executeUpdateWithStart(update, {
           args: [argument],

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { auditPageSchema, auditQuerySchema } from './audit-schemas';
+import type { FleetOperationView } from './fleet-schemas';
+import { fleetOperationBodySchema, fleetOperationViewSchema, fleetPathSchema } from './fleet-schemas';
 import type { Scope } from './auth';
 import { RETRY_AFTER_SECONDS } from './connection-gateway';
 import {
@@ -65,7 +67,7 @@ interface Success {
 
 interface Operation {
   operationId: string;
-  tag: 'Connections' | 'Operations' | 'Agent';
+  tag: 'Connections' | 'Operations' | 'Agent' | 'Fleet';
   method: 'get' | 'post' | 'put';
   path: string;
   summary: string;
@@ -1124,10 +1126,119 @@ const operations: Operation[] = [
   },
 ];
 
+const FLEET_ID = '3b0f6d1e-2c4a-4f7b-8e9d-1a2b3c4d5e6f';
+const FLEET_PATH = '/v1/fleet-operations/{fleetOperationId}';
+const fleetExample: FleetOperationView = {
+  id: FLEET_ID,
+  kind: 'update_access',
+  status: 'running',
+  total: 200,
+  done: 120,
+  failed: 1,
+  running: 10,
+  remaining: 69,
+  failures: [
+    {
+      tenantId: 'globex',
+      code: 'operation-rejected',
+      message: 'The connection is not established: enable it, with the objects and fields the agent reads.',
+    },
+  ],
+  createdAt: '2026-03-02T09:00:00.000Z',
+};
+const FLEET_READ_ERRORS: ErrorStatus[] = [400, 401, 403, 404, 429, 503];
+const fleetView = (description: string, status: FleetOperationView['status']): Success => ({
+  description,
+  schema: fleetOperationViewSchema,
+  location: true,
+  examples: { progress: { summary: status, value: { ...fleetExample, status } } },
+});
+
+/** A fleet operation's pause, resume and cancel. */
+function fleetControl(action: 'pause' | 'resume' | 'cancel', summary: string, description: string): Operation {
+  return {
+    operationId: `${action}FleetOperation`,
+    tag: 'Fleet',
+    method: 'post',
+    path: `${FLEET_PATH}/${action}`,
+    summary,
+    description,
+    scope: 'fleet',
+    body: emptyBodySchema,
+    idempotencyKey: 'validated',
+    responses: {
+      [action === 'cancel' ? 202 : 200]: fleetView(
+        'The fleet operation',
+        action === 'pause' ? 'paused' : action === 'cancel' ? 'cancelled' : 'running',
+      ),
+    },
+    errors: [...FLEET_READ_ERRORS, 409, 413, 415],
+    errorText: { 404: 'No such fleet operation', 409: 'The fleet operation has ended (or was cancelled)' },
+  };
+}
+
+const fleetOperations: Operation[] = [
+  {
+    operationId: 'startFleetOperation',
+    tag: 'Fleet',
+    method: 'post',
+    path: '/v1/fleet-operations',
+    summary: 'Start a fleet operation',
+    description:
+      'Runs `update_access`, `rotate_certificate` or `reconnect` on many tenants’ Salesforce connections: a list of ' +
+      'tenants, or every connection in a status. Each tenant’s operation goes through its connection, one at a ' +
+      'time per tenant as always (a busy connection is tried again later); at most `maxConcurrency` at once, never ' +
+      'two at once on one org, at most `perOrgPerMinute` started per org per minute, behind what admins wait for. ' +
+      'A tenant whose operation is refused or fails is reported with its cause; the others go on. A status that ' +
+      'matches no connection, or more than 10,000, is a 422.',
+    scope: 'fleet',
+    body: fleetOperationBodySchema,
+    bodyRequired: true,
+    bodyExamples: {
+      status: { summary: 'Every enabled connection', value: { kind: 'update_access', status: 'enabled' } },
+      list: {
+        summary: 'Listed tenants, two at a time',
+        value: { kind: 'rotate_certificate', tenantIds: ['acme', 'globex'], maxConcurrency: 2 },
+      },
+    },
+    idempotencyKey: 'operation',
+    responses: { 202: fleetView('Accepted: the fleet operation runs (follow Location)', 'running') },
+    errors: [400, 401, 403, 413, 415, 422, 429, 503],
+    errorText: {
+      403: 'The key lacks the `fleet` scope, or is bound to one tenant',
+      422: 'An unknown tenant, a status that matches no connection or too many, or an Idempotency-Key reused',
+    },
+  },
+  {
+    operationId: 'getFleetOperation',
+    tag: 'Fleet',
+    method: 'get',
+    path: FLEET_PATH,
+    summary: 'Read a fleet operation',
+    description: 'Its status and counts (total, done, failed, running, remaining), and the failed tenants with cause.',
+    scope: 'fleet',
+    responses: { 200: { ...fleetView('The fleet operation', 'running'), location: false } },
+    errors: FLEET_READ_ERRORS,
+    errorText: { 404: 'No such fleet operation' },
+  },
+  fleetControl('pause', 'Pause a fleet operation', 'No tenant starts until it is resumed; running ones finish.'),
+  fleetControl('resume', 'Resume a fleet operation', 'Tenants start again. Resuming a running one answers the same.'),
+  fleetControl(
+    'cancel',
+    'Cancel a fleet operation',
+    'No tenant starts any more; running ones finish (they are not rolled back). Cancelling twice answers the same.',
+  ),
+];
+
 const PATH_PARAMETERS: Record<string, { schema: z.ZodType; description: string; example: string }> = {
   tenantId: { schema: tenantIdSchema, description: 'The tenant (the customer)', example: TENANT },
   crm: { schema: crmSchema, description: 'The CRM', example: 'salesforce' },
   operationId: { schema: operationIdSchema, description: 'The operation', example: OPERATION_ID },
+  fleetOperationId: {
+    schema: fleetPathSchema.shape.fleetOperationId,
+    description: 'The fleet operation',
+    example: FLEET_ID,
+  },
   object: { schema: orgObjectPathSchema.shape.object, description: 'An object’s API name', example: 'Account' },
 };
 
@@ -1162,6 +1273,7 @@ const REQUEST_SCHEMAS = [
   emptyBodySchema,
   agentConfigurationSchema,
   signInBodySchema,
+  fleetOperationBodySchema,
 ];
 
 /**
@@ -1306,7 +1418,7 @@ function responsesOf(op: Operation): Record<string, unknown> {
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function openApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of operations) {
+  for (const op of [...operations, ...fleetOperations]) {
     const pathItem = (paths[op.path] ??= {});
     pathItem[op.method] = {
       operationId: op.operationId,
@@ -1348,7 +1460,8 @@ export function openApiDocument(): JsonSchema {
       description:
         'Connects a sales agent to a customer’s Salesforce org (Dynamics 365 Sales is connected natively). ' +
         'Authenticate with `Authorization: Bearer <API key>`; scopes: `admin` (operations, configuration, and ' +
-        'everything `read` allows), `read`, `agent` (the token broker). Errors are RFC 9457 `application/problem+json`: ' +
+        'everything `read` allows), `read`, `agent` (the token broker), `fleet` (fleet operations; not implied by ' +
+        '`admin`). Errors are RFC 9457 `application/problem+json`: ' +
         '400 when a request does not match this document, 422 when it does but breaks a rule a schema cannot state.',
     },
     servers: [{ url: '/' }],
@@ -1356,6 +1469,7 @@ export function openApiDocument(): JsonSchema {
       { name: 'Connections', description: 'A tenant’s connection to its CRM, and the operations that change it' },
       { name: 'Operations', description: 'The operations of a connection: progress, outcome, cancel' },
       { name: 'Agent', description: 'What the agent reads, and its Salesforce access token' },
+      { name: 'Fleet', description: 'One operation over many tenants: progress, pause, resume, cancel' },
     ],
     paths,
     components: {

@@ -1,7 +1,7 @@
 /**
  * `npm run schemathesis`: the API's contract test. Starts the real stack on free loopback ports (a Temporal dev
  * server of its own unless TEMPORAL_ADDRESS names one, the Salesforce emulator, the worker and the API, with an API
- * key of the admin and agent scopes), then runs schemathesis against the API's own /openapi.json with every check,
+ * key of the admin, agent and fleet scopes), then runs schemathesis against the API's own /openapi.json with every check,
  * positive and negative data, every phase (examples, coverage, fuzzing, stateful through the document's links),
  * bounded in examples per operation and in time. Exits with schemathesis's code after stopping everything it started.
  * Generated requests name any tenant ("acme" of the examples too): a server named by TEMPORAL_ADDRESS gets connection
@@ -81,7 +81,7 @@ async function main() {
         dataDir,
         keys: serviceKeys(),
       }),
-      API_KEYS: `schemathesis:admin+agent:${hashApiKey(key)}`,
+      API_KEYS: `schemathesis:admin+agent+fleet:${hashApiKey(key)}`,
       OUTBOUND_ALLOW: [emulatorHost, emulatorHost.replace('127.0.0.1', 'localhost')].join(','),
       LOG_LEVEL: 'error',
     };

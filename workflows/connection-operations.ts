@@ -47,14 +47,14 @@ const PRIORITY_OF: Record<OperationKind, number> = {
 
 /**
  * Where and how the saga runs: on the service's queue (the connection's own queue admits operations only), at its
- * kind's priority, fair per org. Its activities and children inherit the priority and the fairness key.
+ * kind's priority (a fleet's run at the fleet's), fair per org. Its activities and children inherit the priority and the fairness key.
  */
 function placement(state: ConnectionState, record: OperationRecord) {
   const taskQueue = sagaTaskQueueOf(workflowInfo().taskQueue);
   const fairnessKey = orgFairnessKey(state.details, state.target);
   return {
     ...(taskQueue ? { taskQueue } : {}),
-    priority: { priorityKey: PRIORITY_OF[record.kind], ...(fairnessKey ? { fairnessKey } : {}) },
+    priority: { priorityKey: record.priorityKey ?? PRIORITY_OF[record.kind], ...(fairnessKey ? { fairnessKey } : {}) },
   };
 }
 

@@ -201,6 +201,7 @@ class Connection {
       stepsDone: [],
       stepsCompensated: [],
       ...(kind === 'reconnect' ? { strategy: reconnectStrategy(this.state, request) } : {}),
+      ...(request.priorityKey ? { priorityKey: request.priorityKey } : {}),
     };
     // The service's readiness timeout as the API last sent it; rotations the connection starts itself use it.
     if ('readinessTimeout' in request && request.readinessTimeout) {

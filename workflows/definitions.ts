@@ -61,6 +61,8 @@ interface OperationRequest {
   requestedBy?: { apiKeyId?: string; salesforceUsername?: string };
   /** Hash of the request as the client sent it: the same id with another hash is refused (IdempotencyKeyReused). */
   requestHash?: string;
+  /** The saga's Temporal priority when not its kind's: a fleet operation's run at PRIORITY.fleet. */
+  priorityKey?: number;
 }
 
 export interface EnableRequest extends OperationRequest {
@@ -210,6 +212,8 @@ export interface OperationRecord {
   remaining?: ComponentRef[];
   /** A reconnect's strategy, chosen when it is accepted. */
   strategy?: ReconnectStrategy;
+  /** The saga's Temporal priority when not its kind's (a fleet operation's). */
+  priorityKey?: number;
 }
 
 /** One finding of the periodic health check. */
@@ -590,3 +594,94 @@ export const ErrorType = {
   nothingToDisable: 'NothingToDisable',
   healthCheckFailed: 'HealthCheckFailed',
 } as const;
+
+// Fleet operations: one operation over many tenants' Salesforce connections, through their connection workflows.
+export const FLEET_OPERATION_KINDS = ['update_access', 'rotate_certificate', 'reconnect'] as const;
+export type FleetOperationKind = (typeof FLEET_OPERATION_KINDS)[number];
+
+/** Which connections a fleet operation acts on: a list of tenants, or every running connection in a status. */
+export type FleetSelection = { tenantIds: string[] } | { status: ConnectionStatus };
+
+/** A tenant to act on, with its org (the fairness and rate key) when known. */
+export interface FleetTenant {
+  tenantId: string;
+  org?: string;
+}
+
+/** Why one tenant's operation failed: the refusal's or the operation's error type, and its message. */
+export interface FleetFailure {
+  tenantId: string;
+  code: string;
+  message: string;
+  operationId?: string;
+}
+
+export type FleetStatus = 'running' | 'paused' | 'cancelled' | 'completed';
+
+/** A fleet operation's progress, as its memo publishes it (failures bounded: the first FLEET_FAILURES_KEPT). */
+export interface FleetProgress {
+  fleetOperationId: string;
+  kind: FleetOperationKind;
+  status: FleetStatus;
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
+  remaining: number;
+  failures: FleetFailure[];
+  requestHash?: string;
+  createdAt: string;
+  endedAt?: string;
+}
+
+export interface FleetOperationInput {
+  fleetOperationId: string;
+  kind: FleetOperationKind;
+  selection: FleetSelection;
+  /** How many tenants' operations run at once. */
+  maxConcurrency: number;
+  /** At most this many operations start per org per minute (never two at once on one org). */
+  perOrgPerMinute: number;
+  requestHash?: string;
+  requestedBy?: { apiKeyId?: string };
+  createdAt: string;
+  /** How many tenants the API counted in the selection: the progress's total until the workflow has resolved it. */
+  expectedTotal?: number;
+  /** Carried across continue-as-new: what is left to do and what was done. */
+  carried?: { pending: FleetPendingTenant[]; progress: FleetProgress; orgStarts: [string, number[]][] };
+  /** History length after which the workflow continues as new (default 4000; tests lower it). */
+  historyLimit?: number;
+}
+
+/** A tenant still to do; `attempts` counts the times its connection was busy, `notBefore` when to try again. */
+export interface FleetPendingTenant extends FleetTenant {
+  attempts?: number;
+  notBefore?: number;
+}
+
+/** What one tenant's operation came to: it ran (and how), its connection was busy, or it was refused for good. */
+export type FleetTenantResult =
+  { outcome: 'succeeded'; operationId: string } | { outcome: 'busy' } | { outcome: 'failed'; failure: FleetFailure };
+
+export const FLEET_MEMO_KEY = 'fleet';
+export const FLEET_FAILURES_KEPT = 100;
+export const pauseFleetUpdate = defineUpdate<FleetProgress, []>('pauseFleet');
+export const resumeFleetUpdate = defineUpdate<FleetProgress, []>('resumeFleet');
+export const cancelFleetUpdate = defineUpdate<FleetProgress, []>('cancelFleet');
+export const fleetProgressQuery = defineQuery<FleetProgress>('fleetProgress');
+
+/**
+ * The visibility query of this deployment's running Salesforce connections in a status (by their search attributes,
+ * on the service's queues: its connection queue, and its own for runs started before the split).
+ */
+export function connectionsInStatusQuery(status: ConnectionStatus, taskQueue: string): string {
+  return (
+    `WorkflowType = 'connectionWorkflow' AND ExecutionStatus = 'Running' AND ` +
+    `TaskQueue IN ('${connectionTaskQueue(taskQueue)}', '${taskQueue}') AND ` +
+    `${SEARCH_ATTRIBUTES.crm.name} = 'salesforce' AND ${SEARCH_ATTRIBUTES.connectionStatus.name} = '${status}'`
+  );
+}
+
+export function fleetOperationWorkflowId(fleetOperationId: string): string {
+  return `fleet-operation:${fleetOperationId}`;
+}

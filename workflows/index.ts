@@ -6,3 +6,4 @@ export { rotateCertificate } from './rotate-certificate';
 export { connectionHealthCheck } from './health-check';
 export { updateAccess } from './update-access';
 export { deliverWebhooks } from './webhooks';
+export { fleetOperation } from './fleet-operation';

@@ -2,7 +2,14 @@
  * What operators read in the Web UI: each workflow's details in plain words (Temporal's user metadata). Pure
  * functions of the state, no Temporal calls.
  */
-import type { ComponentRef, ConnectionError, ConnectionState, OperationKind, OperationRecord } from './definitions';
+import type {
+  ComponentRef,
+  ConnectionError,
+  ConnectionState,
+  FleetProgress,
+  OperationKind,
+  OperationRecord,
+} from './definitions';
 import type { StepDefinition } from './steps';
 import { DISABLE_STEPS, ENABLE_STEPS, RECONNECT_CHECK_STEPS, ROTATION_STEPS, UPDATE_ACCESS_STEPS } from './steps';
 
@@ -146,5 +153,33 @@ export function describeConnection(state: ConnectionState): string {
     );
   }
   lines.push(`- Operations: query \`state\`, or GET /v1/tenants/${state.tenantId}/connections/${state.crm}/operations`);
+  return lines.join('\n');
+}
+
+const FLEET_STATUS_WORDS: Record<FleetProgress['status'], string> = {
+  running: 'running',
+  paused: 'paused: no tenant starts until it is resumed',
+  cancelled: 'cancelled: no tenant starts; those running finish',
+  completed: 'completed',
+};
+
+/** A fleet operation's static details: what it does and how it paces itself. */
+export function describeFleetOperation(kind: OperationKind, selection: string, pacing: string): string {
+  return [
+    `**${OPERATION_NAMES[kind]} over a fleet**: ${selection}`,
+    '',
+    `- Each tenant's operation runs through its connection workflow (one operation per tenant at a time); ${pacing}.`,
+    '- Progress: memo `fleet`, or GET /v1/fleet-operations/{id}; pause, resume or cancel with its updates or POSTs.',
+  ].join('\n');
+}
+
+/** A fleet operation's progress: its counts and the first failures. */
+export function describeFleetProgress(progress: FleetProgress): string {
+  const lines = [
+    `**${OPERATION_NAMES[progress.kind]} over ${progress.total} tenants: ${FLEET_STATUS_WORDS[progress.status]}**`,
+    '',
+    `- Done ${progress.done}, failed ${progress.failed}, running ${progress.running}, remaining ${progress.remaining}`,
+  ];
+  for (const f of progress.failures.slice(0, 10)) lines.push(`- Failed: ${f.tenantId} — ${f.code}: ${f.message}`);
   return lines.join('\n');
 }

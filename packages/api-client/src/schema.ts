@@ -4,6 +4,116 @@
  */
 
 export interface paths {
+    "/v1/fleet-operations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a fleet operation
+         * @description Runs `update_access`, `rotate_certificate` or `reconnect` on many tenants’ Salesforce connections: a list of tenants, or every connection in a status. Each tenant’s operation goes through its connection, one at a time per tenant as always (a busy connection is tried again later); at most `maxConcurrency` at once, never two at once on one org, at most `perOrgPerMinute` started per org per minute, behind what admins wait for. A tenant whose operation is refused or fails is reported with its cause; the others go on. A status that matches no connection, or more than 10,000, is a 422.
+         *
+         *     Scope: `fleet`.
+         */
+        post: operations["startFleetOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fleet-operations/{fleetOperationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a fleet operation
+         * @description Its status and counts (total, done, failed, running, remaining), and the failed tenants with cause.
+         *
+         *     Scope: `fleet`.
+         */
+        get: operations["getFleetOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fleet-operations/{fleetOperationId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a fleet operation
+         * @description No tenant starts any more; running ones finish (they are not rolled back). Cancelling twice answers the same.
+         *
+         *     Scope: `fleet`.
+         */
+        post: operations["cancelFleetOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fleet-operations/{fleetOperationId}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a fleet operation
+         * @description No tenant starts until it is resumed; running ones finish.
+         *
+         *     Scope: `fleet`.
+         */
+        post: operations["pauseFleetOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fleet-operations/{fleetOperationId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a fleet operation
+         * @description Tenants start again. Resuming a running one answers the same.
+         *
+         *     Scope: `fleet`.
+         */
+        post: operations["resumeFleetOperation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/oauth/salesforce/callback": {
         parameters: {
             query?: never;
@@ -648,6 +758,86 @@ export interface components {
             /** @description How long to wait for Salesforce to make the new app usable; READINESS_TIMEOUT when absent. */
             readinessTimeout?: string;
         };
+        /** @description A fleet operation’s progress. */
+        FleetOperation: {
+            createdAt: string;
+            /** @description Tenants whose operation succeeded. */
+            done: number;
+            endedAt?: string;
+            /** @description Tenants whose operation failed or was refused. */
+            failed: number;
+            /** @description The failed tenants with their cause (the first 100). */
+            failures: {
+                /** @description The refusal’s problem code, or the operation’s error type. */
+                code: string;
+                message: string;
+                /** @description The tenant’s operation, when it ran. */
+                operationId?: string;
+                tenantId: string;
+            }[];
+            id: string;
+            /** @enum {string} */
+            kind: "update_access" | "rotate_certificate" | "reconnect";
+            /** @description Tenants not started yet (after a cancel: never). */
+            remaining: number;
+            running: number;
+            /**
+             * @description `cancelled`: no tenant starts any more; those running finish.
+             * @enum {string}
+             */
+            status: "running" | "paused" | "cancelled" | "completed";
+            /** @description Tenants selected. */
+            total: number;
+        };
+        /**
+         * @description One operation over a list of tenants, or over every Salesforce connection in a status.
+         * @example {
+         *       "kind": "update_access",
+         *       "status": "enabled"
+         *     }
+         */
+        FleetOperationRequest: {
+            /**
+             * @description The operation each tenant’s Salesforce connection runs.
+             * @enum {string}
+             */
+            kind: "update_access" | "rotate_certificate" | "reconnect";
+            /**
+             * @description How many tenants’ operations run at once.
+             * @default 10
+             */
+            maxConcurrency?: number;
+            /**
+             * @description At most this many operations start per Salesforce org per minute; never two at once on one org.
+             * @default 10
+             */
+            perOrgPerMinute?: number;
+            status?: never;
+            /** @description The tenants, by id (a repeated id counts once). Give this or `status`. */
+            tenantIds: string[];
+        } | {
+            /**
+             * @description The operation each tenant’s Salesforce connection runs.
+             * @enum {string}
+             */
+            kind: "update_access" | "rotate_certificate" | "reconnect";
+            /**
+             * @description How many tenants’ operations run at once.
+             * @default 10
+             */
+            maxConcurrency?: number;
+            /**
+             * @description At most this many operations start per Salesforce org per minute; never two at once on one org.
+             * @default 10
+             */
+            perOrgPerMinute?: number;
+            /**
+             * @description Every Salesforce connection in this status (whose workflow runs). Give this or `tenantIds`.
+             * @enum {string}
+             */
+            status: "disabled" | "enabling" | "enabled" | "needs_reconnect" | "error" | "disabling" | "reconnecting" | "rollback_incomplete";
+            tenantIds?: never;
+        };
         Operation: {
             currentStep?: {
                 index: number;
@@ -983,6 +1173,608 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    startFleetOperation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The same key and body return the same operation (also after a 503); the same key with another body is a 422 naming the first operation. Without it, every request is a new operation.
+                 * @example enable-acme-2026-03-02
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FleetOperationRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the fleet operation runs (follow Location) */
+            202: {
+                headers: {
+                    /** @description The operation’s URL (also `links.operation`) */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetOperation"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the `fleet` scope, or is bound to one tenant */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than API_MAX_BODY_BYTES (64 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (send `Content-Type: application/json`) */
+            415: {
+                headers: {
+                    /** @description The media type to send */
+                    "Accept-Post": "application/json";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown tenant, a status that matches no connection or too many, or an Idempotency-Key reused */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getFleetOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The fleet operation
+                 * @example 3b0f6d1e-2c4a-4f7b-8e9d-1a2b3c4d5e6f
+                 */
+                fleetOperationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fleet operation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetOperation"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such fleet operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelFleetOperation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Accepted for symmetry with the other POSTs and validated; repeating the request is safe anyway.
+                 * @example enable-acme-2026-03-02
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The fleet operation
+                 * @example 3b0f6d1e-2c4a-4f7b-8e9d-1a2b3c4d5e6f
+                 */
+                fleetOperationId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: no body is the same as `{}`. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyRequest"];
+            };
+        };
+        responses: {
+            /** @description The fleet operation */
+            202: {
+                headers: {
+                    /** @description The operation’s URL (also `links.operation`) */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetOperation"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such fleet operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The fleet operation has ended (or was cancelled) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than API_MAX_BODY_BYTES (64 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (send `Content-Type: application/json`) */
+            415: {
+                headers: {
+                    /** @description The media type to send */
+                    "Accept-Post": "application/json";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pauseFleetOperation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Accepted for symmetry with the other POSTs and validated; repeating the request is safe anyway.
+                 * @example enable-acme-2026-03-02
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The fleet operation
+                 * @example 3b0f6d1e-2c4a-4f7b-8e9d-1a2b3c4d5e6f
+                 */
+                fleetOperationId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: no body is the same as `{}`. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyRequest"];
+            };
+        };
+        responses: {
+            /** @description The fleet operation */
+            200: {
+                headers: {
+                    /** @description The operation’s URL (also `links.operation`) */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetOperation"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such fleet operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The fleet operation has ended (or was cancelled) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than API_MAX_BODY_BYTES (64 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (send `Content-Type: application/json`) */
+            415: {
+                headers: {
+                    /** @description The media type to send */
+                    "Accept-Post": "application/json";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resumeFleetOperation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Accepted for symmetry with the other POSTs and validated; repeating the request is safe anyway.
+                 * @example enable-acme-2026-03-02
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /**
+                 * @description The fleet operation
+                 * @example 3b0f6d1e-2c4a-4f7b-8e9d-1a2b3c4d5e6f
+                 */
+                fleetOperationId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: no body is the same as `{}`. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyRequest"];
+            };
+        };
+        responses: {
+            /** @description The fleet operation */
+            200: {
+                headers: {
+                    /** @description The operation’s URL (also `links.operation`) */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetOperation"];
+                };
+            };
+            /** @description The request does not match this document (body, path, query or header): `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No API key, or an unknown one */
+            401: {
+                headers: {
+                    /** @description The scheme to use: `Bearer realm="agent-connections"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such fleet operation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The fleet operation has ended (or was cancelled) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than API_MAX_BODY_BYTES (64 KiB by default) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (send `Content-Type: application/json`) */
+            415: {
+                headers: {
+                    /** @description The media type to send */
+                    "Accept-Post": "application/json";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the API key (API_RATE_LIMIT_PER_MINUTE): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description The key’s remaining allowance (IETF draft 7): `limit=…, remaining=…, reset=…` */
+                    RateLimit?: string;
+                    /** @description The rate limit policy: `<limit>;w=60` */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or the worker did not answer in time: retry after Retry-After seconds, with the same key; or `payload-key-missing`: the tenant’s data is encrypted with a payload key this API lacks (`keyId`), for an operator to add */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     salesforceSignInCallback: {
         parameters: {
             query: {
