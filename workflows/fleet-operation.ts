@@ -90,6 +90,8 @@ class FleetRun {
   private selected: boolean;
   private changed = false;
   private published = '';
+  /** Tenants this run started: a run continues as new only once it has made progress of its own. */
+  startedHere = 0;
 
   constructor(private readonly input: FleetOperationInput) {
     this.pending = input.carried?.pending ?? [];
@@ -175,6 +177,7 @@ class FleetRun {
 
   private start(tenant: FleetPendingTenant, now: number): void {
     const key = orgKeyOf(tenant);
+    this.startedHere += 1;
     this.busyOrgs.add(key);
     this.orgStarts.set(key, [...this.startsWithinMinute(key, now), now]);
     this.progress.running += 1;
@@ -267,7 +270,7 @@ export async function fleetOperation(input: FleetOperationInput): Promise<FleetP
   setHandlers(fleet);
   if (!input.carried) fleet.select(await selectTenants(input.selection));
   for (;;) {
-    const draining = historyFull(input);
+    const draining = fleet.startedHere > 0 && historyFull(input);
     const next = fleet.startEligible(draining);
     if (fleet.finished()) break;
     if (draining && fleet.progress.running === 0) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiClient, components } from '@agent-connections/api-client';
@@ -5,6 +6,7 @@ import { createApiClient } from '@agent-connections/api-client';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import { generateApiKey, hashApiKey } from '../../api/auth';
 import { fleetOperationWorkflowId } from '../../workflows/definitions';
+import type { fleetOperation } from '../../workflows/fleet-operation';
 import { recordHistory } from '../support/harness';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
@@ -207,6 +209,30 @@ describe('fleet operations', () => {
     const accepted = await start({ kind: 'update_access', status: 'enabled', maxConcurrency: 6 });
     const final = await waitFor(accepted.id, ended);
     expect(final).toMatchObject({ status: 'completed', total: 6, done: 6, failed: 0 });
+  }, 180_000);
+
+  it('continues as new when its history grows, carrying what is left and what was done', async () => {
+    const fleetOperationId = randomUUID();
+    const handle = await stack.env.client.workflow.start<typeof fleetOperation>('fleetOperation', {
+      workflowId: fleetOperationWorkflowId(fleetOperationId),
+      taskQueue: stack.taskQueue,
+      args: [
+        {
+          fleetOperationId,
+          kind: 'update_access',
+          selection: { tenantIds: [...enabled.slice(0, 4).map((t) => t.tenantId), uniqueTenant('fleet-never')] },
+          maxConcurrency: 2,
+          perOrgPerMinute: 10,
+          createdAt: new Date().toISOString(),
+          historyLimit: 20,
+        },
+      ],
+    });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'completed', total: 5, done: 4, failed: 1, running: 0, remaining: 0 });
+    const latest = await stack.env.client.workflow.getHandle(handle.workflowId).describe();
+    expect(latest.runId).not.toBe(handle.firstExecutionRunId);
+    expect(await read(fleetOperationId)).toMatchObject({ status: 'completed', done: 4, failed: 1 });
   }, 180_000);
 
   it('refuses bad input naming the field, and keys without the fleet scope', async () => {
