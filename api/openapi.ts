@@ -1147,12 +1147,29 @@ const fleetExample: FleetOperationView = {
   createdAt: '2026-03-02T09:00:00.000Z',
 };
 const FLEET_READ_ERRORS: ErrorStatus[] = [400, 401, 403, 404, 429, 503];
-const fleetView = (description: string, status: FleetOperationView['status']): Success => ({
+const FLEET_LOCATION: JsonSchema = {
+  description: 'The fleet operation’s URL',
+  required: true,
+  schema: { type: 'string', pattern: '^/v1/fleet-operations/[0-9a-f-]{36}$' },
+};
+const fleetView = (description: string, status: FleetOperationView['status'], location = true): Success => ({
   description,
   schema: fleetOperationViewSchema,
-  location: true,
+  ...(location ? { headers: { Location: FLEET_LOCATION } } : {}),
   examples: { progress: { summary: status, value: { ...fleetExample, status } } },
 });
+/** From a started fleet operation to reading and steering it: for clients, and for stateful API testing. */
+const fleetLink = (operationId: string, description: string) => ({
+  operationId,
+  description,
+  parameters: { fleetOperationId: '$response.body#/id' },
+});
+const FLEET_LINKS = {
+  GetFleetOperation: fleetLink('getFleetOperation', 'Read the fleet operation that was started.'),
+  PauseFleetOperation: fleetLink('pauseFleetOperation', 'Pause the fleet operation that was started.'),
+  ResumeFleetOperation: fleetLink('resumeFleetOperation', 'Resume the fleet operation that was started.'),
+  CancelFleetOperation: fleetLink('cancelFleetOperation', 'Cancel the fleet operation that was started.'),
+};
 
 /** A fleet operation's pause, resume and cancel. */
 function fleetControl(action: 'pause' | 'resume' | 'cancel', summary: string, description: string): Operation {
@@ -1203,6 +1220,7 @@ const fleetOperations: Operation[] = [
     },
     idempotencyKey: 'operation',
     responses: { 202: fleetView('Accepted: the fleet operation runs (follow Location)', 'running') },
+    links: FLEET_LINKS,
     errors: [400, 401, 403, 413, 415, 422, 429, 503],
     errorText: {
       403: 'The key lacks the `fleet` scope, or is bound to one tenant',
@@ -1217,7 +1235,7 @@ const fleetOperations: Operation[] = [
     summary: 'Read a fleet operation',
     description: 'Its status and counts (total, done, failed, running, remaining), and the failed tenants with cause.',
     scope: 'fleet',
-    responses: { 200: { ...fleetView('The fleet operation', 'running'), location: false } },
+    responses: { 200: fleetView('The fleet operation', 'running', false) },
     errors: FLEET_READ_ERRORS,
     errorText: { 404: 'No such fleet operation' },
   },

@@ -92,8 +92,7 @@ export function fleetOperationsRouter(context: RouteContext, fleet: FleetGateway
         if (existing && existing.progress.requestHash !== requestHash) {
           throw problems.unprocessable(
             'idempotency-key-reused',
-            `Fleet operation ${fleetOperationId} was requested before with a different request.`,
-            { originalOperation: { fleetOperationId } },
+            `Fleet operation ${fleetOperationId} was requested before with a different request (GET ${fleetPath(fleetOperationId)}).`,
           );
         }
         const progress =

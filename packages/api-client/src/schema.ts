@@ -1195,7 +1195,7 @@ export interface operations {
             /** @description Accepted: the fleet operation runs (follow Location) */
             202: {
                 headers: {
-                    /** @description The operation’s URL (also `links.operation`) */
+                    /** @description The fleet operation’s URL */
                     Location: string;
                     [name: string]: unknown;
                 };
@@ -1408,7 +1408,7 @@ export interface operations {
             /** @description The fleet operation */
             202: {
                 headers: {
-                    /** @description The operation’s URL (also `links.operation`) */
+                    /** @description The fleet operation’s URL */
                     Location: string;
                     [name: string]: unknown;
                 };
@@ -1540,7 +1540,7 @@ export interface operations {
             /** @description The fleet operation */
             200: {
                 headers: {
-                    /** @description The operation’s URL (also `links.operation`) */
+                    /** @description The fleet operation’s URL */
                     Location: string;
                     [name: string]: unknown;
                 };
@@ -1672,7 +1672,7 @@ export interface operations {
             /** @description The fleet operation */
             200: {
                 headers: {
-                    /** @description The operation’s URL (also `links.operation`) */
+                    /** @description The fleet operation’s URL */
                     Location: string;
                     [name: string]: unknown;
                 };
