@@ -935,23 +935,34 @@ function measureHealthSpread(): Verdict[] {
   ];
 }
 
-/**
- * FLEET HOOK — bench/fleet-bench.ts (being written elsewhere) measures update_access over 200 tenants through
- * `POST /v1/fleet-operations`. Wire it here when it lands: call its exported function (or run it with runSubBench)
- * and return its duration and failures; until then the row says "not measured".
- */
-async function measureFleet(): Promise<{ tenants: number; seconds: number; failed: number } | undefined> {
-  return Promise.resolve(undefined);
+/** What bench/fleet-bench.ts reports (the part read here). */
+interface FleetReport {
+  tenants: number;
+  durationSeconds: number;
+  done: number;
+  failed: number;
+  perTenantMs: { p50: number; p99: number };
 }
 
-async function fleetVerdicts(): Promise<Verdict[]> {
-  const fleet = await measureFleet();
+/** One `update_access` fleet operation over BENCH_FLEET_TENANTS enabled tenants, in a process of its own. */
+async function measureFleet(
+  reportDir: string,
+): Promise<{ tenants: number; seconds: number; failed: number; p50Ms: number }> {
+  const r = await runSubBench<FleetReport>('bench/fleet-bench.ts', 'fleet-bench.json', reportDir, {
+    BENCH_FLEET_TENANTS: env.BENCH_FLEET_TENANTS ?? String(GOALS.fleetTenants),
+  });
+  return { tenants: r.tenants, seconds: r.durationSeconds, failed: r.failed, p50Ms: r.perTenantMs.p50 };
+}
+
+async function fleetVerdicts(reportDir: string): Promise<Verdict[]> {
+  const fleet = await measureFleet(reportDir);
   const goal = `fleet update_access over ${GOALS.fleetTenants} tenants: duration, failures 0`;
-  if (!fleet) return [{ goal, measured: 'not measured (bench/fleet-bench.ts not wired yet)', met: null }];
   return [
     {
       goal,
-      measured: `${fleet.seconds} s for ${fleet.tenants} tenants, ${fleet.failed} failed`,
+      measured:
+        `${fleet.seconds} s for ${fleet.tenants} tenants (per tenant p50 ${fleet.p50Ms} ms), ` +
+        `${fleet.failed} failed (npm run bench:fleet)`,
       met: fleet.failed === 0 && fleet.tenants >= GOALS.fleetTenants,
     },
   ];
@@ -974,7 +985,7 @@ async function otherBenches(parts: Set<Part>, reportDir: string) {
   await attempt('health_spread', 'health checks: peak minute / mean minute', measureHealthSpread);
   await attempt('cost', 'Temporal Actions per enable and per health check', () => measureCost(reportDir));
   await attempt('agent_token', 'agent-token p99 at 200 requests/s', () => measureAgentToken(reportDir));
-  await attempt('fleet', 'fleet update_access', fleetVerdicts);
+  await attempt('fleet', 'fleet update_access', () => fleetVerdicts(reportDir));
   return { verdicts, errors };
 }
 

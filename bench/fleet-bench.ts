@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     environment: { node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => round(l, 1)) },
     at: new Date().toISOString(),
   };
-  const reportFile = path.resolve(__dirname, '..', 'reports', 'fleet-bench.json');
+  const reportFile = path.resolve(__dirname, '..', process.env.BENCH_REPORT_DIR ?? 'reports', 'fleet-bench.json');
   fs.mkdirSync(path.dirname(reportFile), { recursive: true });
   fs.writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(

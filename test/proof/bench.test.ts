@@ -22,6 +22,7 @@ describe('npm run bench, short', () => {
       BENCH_AGENT_TOKEN_TENANTS: '5',
       BENCH_AGENT_TOKEN_RATE: '20',
       BENCH_AGENT_TOKEN_SECONDS: '2',
+      BENCH_FLEET_TENANTS: '3',
     });
     expect({ code, tail: code === 0 ? '' : output.slice(-3000) }).toEqual({ code: 0, tail: '' });
     for (const file of ['bench.md', 'bench.json', 'bench.svg']) expect(fs.existsSync(path.join(dir, file))).toBe(true);
