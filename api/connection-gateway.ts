@@ -102,6 +102,17 @@ export function isWorkflowCompleted(err: FailureLike): boolean {
   return false;
 }
 
+/**
+ * The state a new run of the connection starts from: the one a run that ended by itself (it held nothing) left, and
+ * also an idle running run's, which may end by itself between this read and the update-with-start that follows (a
+ * running workflow ignores it). A run with an operation under way never ends by itself: nothing is carried for it.
+ */
+export function stateForNextRun(last: { state?: ConnectionState; running: boolean; completed: boolean } | undefined) {
+  if (!last?.state) return undefined;
+  if (last.completed) return last.state;
+  return last.running && !last.state.currentOperation ? last.state : undefined;
+}
+
 function isNotFound(err: FailureLike): boolean {
   return err.name === 'WorkflowNotFoundError' || err.code === 5; /* NOT_FOUND */
 }
@@ -173,7 +184,7 @@ export class ConnectionGateway {
     const refusal = again ?? admissionRefusal(state, operation.kind, operation.request);
     if (refusal?.type === ErrorType.nothingToDisable) return { nothingToDo: state };
     if (refusal) throw await this.nameRunningOperation(this.refusalProblem(refusal), tenantId, crm);
-    const carried = last?.completed ? last.state : undefined;
+    const carried = stateForNextRun(last);
     try {
       return { accepted: await this.sendOperation(tenantId, crm, operation, updateId, carried) };
     } catch (err) {
@@ -242,7 +253,7 @@ export class ConnectionGateway {
   async configureAgent(tenantId: string, configuration: AgentConfiguration): Promise<ConnectionState> {
     const last = await this.lastRun(tenantId, 'salesforce');
     return this.updateWithStart(tenantId, 'salesforce', configureAgentUpdate, configuration, {
-      carried: last?.completed ? last.state : undefined,
+      carried: stateForNextRun(last),
     });
   }
 
@@ -303,7 +314,7 @@ export class ConnectionGateway {
       } catch (err) {
         if (!isWorkflowCompleted(err as FailureLike)) throw err;
         const last = await this.lastRun(tenantId, crm);
-        options.carried = last?.completed ? last.state : undefined;
+        options.carried = stateForNextRun(last);
         return await send();
       }
     } catch (err) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { isWorkflowCompleted } from '../../api/connection-gateway';
+import { isWorkflowCompleted, stateForNextRun } from '../../api/connection-gateway';
 import { withLiveProgress } from '../../api/live-progress';
 import { connectionWorkflow } from '../../workflows';
 import type {
@@ -71,15 +71,18 @@ export class Connections {
     });
   }
 
-  /** The state a completed run left for the next one (a running workflow ignores it). */
+  /** The state a new run starts from, as the gateway passes it (a running workflow ignores it). */
   private async carriedState(tenantId: string, crm: Crm): Promise<ConnectionState | undefined> {
     const description = await this.client.workflow
       .getHandle(connectionWorkflowId(tenantId, crm))
       .describe()
       .catch(() => undefined);
-    return description?.status.name === 'COMPLETED'
-      ? (description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined)
-      : undefined;
+    if (!description) return undefined;
+    return stateForNextRun({
+      state: description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined,
+      running: description.status.name === 'RUNNING',
+      completed: description.status.name === 'COMPLETED',
+    });
   }
 
   enable(tenantId: string, request: EnableRequest, crm: Crm = 'salesforce'): Promise<OperationAccepted> {
