@@ -1,7 +1,7 @@
 /** The shapes of the fleet operations' routes (`/v1/fleet-operations`, routes/fleet-operations.ts). */
 import { z } from 'zod';
-import type { ConnectionStatus, FleetStatus } from '../workflows/definitions';
-import { FLEET_OPERATION_KINDS } from '../workflows/definitions';
+import type { FleetStatus } from '../workflows/definitions';
+import { CONNECTION_STATUSES, FLEET_OPERATION_KINDS } from '../workflows/definitions';
 import { operationIdSchema, tenantIdSchema } from './schemas';
 
 /** The largest fleet one request may name (a status selection that matches more is a 422). */
@@ -10,17 +10,6 @@ export const FLEET_MAX_CONCURRENCY = 50;
 export const FLEET_DEFAULT_CONCURRENCY = 10;
 export const FLEET_MAX_PER_ORG_PER_MINUTE = 60;
 export const FLEET_DEFAULT_PER_ORG_PER_MINUTE = 10;
-
-const CONNECTION_STATUSES = [
-  'disabled',
-  'enabling',
-  'enabled',
-  'needs_reconnect',
-  'error',
-  'disabling',
-  'reconnecting',
-  'rollback_incomplete',
-] as const satisfies ConnectionStatus[];
 
 export const fleetPathSchema = z.strictObject({ fleetOperationId: operationIdSchema });
 

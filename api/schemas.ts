@@ -13,7 +13,7 @@ import type {
   OperationKind,
   OperationStatus,
 } from '../workflows/definitions';
-import { CRMS } from '../workflows/definitions';
+import { CONNECTION_STATUSES, CRMS } from '../workflows/definitions';
 
 /** Salesforce API names: letters, digits and single underscores, an optional namespace and suffix (`ns__Field__c`). */
 const API_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*(?:__[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*){0,2}$/;
@@ -498,16 +498,7 @@ export const connectionViewSchema = z
   .object({
     tenantId: z.string(),
     crm: crmSchema,
-    status: z.enum([
-      'disabled',
-      'enabling',
-      'enabled',
-      'needs_reconnect',
-      'error',
-      'disabling',
-      'reconnecting',
-      'rollback_incomplete',
-    ] satisfies ConnectionStatus[]),
+    status: z.enum(CONNECTION_STATUSES),
     statusMessage: z.string(),
     currentOperation: operationViewSchema.optional(),
     details: z

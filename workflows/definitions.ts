@@ -9,15 +9,19 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const CRMS = ['salesforce', 'dynamics365'] as const;
 export type Crm = (typeof CRMS)[number];
 
-export type ConnectionStatus =
-  | 'disabled'
-  | 'enabling'
-  | 'enabled'
-  | 'needs_reconnect'
-  | 'error'
-  | 'disabling'
-  | 'reconnecting'
-  | 'rollback_incomplete';
+/** Every status a connection can be in (the API's schemas list them from here). */
+export const CONNECTION_STATUSES = [
+  'disabled',
+  'enabling',
+  'enabled',
+  'needs_reconnect',
+  'error',
+  'disabling',
+  'reconnecting',
+  'rollback_incomplete',
+] as const;
+
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 export type OperationKind = 'enable' | 'disable' | 'reconnect' | 'rotate_certificate' | 'update_access';
 export type OperationStatus = 'running' | 'succeeded' | 'failed' | 'rollback_incomplete' | 'cancelled';
