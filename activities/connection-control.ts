@@ -2,14 +2,9 @@ import type { Client, ScheduleOptionsAction } from '@temporalio/client';
 import type { Priority } from '@temporalio/common';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
 import type { ConnectionState, Crm, HealthCheckInput } from '../workflows/definitions';
+import { publishedState } from '../api/published-state';
 import { HEALTH_SCHEDULE_VERSION, hasCadence, healthCadence, scheduleSpecOf } from './health-schedule-spec';
-import {
-  PRIORITY,
-  STATE_MEMO_KEY,
-  connectionWorkflowId,
-  healthCheckWorkflowId,
-  healthScheduleId,
-} from '../workflows/definitions';
+import { PRIORITY, connectionWorkflowId, healthCheckWorkflowId, healthScheduleId } from '../workflows/definitions';
 
 const HEALTH_CHECK_PRIORITY: { priority: Priority } = { priority: { priorityKey: PRIORITY.background } };
 
@@ -118,7 +113,7 @@ export function createConnectionControlActivities(temporal: TemporalAccess) {
       const description = await temporal.client.workflow
         .getHandle(connectionWorkflowId(input.tenantId, input.crm))
         .describe();
-      return description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined;
+      return publishedState(temporal.client, description);
     },
   };
 }

@@ -19,7 +19,6 @@ import {
   OPERATION_UPDATES,
   PRIORITY,
   SEARCH_ATTRIBUTES,
-  STATE_MEMO_KEY,
   cancelOperationUpdate,
   configureAgentUpdate,
   connectionTaskQueue,
@@ -27,6 +26,7 @@ import {
 } from '../workflows/definitions';
 import { LastHealthChecks } from './last-health-check';
 import { withLiveProgress } from './live-progress';
+import { publishedState } from './published-state';
 import { HttpProblem, problems } from './problem';
 
 /** The workflow type, by name: the API imports workflow code for its types only. */
@@ -156,7 +156,7 @@ export class ConnectionGateway {
       const description = await this.bounded(() =>
         this.client.workflow.getHandle(connectionWorkflowId(tenantId, crm)).describe(),
       );
-      const state = description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined;
+      const state = await this.bounded(() => publishedState(this.client, description));
       if (!state) return state;
       const shown = options.withProgress ? await withLiveProgress(this.client, state, (c) => this.bounded(c)) : state;
       return lastCheck ? await this.lastHealthChecks.apply(shown, lastCheck) : shown;
@@ -212,7 +212,7 @@ export class ConnectionGateway {
       );
       const status = description.status.name;
       return {
-        state: description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined,
+        state: await this.bounded(() => publishedState(this.client, description)),
         running: status === 'RUNNING',
         completed: status === 'COMPLETED',
       };

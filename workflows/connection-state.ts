@@ -143,7 +143,7 @@ export function searchAttributesOf(state: ConnectionState) {
  * The state in the memo a new run starts with at continue-as-new: the SDK checks that memo against its 2 KB warning
  * limit (TMPRL1103; the memos upserted later count against the 512 KB payload limit). Its lists — the configuration,
  * the granted fields, all but the last operation — wait for the new run's first workflow task, which publishes the
- * whole state (carried in the run's input) again.
+ * whole state (carried in the run's input) again; until then `abridged` tells readers to take the input.
  */
 export function stateForNewRun(state: ConnectionState): ConnectionState {
   return {
@@ -152,6 +152,7 @@ export function stateForNewRun(state: ConnectionState): ConnectionState {
     details: state.details && { ...state.details, grantedObjects: [], grantedFieldPermissions: undefined },
     needsReconnect: state.needsReconnect && { ...state.needsReconnect, missingFields: [] },
     operations: state.operations.slice(0, 1),
+    abridged: true,
   };
 }
 

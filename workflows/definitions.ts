@@ -276,6 +276,11 @@ export interface ConnectionState {
   /** How long operations wait for Salesforce to make an app usable, as last requested (Temporal duration). */
   readinessTimeout?: string;
   updatedAt: string;
+  /**
+   * Set only on the memo a run continues as new with, which leaves the lists out to stay small, until the run
+   * publishes its state: a reader then takes the state from the run's input (api/published-state.ts).
+   */
+  abridged?: true;
 }
 
 export interface OperationAccepted {

@@ -1,6 +1,6 @@
 import request from 'supertest';
-import type { ConnectionState } from '../../workflows/definitions';
-import { STATE_MEMO_KEY, connectionWorkflowId } from '../../workflows/definitions';
+import { connectionWorkflowId } from '../../workflows/definitions';
+import { publishedState } from '../../api/published-state';
 import { recordHistory } from '../support/harness';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, startApiStack, waitForConnection } from './api-stack';
@@ -89,8 +89,10 @@ describe('never break a working connection', () => {
       permissionSetId: connection.details?.permissionSetId,
       certificateExpiresAt: connection.details?.certificateExpiresAt,
     });
-    const state = (await stack.env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe())
-      .memo?.[STATE_MEMO_KEY] as ConnectionState;
+    const state = (await publishedState(
+      stack.env.client,
+      await stack.env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe(),
+    ))!;
     expect(after.grantedObjects).toEqual(configuration.objects);
     expect(state.agentConfiguration).toEqual(configuration);
     expect((await agentQuery(base, 'SELECT AnnualRevenue FROM Account LIMIT 1')).status).toBe(200);
@@ -116,9 +118,10 @@ describe('never break a working connection', () => {
   it('disable forgets the admin credentials it stored, and the ones a newer set replaced', async () => {
     const { tenant, org, base, read } = await enabledConnection('forget');
     const stateOf = async () =>
-      (await stack.env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe()).memo?.[
-        STATE_MEMO_KEY
-      ] as ConnectionState;
+      (await publishedState(
+        stack.env.client,
+        await stack.env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe(),
+      ))!;
     const first = (await stateOf()).target!.adminCredentials;
     expect(await stack.secrets.get(first)).toBeDefined();
     const fresh = await stack.emulator.control.createOrg({ key: `${tenant}-other-admin` });

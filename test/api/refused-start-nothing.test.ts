@@ -3,6 +3,7 @@ import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import type { connectionWorkflow } from '../../workflows/connection';
 import { connectionWorkflowId } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
+import { listRunsUntil } from '../support/visibility';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
 
@@ -39,16 +40,18 @@ describe('refused requests start nothing', () => {
         (err: Error) => (err.name === 'WorkflowNotFoundError' ? 'none' : Promise.reject(err)),
       );
 
-  /** Running workflows of the tenant, as the Web UI lists them (visibility). */
-  const runningWorkflows = async (tenant: string): Promise<string[]> => {
-    const ids: string[] = [];
-    for await (const w of stack.env.client.workflow.list({
-      query: `TenantId = "${tenant}" AND ExecutionStatus = "Running"`,
-    })) {
-      ids.push(w.workflowId);
-    }
-    return ids;
-  };
+  /**
+   * Running workflows of the tenant, as the Web UI lists them (visibility, which can lag a run that just ended: read
+   * until none is listed or the deadline passes; `workflowStatus` above is the immediate check).
+   */
+  const runningWorkflows = async (tenant: string): Promise<string[]> =>
+    (
+      await listRunsUntil(
+        stack.env.client,
+        `TenantId = "${tenant}" AND ExecutionStatus = "Running"`,
+        (runs) => runs.length === 0,
+      )
+    ).map((run) => run.workflowId);
 
   const readConnection = (tenant: string) => async (): Promise<Connection> =>
     ok(await reader.GET(CONNECTION, { params: { path: salesforceOf(tenant) } }));

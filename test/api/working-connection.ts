@@ -1,8 +1,8 @@
 import request from 'supertest';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import type { ConnectionView, OperationView } from '../../api/schemas';
-import type { ConnectionState } from '../../workflows/definitions';
-import { STATE_MEMO_KEY, connectionWorkflowId } from '../../workflows/definitions';
+import { connectionWorkflowId } from '../../workflows/definitions';
+import { publishedState } from '../../api/published-state';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, uniqueTenant, waitForConnection } from './api-stack';
 
@@ -99,9 +99,10 @@ export function workingConnections(stack: () => ApiStack) {
 
   /** The connection workflow's state, with what the view leaves out (the consumer key). */
   const stateOf = async (tenant: string) =>
-    (await stack().env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe()).memo?.[
-      STATE_MEMO_KEY
-    ] as ConnectionState;
+    (await publishedState(
+      stack().env.client,
+      await stack().env.client.workflow.getHandle(connectionWorkflowId(tenant, 'salesforce')).describe(),
+    ))!;
 
   /** The org's components the connection consists of: active users only. */
   const componentIds = async (org: CreatedOrg) =>

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Payload } from '@temporalio/common';
+import { publishedState } from '../../api/published-state';
 import { EncryptionCodec } from '../../codec/encryption-codec';
-import { connectionWorkflowId } from '../../workflows/definitions';
+import { connectionWorkflow } from '../../workflows';
+import { stateForNewRun } from '../../workflows/connection-state';
+import type { ConnectionState } from '../../workflows/definitions';
+import { STATE_MEMO_KEY, connectionWorkflowId } from '../../workflows/definitions';
 import { Connections } from '../support/connections';
 import { TEST_PAYLOAD_KEY } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
+import { listRunsUntil } from '../support/visibility';
 import { createTestOrg, enableRequest } from '../support/salesforce';
 
 /** Every payload anywhere in a history (inputs, results, memos, failures, signals, updates). */
@@ -49,14 +54,42 @@ describe('what operators see: state across continue-as-new, search attributes, n
       if (kind === 'enable') await connections.enableAndSettle(tenantId, enableRequest(target, { operationId }));
       else await connections.disableAndSettle(tenantId, { operationId });
     }
-    const runs = [];
-    for await (const run of s.env.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
-      runs.push(run);
+    const runs = await listRunsUntil(
+      s.env.client,
+      `WorkflowId = '${handle.workflowId}'`,
+      (listed) => listed.length > 1 && listed.filter((r) => r.status.name === 'RUNNING').length === 1,
+    );
     expect(runs.length).toBeGreaterThan(1);
     expect(runs.filter((r) => r.status.name === 'RUNNING')).toHaveLength(1);
+    expect(runs.some((r) => r.status.name === 'CONTINUED_AS_NEW')).toBe(true);
     const state = await connections.state(tenantId);
     expect(state.status).toBe('enabled');
     expect(state.operations.map((o) => o.id)).toEqual([...ops].reverse());
+  });
+
+  it('a run that has just continued as new reads whole before its first workflow task publishes its state', async () => {
+    const s = suite();
+    const { target } = await createTestOrg(s.emulator, s.secrets);
+    const enabled = await s.connections.enableAndSettle(`t-${randomUUID()}`, enableRequest(target));
+    expect(enabled.agentConfiguration?.objects.length).toBeGreaterThan(0);
+    // A run as continue-as-new leaves it, on a queue no worker polls: its first workflow task never runs.
+    const tenantId = `t-${randomUUID()}`;
+    const full = { ...enabled, tenantId };
+    const started = await s.env.client.workflow.start(connectionWorkflow, {
+      workflowId: connectionWorkflowId(tenantId, 'salesforce'),
+      taskQueue: `no-worker-${randomUUID()}`,
+      args: [{ tenantId, crm: 'salesforce', state: full }],
+      memo: { [STATE_MEMO_KEY]: stateForNewRun(full) },
+    });
+    try {
+      const description = await started.describe();
+      const memo = description.memo?.[STATE_MEMO_KEY] as ConnectionState;
+      expect(memo.abridged).toBe(true);
+      expect(memo.agentConfiguration).toBeUndefined();
+      expect(await publishedState(s.env.client, description)).toEqual(full);
+    } finally {
+      await started.terminate('test: a run no worker runs');
+    }
   });
 
   it('operators find a tenant’s runs by search attributes, and no history holds the admin token or the private key', async () => {

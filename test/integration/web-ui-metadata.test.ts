@@ -8,6 +8,7 @@ import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
 import { createTestOrg, enableRequest } from '../support/salesforce';
+import { listRunsUntil } from '../support/visibility';
 
 /** What the Web UI shows on a workflow: its user metadata (static summary and details, current details). */
 async function userMetadata(s: SagaSuite, workflowId: string) {
@@ -35,13 +36,7 @@ async function startMemoSizes(s: SagaSuite, workflowId: string, runId: string): 
 }
 
 async function findByQuery(s: SagaSuite, query: string, expected: number): Promise<string[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const found: string[] = [];
-    for await (const run of s.env.client.workflow.list({ query })) found.push(run.workflowId);
-    if (found.length >= expected || Date.now() > deadline) return found;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return (await listRunsUntil(s.env.client, query, (runs) => runs.length >= expected)).map((run) => run.workflowId);
 }
 
 describe('a readable Web UI: user metadata, a consistent saga memo, OperationOutcome, a small memo', () => {
@@ -152,11 +147,13 @@ describe('a readable Web UI: user metadata, a consistent saga memo, OperationOut
     expect(state.operations).toHaveLength(4);
     // The SDK checks the memo a run starts or continues as new with against 2 KB (the memos it upserts count
     // against the 512 KB payload limit): each one, as sent (encrypted), of every run of the connection.
-    const runs: string[] = [];
-    for await (const run of s.env.client.workflow.list({
-      query: `WorkflowId = '${connectionWorkflowId(tenantId, 'salesforce')}'`,
-    }))
-      runs.push(run.runId);
+    const runs = (
+      await listRunsUntil(
+        s.env.client,
+        `WorkflowId = '${connectionWorkflowId(tenantId, 'salesforce')}'`,
+        (listed) => listed.length > 1,
+      )
+    ).map((run) => run.runId);
     expect(runs.length).toBeGreaterThan(1);
     const sizes = (
       await Promise.all(runs.map((runId) => startMemoSizes(s, connectionWorkflowId(tenantId, 'salesforce'), runId)))

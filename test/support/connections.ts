@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { isWorkflowCompleted, stateForNextRun } from '../../api/connection-gateway';
 import { withLiveProgress } from '../../api/live-progress';
+import { publishedState } from '../../api/published-state';
 import { connectionWorkflow } from '../../workflows';
 import type {
   AgentConfiguration,
@@ -15,7 +16,6 @@ import type {
   ReconnectRequest,
 } from '../../workflows/definitions';
 import {
-  STATE_MEMO_KEY,
   cancelOperationUpdate,
   configureAgentUpdate,
   connectionWorkflowId,
@@ -79,7 +79,7 @@ export class Connections {
       .catch(() => undefined);
     if (!description) return undefined;
     return stateForNextRun({
-      state: description.memo?.[STATE_MEMO_KEY] as ConnectionState | undefined,
+      state: await publishedState(this.client, description),
       running: description.status.name === 'RUNNING',
       completed: description.status.name === 'COMPLETED',
     });
@@ -110,7 +110,7 @@ export class Connections {
   /** The state as the API shows it: from the memo, which needs no worker, with the running saga's progress. */
   async state(tenantId: string, crm: Crm = 'salesforce'): Promise<ConnectionState> {
     const description = await this.client.workflow.getHandle(connectionWorkflowId(tenantId, crm)).describe();
-    return withLiveProgress(this.client, description.memo?.[STATE_MEMO_KEY] as ConnectionState);
+    return withLiveProgress(this.client, (await publishedState(this.client, description))!);
   }
 
   /** Polls the memo until the operation has ended; returns the final state. */
