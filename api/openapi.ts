@@ -552,6 +552,15 @@ const HEADERS: Record<string, JsonSchema> = {
 };
 
 const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
+
+/** Why reading the org's catalogue (objects, fields) fails, the same for both of its routes. */
+const ORG_CATALOGUE_ERROR_TEXT = {
+  409:
+    'No admin credentials to read the org with (`no-admin-credentials`), Salesforce refused them, or the org does ' +
+    'not answer at its URL (`salesforce-unreachable`)',
+  422: 'A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl`',
+};
+
 const READ_ERRORS: ErrorStatus[] = [400, 401, 403, 404, 429, 503];
 const WRITE_ERRORS: ErrorStatus[] = [...READ_ERRORS, 409, 413, 415];
 
@@ -981,8 +990,7 @@ const operations: Operation[] = [
     errors: [...READ_ERRORS, 409, 422],
     errorText: {
       404: 'Unknown tenant',
-      409: 'No admin credentials to read the org with (`no-admin-credentials`), Salesforce refused them, or the org does not answer at its URL (`salesforce-unreachable`)',
-      422: 'A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl`',
+      ...ORG_CATALOGUE_ERROR_TEXT,
     },
   },
   {
@@ -1004,8 +1012,7 @@ const operations: Operation[] = [
     errors: [...READ_ERRORS, 409, 422],
     errorText: {
       404: 'Unknown tenant, or no such object the agent can read in the org',
-      409: 'No admin credentials to read the org with (`no-admin-credentials`), Salesforce refused them, or the org does not answer at its URL (`salesforce-unreachable`)',
-      422: 'A `secretRef` outside the tenant, with nothing stored, or without `loginUrl` or `instanceUrl`',
+      ...ORG_CATALOGUE_ERROR_TEXT,
     },
   },
   {
