@@ -3,28 +3,19 @@
  * concurrent clients, over loopback, on the real stack (an in-memory Temporal dev server, a worker of the service,
  * the Salesforce emulator, the API on a real socket). Each request is a new tenant, so every one is accepted and its
  * saga really runs, in an org of its own, while the load goes on. Bounded by request count and wall time. Prints p50/p99 and writes
- * reports/api-bench.json.
+ * reports/api-bench.json (BENCH_REPORT_DIR).
  *
  * Env: BENCH_REQUESTS (default 500), BENCH_CONCURRENCY (default 50), BENCH_SECONDS (default 60).
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { EncryptedFileSecretStore } from '../secrets/secret-store';
 import { createApp } from '../api/app';
 import { generateApiKey, hashApiKey } from '../api/auth';
-import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { createApiClient } from '@agent-connections/api-client';
-import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
-import { ensureTool } from '../scripts/temporal-tools.cjs';
-import { startDevServer } from '../scripts/temporal-dev-server';
-import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
-import { createInProcessWorker, freePort, percentile } from './support';
+import { enableBody, percentile, runMain, startBenchStack, writeBenchReport } from './support';
 
 const TOTAL = Number(process.env.BENCH_REQUESTS ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -32,26 +23,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const WARMUP = 20;
 
 async function main(): Promise<void> {
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-  });
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'api-bench-'));
-  const devServer = await startDevServer({
-    binary: ensureTool('cli'),
-    port: await freePort(),
-    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-  });
-  const emulator = await startEmulator({ port: 0, controlPort: 0 });
-  const secrets = new EncryptedFileSecretStore(path.join(work, 'secrets'), [
-    { id: 'bench', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') },
-  ]);
-  const { worker, client, taskQueue, connection } = await createInProcessWorker({
-    address: devServer.address,
-    dataConverter: encryptedDataConverter(loadCodecKeys(undefined, work)),
-    secrets,
-  });
-  const running = worker.run();
+  const stack = await startBenchStack('api-bench');
+  const { emulator } = stack;
+  const { client, secrets, taskQueue } = await stack.startInProcessWorker();
   // One org per tenant: the service refuses to link one org to two tenants.
   const orgs: CreatedOrg[] = [];
   for (let i = 0; i < TOTAL + WARMUP; i += 25) {
@@ -90,12 +64,7 @@ async function main(): Promise<void> {
         path: { tenantId: `bench-${run}-${index}`, crm: 'salesforce' },
         header: { 'Idempotency-Key': `bench-${index}` },
       },
-      body: {
-        loginUrl: org.loginUrl,
-        instanceUrl: org.instanceUrl,
-        adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
-        agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'Industry'] }] },
-      },
+      body: enableBody(org),
     });
     return { status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 };
   };
@@ -138,29 +107,17 @@ async function main(): Promise<void> {
     environment: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.release()}` },
     at: new Date().toISOString(),
   };
-  const reportFile = path.resolve(__dirname, '..', 'reports', 'api-bench.json');
-  fs.mkdirSync(path.dirname(reportFile), { recursive: true });
-  fs.writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(
     `POST .../enable, ${CONCURRENCY} concurrent clients, ${report.requests} requests in ${report.seconds} s ` +
       `(${report.requestsPerSecond}/s): p50 ${report.latencyMs.p50} ms, p99 ${report.latencyMs.p99} ms, ` +
       `max ${report.latencyMs.max} ms; statuses ${JSON.stringify(statuses)}`,
   );
-  console.log(`report: ${reportFile}`);
+  writeBenchReport('api-bench', report);
 
   // The sagas started by the load are still running; stopping does not wait for them beyond a bound.
   server.closeAllConnections();
   server.close();
-  worker.shutdown();
-  await Promise.race([running, new Promise((r) => setTimeout(r, 15_000))]);
-  await connection.close();
-  await emulator.close();
-  await devServer.stop();
-  fs.rmSync(work, { recursive: true, force: true });
-  process.exit(0);
+  await stack.stop();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+void runMain(main);

@@ -32,42 +32,37 @@
 import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { encryptedDataConverter } from '../codec/data-converter';
-import { parseCodecKeys } from '../codec/encryption-codec';
 import { createApiClient } from '@agent-connections/api-client';
-import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { CreatedOrg, RunningEmulator } from '@agent-connections/salesforce-emulator';
-import { ensureTool } from '../scripts/temporal-tools.cjs';
-import { startDevServer } from '../scripts/temporal-dev-server';
-import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
 import { healthCadence, peakToMeanMinute } from '../activities/health-schedule-spec';
 import type { baselineWorkflow } from './baseline-workflow';
 import { benchChart } from './chart';
-import type { ServiceProcess } from './support';
+import type { ServiceKeys, ServiceProcess } from './support';
 import {
+  REPORT_DIR,
   ROOT,
   benchConfiguration,
   benchOrgInput,
-  freePort,
+  enableBody,
   globalDeadline,
   machineFacts,
   markdownTable,
   median,
   percentile,
   round,
-  serviceEnvironment,
-  serviceKeys,
   sleep,
   startApi,
   processUsage,
   runMain,
+  startBenchStack,
   startWorker,
   stopAllServices,
   WORKER_SETTINGS,
+  writeBenchReport,
 } from './support';
 
 const env = process.env;
@@ -77,7 +72,6 @@ const CLIENTS = Number(env.BENCH_CLIENTS ?? 50);
 const CALLS_N = Number(env.BENCH_CALLS_N ?? 10);
 const UPDATE_N = Number(env.BENCH_UPDATE_N ?? 3);
 const DEADLINE_MS = Number(env.BENCH_DEADLINE_SECONDS ?? 1800) * 1000;
-const REPORT_DIR = path.resolve(ROOT, env.BENCH_REPORT_DIR ?? 'reports');
 const OBJECTS = 3;
 const FIELDS = 20;
 const CALL_SIZES: Array<[number, number]> = [
@@ -118,7 +112,7 @@ interface Stack {
   client: Client;
   emulator: RunningEmulator;
   baseUrl: string;
-  keys: ReturnType<typeof serviceKeys>;
+  keys: ServiceKeys;
   worker: ServiceProcess;
   api: ServiceProcess;
   baselineWorker: ServiceProcess;
@@ -387,12 +381,7 @@ async function runOurs(
     count,
     async (index) => {
       const org = orgs[index]!;
-      const body = {
-        loginUrl: org.loginUrl,
-        instanceUrl: org.instanceUrl,
-        adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
-        agentConfiguration: configuration,
-      };
+      const body = enableBody(org, configuration);
       for (let attempt = 0; attempt < 50; attempt += 1) {
         const begin = process.hrtime.bigint();
         const answer = await api
@@ -481,12 +470,7 @@ async function runUpdateAccess(stack: Stack, count: number, objects: number, fie
     orgs.map(async (org, i) => {
       const answer = await api.POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
         params: { path: tenant(i), header: { 'Idempotency-Key': `enable-${run}-${i}` } },
-        body: {
-          loginUrl: org.loginUrl,
-          instanceUrl: org.instanceUrl,
-          adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
-          agentConfiguration: benchConfiguration(1, 1),
-        },
+        body: enableBody(org, benchConfiguration(1, 1)),
       });
       return answer.data && 'workflowId' in answer.data
         ? closed(stack.client, answer.data.workflowId, deadline)
@@ -1172,26 +1156,12 @@ async function main(): Promise<void> {
     if (others.errors.length > 0) process.exitCode = 1;
     return;
   }
-  let stopDevServer: () => Promise<void> = () => Promise.resolve();
-  globalDeadline(DEADLINE_MS, 'npm run bench', () => void stopDevServer());
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-  const cli = ensureTool('cli');
-  const devServer = await startDevServer({
-    binary: cli,
-    port: await freePort(),
-    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-  });
-  stopDevServer = () => devServer.stop();
-  const emulator = await startEmulator({ port: 0, controlPort: 0 });
-  const keys = serviceKeys();
-  const taskQueue = `bench-${randomUUID()}`;
-  const serviceEnv = serviceEnvironment({ temporalAddress: devServer.address, taskQueue, dataDir: work, keys });
+  globalDeadline(DEADLINE_MS, 'npm run bench');
+  // A stack of its own; the processes of ours, the baseline's and orchestration only start below.
+  const setup = await startBenchStack('bench');
+  const { work, devServer, emulator } = setup;
+  const { keys, env: serviceEnv, client } = await setup.service();
   const baselineQueue = `baseline-${randomUUID()}`;
-  const connection = await Connection.connect({ address: devServer.address });
-  const client = new Client({
-    connection,
-    dataConverter: encryptedDataConverter(parseCodecKeys(serviceEnv.PAYLOAD_CODEC_KEYS!)),
-  });
   try {
     // A data folder of its own (the secrets stay shared through SECRETS_DIR): each API owns the embedded audit store of
     // its DATA_DIR, and its worker writes to that one.
@@ -1284,72 +1254,64 @@ async function main(): Promise<void> {
     const others = await otherBenches(new Set(PARTS), REPORT_DIR);
     for (const error of others.errors) console.log(`  not measured: ${error.slice(0, 2000)}`);
     const summary = summarize(runs, updateAccess, others);
-    const machine = machineFacts(cli);
+    const machine = machineFacts(setup.cli);
     const seconds = (Date.now() - startedAt) / 1000;
     const middle = runs[Math.floor(runs.length / 2)]!;
-    fs.mkdirSync(REPORT_DIR, { recursive: true });
-    fs.writeFileSync(
-      path.join(REPORT_DIR, 'bench.json'),
-      `${JSON.stringify(
-        {
-          benchmark: 'npm run bench',
-          date: new Date().toISOString(),
-          settings: { N, RUNS, CLIENTS, CALLS_N, UPDATE_N, objects: OBJECTS, fieldsPerObject: FIELDS },
-          machine,
-          summary,
-          goals: verdicts(summary),
-          runs: runs.map((r) => ({
-            ours: { ...r.ours, completions: undefined },
-            baseline: { ...r.baseline, completions: undefined, samples: undefined },
-            calls: r.calls.map((c) => ({
-              size: `${c.count}`,
-              callsPerEnable: c.callsPerEnable,
-              byEndpoint: c.callsByEndpoint,
-            })),
-          })),
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    fs.writeFileSync(
-      path.join(REPORT_DIR, 'bench.svg'),
-      benchChart({
-        title: `${N} enables (${summary.throughput.configuration}) vs ${N} baseline workflows — ${machine.cpus} cores, middle run`,
-        throughput: [
-          { name: 'enables completed / s (ours)', color: '#1f77b4', points: perSecond(middle.ours.completions) },
-          { name: 'baseline completed / s', color: '#aaaaaa', points: perSecond(middle.baseline.completions) },
-          {
-            name: 'enables in flight (÷10)',
-            color: '#ff7f0e',
-            points: middle.ours.samples.map((s) => [s.t, s.inFlight / 10] as [number, number]),
-          },
-        ],
-        latency: (['p50', 'p95', 'p99'] as const).map((p) => ({
-          label: p,
-          bars: [
-            { name: 'enable (ours)', color: '#1f77b4', value: summary.throughput.latencySeconds[p] },
-            { name: 'baseline', color: '#aaaaaa', value: summary.baseline.latencySeconds[p] },
-            { name: 'orchestration only', color: '#ff7f0e', value: summary.orchestrationOnly.latencySeconds[p] },
-          ],
-        })),
-      }),
-    );
     const report = markdown(summary, machine, seconds);
-    fs.writeFileSync(path.join(REPORT_DIR, 'bench.md'), report);
     console.log(`\n${report}`);
-    console.log(`report: ${path.join(REPORT_DIR, 'bench.md')} (+ bench.json, bench.svg)`);
+    const chart = benchChart({
+      title: `${N} enables (${summary.throughput.configuration}) vs ${N} baseline workflows — ${machine.cpus} cores, middle run`,
+      throughput: [
+        { name: 'enables completed / s (ours)', color: '#1f77b4', points: perSecond(middle.ours.completions) },
+        { name: 'baseline completed / s', color: '#aaaaaa', points: perSecond(middle.baseline.completions) },
+        {
+          name: 'enables in flight (÷10)',
+          color: '#ff7f0e',
+          points: middle.ours.samples.map((s) => [s.t, s.inFlight / 10] as [number, number]),
+        },
+      ],
+      latency: (['p50', 'p95', 'p99'] as const).map((p) => ({
+        label: p,
+        bars: [
+          { name: 'enable (ours)', color: '#1f77b4', value: summary.throughput.latencySeconds[p] },
+          { name: 'baseline', color: '#aaaaaa', value: summary.baseline.latencySeconds[p] },
+          { name: 'orchestration only', color: '#ff7f0e', value: summary.orchestrationOnly.latencySeconds[p] },
+        ],
+      })),
+    });
+    writeBenchReport(
+      'bench',
+      {
+        benchmark: 'npm run bench',
+        date: new Date().toISOString(),
+        settings: { N, RUNS, CLIENTS, CALLS_N, UPDATE_N, objects: OBJECTS, fieldsPerObject: FIELDS },
+        machine,
+        summary,
+        goals: verdicts(summary),
+        runs: runs.map((r) => ({
+          ours: { ...r.ours, completions: undefined },
+          baseline: { ...r.baseline, completions: undefined, samples: undefined },
+          calls: r.calls.map((c) => ({
+            size: `${c.count}`,
+            callsPerEnable: c.callsPerEnable,
+            byEndpoint: c.callsByEndpoint,
+          })),
+        })),
+      },
+      {
+        markdown: report,
+        files: {
+          'bench.svg': chart,
+        },
+      },
+    );
     if (
       summary.throughput.failed + summary.baseline.failed + summary.orchestrationOnly.failed > 0 ||
       others.errors.length > 0
     )
       process.exitCode = 1;
   } finally {
-    await stopAllServices();
-    await connection.close();
-    await emulator.close();
-    await devServer.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await setup.stop();
   }
 }
 

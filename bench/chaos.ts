@@ -50,6 +50,7 @@ import {
   ROOT,
   benchConfiguration,
   benchOrgInput,
+  enableBody,
   freePort,
   globalDeadline,
   httpRequest,
@@ -64,6 +65,7 @@ import {
   sleep,
   startApi,
   startWorker,
+  writeBenchReport,
 } from './support';
 
 const env = process.env;
@@ -208,12 +210,7 @@ async function runOperation(stack: Stack, tenant: string, kind: Kind, org: Creat
       case 'enable':
         return api().POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
           params,
-          body: {
-            loginUrl: org.loginUrl,
-            instanceUrl: org.instanceUrl,
-            adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
-            agentConfiguration: CONFIGURATION,
-          },
+          body: enableBody(org, CONFIGURATION),
         });
       case 'disable':
         return api().POST('/v1/tenants/{tenantId}/connections/{crm}/disable', { params, body: {} });
@@ -759,42 +756,36 @@ async function main(): Promise<void> {
       `Verdict: **${violations.length === 0 ? 'PASS' : `FAIL (${violations.length} violated checks)`}**`,
       '',
     ].join('\n');
-    fs.mkdirSync(REPORT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(REPORT_DIR, `${REPORT_NAME}.md`), md);
-    fs.writeFileSync(
-      path.join(REPORT_DIR, `${REPORT_NAME}.json`),
-      `${JSON.stringify(
-        {
-          drill: 'npm run chaos',
-          date: new Date().toISOString(),
-          settings: {
-            OPERATIONS,
-            TENANTS,
-            KILLS,
-            RESTARTS,
-            BAD_REQUESTS,
-            SEED,
-            TRANSIENT_RATE,
-            DROP_RATE,
-            REPLICAS,
-            API_KILLS,
-            ...(openBao ? { TOKEN_TTL_SECONDS, TOKEN_MAX_TTL_SECONDS, openBao: baoVersion } : {}),
-          },
-          machine,
-          seconds,
-          passed: violations.length === 0,
-          audit: Object.fromEntries(auditRows.map(([check, value]) => [check, value])),
-          events: stack.events,
-          tenants: audits,
-          operations: outcomes,
-          badInput: { ...bad, serverErrors: bad.serverErrors.slice(0, 100) },
-        },
-        null,
-        2,
-      )}\n`,
-    );
     console.log(`\n${md}`);
-    console.log(`report: ${path.join(REPORT_DIR, `${REPORT_NAME}.md`)} (+ ${REPORT_NAME}.json)`);
+    writeBenchReport(
+      REPORT_NAME,
+      {
+        drill: 'npm run chaos',
+        date: new Date().toISOString(),
+        settings: {
+          OPERATIONS,
+          TENANTS,
+          KILLS,
+          RESTARTS,
+          BAD_REQUESTS,
+          SEED,
+          TRANSIENT_RATE,
+          DROP_RATE,
+          REPLICAS,
+          API_KILLS,
+          ...(openBao ? { TOKEN_TTL_SECONDS, TOKEN_MAX_TTL_SECONDS, openBao: baoVersion } : {}),
+        },
+        machine,
+        seconds,
+        passed: violations.length === 0,
+        audit: Object.fromEntries(auditRows.map(([check, value]) => [check, value])),
+        events: stack.events,
+        tenants: audits,
+        operations: outcomes,
+        badInput: { ...bad, serverErrors: bad.serverErrors.slice(0, 100) },
+      },
+      { markdown: md, dir: REPORT_DIR },
+    );
     process.exitCode = violations.length === 0 ? 0 : 1;
   } finally {
     killAllServices();

@@ -13,7 +13,7 @@
  * defaults (the goal), then the rate limit lifted (BENCH_CODEC_RATE_LIMIT, default 1000000), which measures the
  * bounds and the worker threads alone. Bounded by time (BENCH_SECONDS, default 20 s, plus 5 s idle, per phase) and a
  * global deadline. BENCH_API_ROOT runs another checkout's API (for "before" figures). Writes
- * reports/codec-abuse-bench.{json,md}; exits 1 when /healthz failed to answer.
+ * reports/codec-abuse-bench.{json,md} (BENCH_REPORT_DIR); exits 1 when /healthz failed to answer.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,6 +36,7 @@ import {
   sleep,
   startApi,
   stopAllServices,
+  writeBenchReport,
 } from './support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -48,7 +49,6 @@ const UI_ORIGIN = 'http://localhost:8233';
 const GOAL_P99_MS = 100;
 /** The senders' niceness (BENCH_SENDER_NICE, 0 to 19): on one machine, lower than the API's and the probe's. */
 const SENDER_NICE = Number(process.env.BENCH_SENDER_NICE ?? 10);
-const REPORT_DIR = process.env.BENCH_REPORT_DIR ?? path.join(ROOT, 'reports');
 
 type SenderKind = 'max-size' | 'nested' | 'many-payloads';
 const SENDERS: SenderKind[] = ['max-size', 'nested', 'many-payloads'];
@@ -378,9 +378,7 @@ async function main(): Promise<void> {
     `# Codec abuse\n\n${machine}\n\n${phaseMarkdown(defaults)}\n\n${phaseMarkdown(lifted)}\n\n` +
     `## Goals\n\n${goals}\n`;
   console.log(`\n${markdown}`);
-  fs.mkdirSync(REPORT_DIR, { recursive: true });
-  fs.writeFileSync(path.join(REPORT_DIR, 'codec-abuse-bench.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  fs.writeFileSync(path.join(REPORT_DIR, 'codec-abuse-bench.md'), markdown);
+  writeBenchReport('codec-abuse-bench', summary, { markdown });
   // A missed goal is reported, not an error; a /healthz that failed to answer is one.
   if (defaults.healthz.abused.failed + lifted.healthz.abused.failed > 0) process.exitCode = 1;
 }

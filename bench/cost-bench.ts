@@ -3,30 +3,16 @@
  * says what counts): an enable, a health check, an update-access and a disable of one connection on a Temporal dev
  * server against the Salesforce emulator (apps usable 20 s after creation), with the service's worker in this
  * process; then the Actions of a connection-month at the default hourly health check, with Salesforce taking 5 minutes
- * to make the app usable. Loopback only, about a minute. Writes reports/cost-bench.{json,md}.
+ * to make the app usable. Loopback only, about a minute. Writes reports/cost-bench.{json,md} (BENCH_REPORT_DIR).
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { startEmulator } from '@agent-connections/salesforce-emulator';
-import { EncryptedFileSecretStore } from '../secrets/secret-store';
-import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
-import { ensureTool } from '../scripts/temporal-tools.cjs';
-import { startDevServer } from '../scripts/temporal-dev-server';
 import { Connections } from '../test/support/connections';
-import {
-  SEARCH_ATTRIBUTE_TYPES,
-  connectionWorkflowId,
-  healthScheduleId,
-  updateAccessUpdate,
-} from '../workflows/definitions';
+import { connectionWorkflowId, healthScheduleId, updateAccessUpdate } from '../workflows/definitions';
 import { READINESS_HEARTBEAT_TIMEOUT_MS } from '../workflows/activity-options';
 import type { ActionCount, HistoryEvent } from './actions';
 import { backedOffAttempts, countActions, heartbeatsSent, sumCounts } from './actions';
-import { createInProcessWorker, freePort, globalDeadline, markdownTable, round, sleep } from './support';
+import { globalDeadline, markdownTable, round, runMain, sleep, startBenchStack, writeBenchReport } from './support';
 
 const PROPAGATION_MS = 20_000;
 const MONTH_PROPAGATION_MS = 5 * 60_000;
@@ -71,28 +57,12 @@ interface Row {
 
 async function main(): Promise<void> {
   globalDeadline(10 * 60_000, 'the cost bench');
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-  });
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cost-bench-'));
-  const devServer = await startDevServer({
-    binary: ensureTool('cli'),
-    port: await freePort(),
-    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-  });
-  const emulator = await startEmulator({ port: 0, controlPort: 0 });
-  const secrets = new EncryptedFileSecretStore(path.join(work, 'secrets'), [
-    { id: 'bench', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') },
-  ]);
-  const { worker, client, taskQueue, connection } = await createInProcessWorker({
-    address: devServer.address,
-    dataConverter: encryptedDataConverter(loadCodecKeys(undefined, work)),
-    secrets,
+  const stack = await startBenchStack('cost-bench');
+  const { emulator } = stack;
+  const { client, taskQueue, secrets } = await stack.startInProcessWorker({
     // A health check finds the 30-day certificate fine: it is measured alone, without the rotation it would start.
     rotateBeforeDays: 7,
   });
-  const running = worker.run();
   const connections = new Connections(client, taskQueue);
   const tenantId = `cost-${randomUUID().slice(0, 8)}`;
   const connectionId = connectionWorkflowId(tenantId, 'salesforce');
@@ -294,23 +264,10 @@ async function main(): Promise<void> {
     ),
     '',
   ].join('\n');
-  const dir = path.resolve(__dirname, '..', process.env.BENCH_REPORT_DIR ?? 'reports');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'cost-bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-  fs.writeFileSync(path.join(dir, 'cost-bench.md'), md);
   console.log(md);
   console.log(`enable wait measured: ${round(heartbeats)} heartbeats`);
-
-  worker.shutdown();
-  await Promise.race([running, sleep(15_000)]);
-  await connection.close();
-  await emulator.close();
-  await devServer.stop();
-  fs.rmSync(work, { recursive: true, force: true });
-  process.exit(0);
+  writeBenchReport('cost-bench', report, { markdown: md });
+  await stack.stop();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+void runMain(main);

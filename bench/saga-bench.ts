@@ -3,26 +3,27 @@
  * latency, no propagation delay), with the real worker in this process. Reports enables per second, p50/p95 seconds
  * from start to enabled, and Salesforce calls per enable by endpoint for three sizes of agent configuration
  * (3 × 10, 3 × 60 and 10 × 100 fields, as `npm run bench`). Loopback only; bounded by N and by a 10-minute deadline.
- * Writes reports/saga-bench.json.
+ * Writes reports/saga-bench.json (BENCH_REPORT_DIR).
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import { EncryptedFileSecretStore } from '../secrets/secret-store';
-import { FAILURE_CONVERTER_PATH, encryptedDataConverter } from '../codec/data-converter';
-import { startEmulator } from '@agent-connections/salesforce-emulator';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { EncryptedFileSecretStore } from '../secrets/secret-store';
+import { FAILURE_CONVERTER_PATH } from '../codec/data-converter';
 import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
-import { ensureTool } from '../scripts/temporal-tools.cjs';
-import { startDevServer } from '../scripts/temporal-dev-server';
 import { enableConnection } from '../workflows';
-import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
-import { benchConfiguration, benchOrgInput, createInProcessWorker, percentile } from './support';
+import {
+  benchConfiguration,
+  benchOrgInput,
+  globalDeadline,
+  percentile,
+  runMain,
+  startBenchStack,
+  writeBenchReport,
+} from './support';
 
 const N = Number(process.env.BENCH_N ?? 50);
-const DEADLINE_MS = 10 * 60_000;
 /** Objects × fields per object of the agent configurations measured. */
 const SIZES: [number, number][] = [
   [3, 10],
@@ -94,43 +95,24 @@ async function runEnables(setup: Setup, count: number, objects: number, fieldsPe
 }
 
 async function main() {
-  const timer = setTimeout(() => {
-    console.error('bench:saga exceeded its 10-minute deadline');
-    process.exit(2);
-  }, DEADLINE_MS);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const server = await startDevServer({
-    binary: ensureTool('cli'),
-    port: 17233 + Math.floor(Math.random() * 1000),
-    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-  });
-  const emulator = await startEmulator({ port: 0, controlPort: 0 });
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-secrets-'));
-  const secrets = new EncryptedFileSecretStore(dir, [{ id: 'bench', key: Buffer.alloc(32, 1) }]);
-  const { worker, client, taskQueue, connection, nativeConnection } = await createInProcessWorker({
-    address: server.address,
-    dataConverter: encryptedDataConverter([{ id: 'bench', key: Buffer.alloc(32, 2) }]),
-    secrets,
+  globalDeadline(10 * 60_000, 'npm run bench:saga');
+  const stack = await startBenchStack('saga-bench');
+  const { client, taskQueue, secrets } = await stack.startInProcessWorker({
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: require.resolve('../workflows'),
       failureConverterPath: FAILURE_CONVERTER_PATH,
     }),
   });
-  const setup = { client, taskQueue, emulator, secrets };
-  const results = await worker.runUntil(async () => {
-    await runEnables(setup, 2, 3, 10); // warm-up: JIT, connection pools, workflow cache
-    const results = [];
-    for (const [objects, fields] of SIZES) results.push(await runEnables(setup, N, objects, fields));
-    return results;
-  });
+  const setup = { client, taskQueue, emulator: stack.emulator, secrets };
+  await runEnables(setup, 2, 3, 10); // warm-up: JIT, connection pools, workflow cache
+  const results = [];
+  for (const [objects, fields] of SIZES) results.push(await runEnables(setup, N, objects, fields));
   const report = {
     benchmark: 'bench:saga',
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     results,
   };
-  await fs.mkdir('reports', { recursive: true });
-  await fs.writeFile('reports/saga-bench.json', `${JSON.stringify(report, null, 2)}\n`);
   console.log(`machine: ${report.machine.cpus} cores, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`);
   console.log('| objects × fields | enables | enables/s | p50 s | p95 s | Salesforce calls/enable |');
   console.log('|---|---|---|---|---|---|');
@@ -141,16 +123,8 @@ async function main() {
   }
   for (const r of results)
     console.log(`calls per enable by endpoint (${r.objects} × ${r.fieldsPerObject}):`, r.callsByEndpoint);
-  console.log('written to reports/saga-bench.json');
-  await connection.close();
-  await nativeConnection.close();
-  await emulator.close();
-  await server.stop();
-  await fs.rm(dir, { recursive: true, force: true });
-  clearTimeout(timer);
+  writeBenchReport('saga-bench', report);
+  await stack.stop();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+void runMain(main);

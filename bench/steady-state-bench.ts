@@ -19,24 +19,15 @@
  * reports/steady-state-bench.{json,md} (BENCH_REPORT_DIR).
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import type { WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Duration } from '@temporalio/common';
 import { createApiClient } from '@agent-connections/api-client';
-import { startEmulator } from '@agent-connections/salesforce-emulator';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
-import { encryptedDataConverter } from '../codec/data-converter';
-import { parseCodecKeys } from '../codec/encryption-codec';
-import { ensureTool } from '../scripts/temporal-tools.cjs';
-import { startDevServer } from '../scripts/temporal-dev-server';
-import { SEARCH_ATTRIBUTE_TYPES, connectionWorkflowId, healthScheduleId } from '../workflows/definitions';
+import { connectionWorkflowId, healthScheduleId } from '../workflows/definitions';
 import {
-  ROOT,
-  freePort,
+  enableBody,
   globalDeadline,
   killAllServices,
   machineFacts,
@@ -44,12 +35,9 @@ import {
   processUsage,
   round,
   runMain,
-  serviceEnvironment,
-  serviceKeys,
   sleep,
-  startApi,
-  startWorker,
-  stopAllServices,
+  startBenchStack,
+  writeBenchReport,
 } from './support';
 
 const env = process.env;
@@ -59,7 +47,6 @@ const MINUTES = Number(env.BENCH_STEADY_MINUTES ?? 24);
 const INTERVAL = env.BENCH_STEADY_INTERVAL ?? '12 minutes';
 const INTERVAL_MS = msToNumber(INTERVAL as Duration);
 const DEADLINE_SECONDS = Number(env.BENCH_STEADY_DEADLINE_SECONDS ?? 300 + 2 * CONNECTIONS + MINUTES * 60 + 300);
-const REPORT_DIR = path.resolve(ROOT, env.BENCH_REPORT_DIR ?? 'reports');
 /** Connections whose workflow and Schedule histories are read before and after the window. */
 const SAMPLE = Math.min(CONNECTIONS, Number(env.BENCH_STEADY_SAMPLE ?? 50));
 /** After the window, how long checks started in it may take to finish before they are counted. */
@@ -136,35 +123,15 @@ function growthPerCheck(
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  let stopDevServer: () => Promise<void> = () => Promise.resolve();
-  globalDeadline(DEADLINE_SECONDS * 1000, 'npm run bench:steady', () => void stopDevServer());
+  globalDeadline(DEADLINE_SECONDS * 1000, 'npm run bench:steady');
   if (!(INTERVAL_MS >= 60_000)) throw new Error(`BENCH_STEADY_INTERVAL must be a duration of 1 minute or more`);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'steady-bench-'));
-  const cli = ensureTool('cli');
-  const devServer = await startDevServer({
-    binary: cli,
-    port: await freePort(),
-    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
-  });
-  stopDevServer = () => devServer.stop();
-  const emulator = await startEmulator({ port: 0, controlPort: 0, propagationDelayMs: 0 });
-  const keys = serviceKeys();
-  const serviceEnv: NodeJS.ProcessEnv = {
-    ...serviceEnvironment({
-      temporalAddress: devServer.address,
-      taskQueue: `steady-${randomUUID()}`,
-      dataDir: work,
-      keys,
-    }),
-    HEALTH_CHECK_INTERVAL: INTERVAL,
-  };
-  const connection = await Connection.connect({ address: devServer.address });
-  const client = new Client({
-    connection,
-    dataConverter: encryptedDataConverter(parseCodecKeys(serviceEnv.PAYLOAD_CODEC_KEYS!)),
-  });
+  const stack = await startBenchStack('steady-bench');
+  const { devServer, emulator } = stack;
   try {
-    const [worker, api] = await Promise.all([startWorker(serviceEnv), startApi(serviceEnv)]);
+    const { keys, client, worker, api } = await stack.startService({
+      taskQueuePrefix: 'steady',
+      env: { HEALTH_CHECK_INTERVAL: INTERVAL },
+    });
     const metered: Metered[] = [
       { name: 'Temporal dev server', pid: devServer.process.pid },
       { name: 'worker', pid: worker.child.pid },
@@ -190,12 +157,7 @@ async function main(): Promise<void> {
             const answer = await admin
               .POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
                 params: { ...target(tenantId), header: { 'Idempotency-Key': tenantId } },
-                body: {
-                  loginUrl: org.loginUrl,
-                  instanceUrl: org.instanceUrl,
-                  adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
-                  agentConfiguration: { objects: [{ object: 'Account', fields: ['Name', 'Industry'] }] },
-                },
+                body: enableBody(org),
               })
               .catch(() => undefined);
             const status = answer?.response.status;
@@ -335,7 +297,7 @@ async function main(): Promise<void> {
         peakRssMB: round(peakRss[i]!, 1),
       };
     });
-    const machine = machineFacts(cli);
+    const machine = machineFacts(stack.cli);
     const report = {
       benchmark: 'npm run bench:steady',
       date: new Date().toISOString(),
@@ -435,18 +397,11 @@ async function main(): Promise<void> {
       report.history.note,
       '',
     ].join('\n');
-    fs.mkdirSync(REPORT_DIR, { recursive: true });
-    fs.writeFileSync(path.join(REPORT_DIR, 'steady-state-bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-    fs.writeFileSync(path.join(REPORT_DIR, 'steady-state-bench.md'), md);
     console.log(`\n${md}`);
-    console.log(`report: ${path.join(REPORT_DIR, 'steady-state-bench.md')} (+ .json)`);
+    writeBenchReport('steady-state-bench', report, { markdown: md });
     if (report.healthChecks.failed > 0 || notEnabled > 0) process.exitCode = 1;
   } finally {
-    await stopAllServices();
-    await connection.close();
-    await emulator.close();
-    await devServer.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

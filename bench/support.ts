@@ -1,8 +1,9 @@
 /**
  * Shared parts of the benchmarks and drills: statistics, free ports, agent configurations of a given size, the
- * service's processes (API, worker) as children whose memory and CPU can be read from /proc, a raw HTTP request
- * (for malformed requests and readiness; well-formed ones go through @agent-connections/api-client),
- * machine and version facts. Loopback only.
+ * service's processes (API, worker) as children whose memory and CPU can be read from /proc, a bench's stack (a
+ * Temporal dev server, the emulator, the service in this process or as processes, all stopped at once), enabling
+ * tenants through the API, a raw HTTP request (for malformed requests and readiness; well-formed ones go through
+ * @agent-connections/api-client), machine and version facts, and the report files. Loopback only.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -16,14 +17,23 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { NativeConnection } from '@temporalio/worker';
+import type { ApiClient } from '@agent-connections/api-client';
 import type { EncryptedFileSecretStore } from '../secrets/secret-store';
 import { hashApiKey, generateApiKey } from '../api/auth';
-import { SERVICE_OAUTH_CLIENT } from '@agent-connections/salesforce-emulator';
-import type { CreateOrgInput } from '@agent-connections/salesforce-emulator';
+import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
+import { parseCodecKeys } from '../codec/encryption-codec';
+import { SERVICE_OAUTH_CLIENT, startEmulator } from '@agent-connections/salesforce-emulator';
+import type { CreateOrgInput, CreatedOrg, RunningEmulator } from '@agent-connections/salesforce-emulator';
+import { ensureTool } from '../scripts/temporal-tools.cjs';
+import { startDevServer } from '../scripts/temporal-dev-server';
+import type { RunningDevServer } from '../scripts/temporal-dev-server';
 import type { ServiceWorker, ServiceWorkerOptions } from '../workers/service-worker';
+import { SEARCH_ATTRIBUTE_TYPES } from '../workflows/definitions';
 import type { AgentConfiguration } from '../workflows/definitions';
 
 export const ROOT = path.resolve(__dirname, '..');
+/** Where the benches write their reports: BENCH_REPORT_DIR (default reports/), relative to the repository. */
+export const REPORT_DIR = path.resolve(ROOT, process.env.BENCH_REPORT_DIR ?? 'reports');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Statistics
@@ -264,7 +274,10 @@ export async function stopAllServices(): Promise<void> {
   await Promise.all([...running].map((service) => service.stop()));
 }
 
-/** Kills every service process still running (on exit, on a deadline, on a failure). */
+/** The dev servers of the stacks not stopped yet (`startBenchStack`): killAllServices kills them too. */
+const devServers = new Set<RunningDevServer>();
+
+/** Kills every service process still running, and the stacks' dev servers (on exit, on a deadline, on a failure). */
 export function killAllServices(): void {
   for (const service of running) {
     try {
@@ -274,6 +287,8 @@ export function killAllServices(): void {
     }
   }
   running.clear();
+  for (const devServer of devServers) devServer.process.kill('SIGKILL');
+  devServers.clear();
 }
 
 /**
@@ -399,6 +414,213 @@ export async function createInProcessWorker(options: {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// A bench's stack
+
+/** Worker and SDK-core logs down to warnings (core: errors), for the worker in this process. Installed once. */
+let quietRuntime = false;
+async function installQuietRuntime(): Promise<void> {
+  if (quietRuntime) return;
+  quietRuntime = true;
+  const { DefaultLogger, Runtime, makeTelemetryFilterString } = await import('@temporalio/worker');
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+}
+
+/** The service's worker in this process (`BenchStack.startInProcessWorker`), running. */
+export interface InProcessService {
+  worker: ServiceWorker;
+  /** A client with the worker's data converter. */
+  client: Client;
+  taskQueue: string;
+  /** The worker's secrets: a file store in the stack's folder, under a key of its own. */
+  secrets: EncryptedFileSecretStore;
+}
+
+export interface ServiceOptions {
+  /** The API keys (default: new ones). */
+  keys?: ServiceKeys;
+  /** The task queue's name starts with it (default "bench"). */
+  taskQueuePrefix?: string;
+  /** Added to `serviceEnvironment`'s (and replacing what it sets). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The service's environment on a stack, before any of its processes starts (`BenchStack.service`). */
+export interface ServiceUnderBench {
+  keys: ServiceKeys;
+  /** What the service's processes run with: `serviceEnvironment` on the stack's Temporal and folder, and `env`. */
+  env: NodeJS.ProcessEnv;
+  /** A client of the stack's Temporal with the service's data converter (its PAYLOAD_CODEC_KEYS). */
+  client: Client;
+}
+
+/** The service's worker and API, each a process of its own (`BenchStack.startService`). */
+export interface RunningService extends ServiceUnderBench {
+  worker: ServiceProcess;
+  api: { process: ServiceProcess; baseUrl: string };
+}
+
+/** What a bench runs against; `stop()` stops all of it. */
+export interface BenchStack {
+  /** A temporary folder of the bench's own (data folders, secrets), removed by `stop()`. */
+  work: string;
+  /** The Temporal CLI the dev server runs (`machineFacts` reads its version from it). */
+  cli: string;
+  /** An in-memory Temporal dev server on a free port, with the service's search attributes. */
+  devServer: RunningDevServer;
+  /** The Salesforce emulator, in this process (no latency, no propagation delay). */
+  emulator: RunningEmulator;
+  /**
+   * A worker of the service in this process (`createInProcessWorker`), running, with a codec key and a secret store
+   * of its own in the stack's folder; SDK logs down to warnings. `stop()` shuts it down, waiting 15 s at most.
+   */
+  startInProcessWorker(options?: {
+    workflowBundle?: ServiceWorkerOptions['workflowBundle'];
+    rotateBeforeDays?: number;
+  }): Promise<InProcessService>;
+  /** The environment of the service's processes, new API keys and codec keys, and a client that reads them. */
+  service(options?: ServiceOptions): Promise<ServiceUnderBench>;
+  /** `service()`, and its worker and API started (as deployed: the load meets the API alone). */
+  startService(options?: ServiceOptions): Promise<RunningService>;
+  /** Stops every service process, the worker in this process, the clients, the emulator and the dev server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a bench's stack: a temporary folder (`<name>-…`), a Temporal dev server (in memory), the Salesforce emulator;
+ * the service then runs in this process (`startInProcessWorker`) or as processes (`startService`). Until `stop()`,
+ * `killAllServices` (a deadline, a failure in `runMain`) kills the dev server too.
+ */
+export async function startBenchStack(name: string): Promise<BenchStack> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  const cli = ensureTool('cli');
+  const devServer = await startDevServer({
+    binary: cli,
+    port: await freePort(),
+    searchAttributes: SEARCH_ATTRIBUTE_TYPES,
+  });
+  devServers.add(devServer);
+  const emulator = await startEmulator({ port: 0, controlPort: 0 });
+  const connections: Array<Connection | NativeConnection> = [];
+  const inProcess: Array<{ worker: ServiceWorker; running: Promise<void> }> = [];
+
+  const service = async (options: ServiceOptions = {}): Promise<ServiceUnderBench> => {
+    const keys = options.keys ?? serviceKeys();
+    const env = {
+      ...serviceEnvironment({
+        temporalAddress: devServer.address,
+        taskQueue: `${options.taskQueuePrefix ?? 'bench'}-${randomUUID()}`,
+        dataDir: work,
+        keys,
+      }),
+      ...options.env,
+    };
+    const connection = await Connection.connect({ address: devServer.address });
+    connections.push(connection);
+    const client = new Client({
+      connection,
+      dataConverter: encryptedDataConverter(parseCodecKeys(env.PAYLOAD_CODEC_KEYS!)),
+    });
+    return { keys, env, client };
+  };
+
+  return {
+    work,
+    cli,
+    devServer,
+    emulator,
+    async startInProcessWorker(options = {}) {
+      await installQuietRuntime();
+      const { EncryptedFileSecretStore } = await import('../secrets/secret-store');
+      const secrets = new EncryptedFileSecretStore(path.join(work, 'secrets'), [
+        { id: 'bench', key: Buffer.from(randomUUID().replace(/-/g, ''), 'utf8') },
+      ]);
+      const { worker, client, taskQueue, connection, nativeConnection } = await createInProcessWorker({
+        address: devServer.address,
+        dataConverter: encryptedDataConverter(loadCodecKeys(undefined, work)),
+        secrets,
+        ...options,
+      });
+      connections.push(connection, nativeConnection);
+      inProcess.push({ worker, running: worker.run() });
+      return { worker, client, taskQueue, secrets };
+    },
+    service,
+    async startService(options) {
+      const under = await service(options);
+      const [worker, api] = await Promise.all([startWorker(under.env), startApi(under.env)]);
+      return { ...under, worker, api };
+    },
+    async stop() {
+      await stopAllServices();
+      // Work the load started may still be running: stopping does not wait for it beyond a bound.
+      for (const { worker, running } of inProcess) {
+        worker.shutdown();
+        await Promise.race([running, sleep(15_000)]);
+      }
+      // A native connection a worker still holds (one that did not stop in time) refuses to close: the exit ends it.
+      for (const connection of connections) await connection.close().catch(() => undefined);
+      await emulator.close();
+      await devServer.stop();
+      devServers.delete(devServer);
+      fs.rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The body of an enable through the API: the org's URLs and admin tokens; the agent reads Account Name and Industry. */
+export function enableBody(
+  org: CreatedOrg,
+  agentConfiguration: AgentConfiguration = { objects: [{ object: 'Account', fields: ['Name', 'Industry'] }] },
+) {
+  return {
+    loginUrl: org.loginUrl,
+    instanceUrl: org.instanceUrl,
+    adminCredentials: { accessToken: org.accessToken, refreshToken: org.refreshToken },
+    agentConfiguration,
+  };
+}
+
+/**
+ * Enables each of `tenants` through the API, 10 at a time, each in an org of its own (the agent reads Account Name
+ * and Industry); a 503 (the connection did not answer in time) is retried with the same Idempotency-Key, as clients
+ * do. Then waits until every one is `enabled`, and prints how long that took.
+ */
+export async function enableTenants(admin: ApiClient, emulator: RunningEmulator, tenants: string[]): Promise<void> {
+  const started = Date.now();
+  const target = (tenantId: string) => ({ path: { tenantId, crm: 'salesforce' as const } });
+  for (let i = 0; i < tenants.length; i += 10) {
+    await Promise.all(
+      tenants.slice(i, i + 10).map(async (tenantId) => {
+        const org = await emulator.control.createOrg({ apiDailyLimit: 100_000_000 });
+        for (let attempt = 1; ; attempt += 1) {
+          const { response } = await admin.POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
+            params: { ...target(tenantId), header: { 'Idempotency-Key': tenantId } },
+            body: enableBody(org),
+          });
+          if (response.status === 202) return;
+          if (response.status !== 503 || attempt === 10) {
+            throw new Error(`enable of ${tenantId} answered ${response.status}`);
+          }
+          await sleep(1000);
+        }
+      }),
+    );
+  }
+  for (const tenantId of tenants) {
+    for (;;) {
+      const { data } = await admin.GET('/v1/tenants/{tenantId}/connections/{crm}', { params: target(tenantId) });
+      if (data?.status === 'enabled') break;
+      if (data && data.status !== 'enabling') throw new Error(`${tenantId} ended ${data.status}`);
+      await sleep(250);
+    }
+  }
+  console.log(`${tenants.length} connections enabled in ${round((Date.now() - started) / 1000, 1)} s`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // HTTP
 
 export interface HttpResponse {
@@ -516,4 +738,26 @@ export async function runMain(main: () => Promise<void>): Promise<never> {
 export function markdownTable(header: string[], rows: Array<Array<string | number>>): string {
   const line = (cells: Array<string | number>) => `| ${cells.map((c) => String(c)).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Writes a bench's report to `dir` (default REPORT_DIR): `<name>.json`, `<name>.md` when there is `markdown`, and
+ * `files` (name → content) beside them; prints where. Returns the JSON file's path.
+ */
+export function writeBenchReport(
+  name: string,
+  report: unknown,
+  options: { markdown?: string; files?: Record<string, string>; dir?: string } = {},
+): string {
+  const dir = options.dir ?? REPORT_DIR;
+  const files: Record<string, string> = {
+    ...(options.markdown === undefined ? {} : { [`${name}.md`]: options.markdown }),
+    [`${name}.json`]: `${JSON.stringify(report, null, 2)}\n`,
+    ...options.files,
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), content);
+  const [first, ...others] = Object.keys(files);
+  console.log(`report: ${path.join(dir, first!)}${others.length > 0 ? ` (+ ${others.join(', ')})` : ''}`);
+  return path.join(dir, `${name}.json`);
 }
