@@ -135,9 +135,14 @@ export class ConnectionGateway {
 
   constructor(
     private readonly client: Client,
-    private readonly options: { taskQueue: string; timeoutMs: number },
+    private readonly options: {
+      taskQueue: string;
+      timeoutMs: number;
+      /** How long a connection's latest health check read from its Schedule is shown (default LAST_CHECK_FRESH_MS). */
+      lastCheckFreshMs?: number;
+    },
   ) {
-    this.lastHealthChecks = new LastHealthChecks(client, (call) => this.bounded(call));
+    this.lastHealthChecks = new LastHealthChecks(client, (call) => this.bounded(call), options.lastCheckFreshMs);
   }
 
   /**

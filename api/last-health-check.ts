@@ -5,6 +5,14 @@ import { healthScheduleId } from '../workflows/definitions';
 /** Results of ended checks never change: kept by workflow run, at most this many (oldest dropped first). */
 const CACHED_RESULTS = 10_000;
 
+/**
+ * How long the latest check read from a connection's Schedule is shown without reading it again. Describing a
+ * Schedule asks the scheduler (a query the Temporal server answers with its own worker): an admin page polling a
+ * connection would ask it on every read, and under load that read is the slow half of showing a connection. Checks run
+ * an hour apart by default: the time of the last one shows at most this late.
+ */
+export const LAST_CHECK_FRESH_MS = 10_000;
+
 /** The latest ended health check of a connection, as its Schedule and the check's own result tell. */
 export interface LastHealthCheck {
   workflowId: string;
@@ -19,14 +27,33 @@ export interface LastHealthCheck {
  */
 export class LastHealthChecks {
   private readonly results = new Map<string, HealthReport | undefined>();
+  /** The latest check of each connection as last read, and when (bounded like `results`). */
+  private readonly latestRead = new Map<string, { at: number; latest: Promise<LastHealthCheck | undefined> }>();
 
   constructor(
     private readonly client: Client,
     private readonly bounded: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
+    private readonly freshForMs = LAST_CHECK_FRESH_MS,
   ) {}
 
-  /** The latest ended check, or undefined when there is none (no Schedule, none ended yet, Temporal slow). */
-  async latest(tenantId: string, crm: Crm): Promise<LastHealthCheck | undefined> {
+  /**
+   * The latest ended check, or undefined when there is none (no Schedule, none ended yet, Temporal slow); read again
+   * once `freshForMs` has passed (concurrent reads of one connection share one Schedule describe).
+   */
+  latest(tenantId: string, crm: Crm): Promise<LastHealthCheck | undefined> {
+    const key = `${crm}/${tenantId}`;
+    const read = this.latestRead.get(key);
+    if (read && Date.now() - read.at < this.freshForMs) return read.latest;
+    const latest = this.readLatest(tenantId, crm);
+    if (this.freshForMs > 0) {
+      this.latestRead.delete(key);
+      this.latestRead.set(key, { at: Date.now(), latest });
+      dropOldest(this.latestRead);
+    }
+    return latest;
+  }
+
+  private async readLatest(tenantId: string, crm: Crm): Promise<LastHealthCheck | undefined> {
     try {
       const description = await this.bounded(() =>
         this.client.schedule.getHandle(healthScheduleId(tenantId, crm)).describe(),
@@ -64,9 +91,13 @@ export class LastHealthChecks {
 
   private remember(key: string, report: HealthReport | undefined): void {
     this.results.set(key, report);
-    if (this.results.size > CACHED_RESULTS) {
-      const oldest = this.results.keys().next().value;
-      if (oldest !== undefined) this.results.delete(oldest);
-    }
+    dropOldest(this.results);
   }
+}
+
+/** Keeps a cache to CACHED_RESULTS entries: a Map iterates in insertion order, the oldest first. */
+function dropOldest(cache: Map<string, unknown>): void {
+  if (cache.size <= CACHED_RESULTS) return;
+  const oldest = cache.keys().next().value;
+  if (oldest !== undefined) cache.delete(oldest);
 }

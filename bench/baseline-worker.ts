@@ -6,7 +6,7 @@ import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@t
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
-import { workerTuning } from '../workers/service-worker';
+import { workerOptionsOf, workerTuning } from '../workers/service-worker';
 import { createBaselineActivities } from './baseline-activities';
 
 async function main(): Promise<void> {
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       activities: createBaselineActivities(),
       dataConverter: encryptedDataConverter(loadCodecKeys(config.PAYLOAD_CODEC_KEYS, config.DATA_DIR)),
       workflowsPath: require.resolve('./baseline-workflow'),
-      ...workerTuning(config),
+      ...workerOptionsOf(workerTuning(config)),
     });
     console.log(`worker polling task queue "${config.TASK_QUEUE}" (baseline)`);
     await worker.run();

@@ -17,6 +17,10 @@
  *
  * - while the enables run, BENCH_READERS (default 4) clients GET random connections already accepted (enabled or in
  *   progress), each pausing BENCH_READER_PAUSE_MS (default 250) between reads, as a few dashboards polling would: GET p50/p99 under the load;
+ * - while the enables run, an admin of another tenant clicks Save: one enable of a fresh tenant every
+ *   BENCH_PROBE_INTERVAL_MS (default 1000; 0: no probe), from a client of its own; its POST p50/p99 while the clients still submit
+ *   (the burst) and once every enable is accepted and only their work runs (the background), in a run of N enables
+ *   of its own after the throughput runs (its enables would weigh on their figures);
  * - after the runs, the goals measured by the smaller benches, each in a process of its own (a dev server of its own,
  *   the machine otherwise idle): Temporal Actions per enable and per health check (bench/cost-bench.ts), agent-token
  *   p99 at 200 requests/s over 100 tenants (bench/agent-token-bench.ts; BENCH_AGENT_TOKEN_TENANTS, _RATE, _SECONDS
@@ -86,6 +90,9 @@ const UPDATE_SIZES: Array<[number, number]> = [
 ];
 const READERS = Number(env.BENCH_READERS ?? 4);
 const READER_PAUSE_MS = Number(env.BENCH_READER_PAUSE_MS ?? 250);
+const PROBE_INTERVAL_MS = Number(env.BENCH_PROBE_INTERVAL_MS ?? 1000);
+/** The admin-click probe stops after this many enables (each needs an org of its own). */
+const PROBE_MAX = 150;
 /** Goals of issue 7, issue 12 (update access) and issue 13 (a fleet). */
 const GOALS = {
   callsPerEnable: 12,
@@ -160,6 +167,8 @@ interface OursResult extends LoadResult {
   post503: number;
   /** GET of a connection by the concurrent readers while the enables ran (none when the run had no readers). */
   getMs: { p50: number; p99: number; reads: number; failed: number };
+  /** An admin's enable of another tenant, once a PROBE_INTERVAL_MS, during the burst and once it was accepted. */
+  probeMs: ProbeLatency;
   workerPeakRssMB: number;
   /** Peak worker RSS while the load rose to GOALS.inFlight operations in flight (null if it never got there). */
   workerRssToGoalInFlightMB: number | null;
@@ -355,6 +364,87 @@ function readConnections(baseUrl: string, apiKey: string, readers: number, tenan
   };
 }
 
+/** One enable of a tenant through the API (its tenant id is its Idempotency-Key): the answer, and how long it took. */
+async function postEnable(
+  api: ReturnType<typeof createApiClient>,
+  tenantId: string,
+  body: ReturnType<typeof enableBody>,
+) {
+  const begin = process.hrtime.bigint();
+  const answer = await api
+    .POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
+      params: { path: { tenantId, crm: 'salesforce' }, header: { 'Idempotency-Key': tenantId } },
+      body,
+    })
+    .catch(() => undefined);
+  return { ms: Number(process.hrtime.bigint() - begin) / 1e6, answer };
+}
+
+/** The operation's workflow, when an enable's answer is an accepted operation. */
+function acceptedWorkflowId(answer: Awaited<ReturnType<typeof postEnable>>['answer']): string | undefined {
+  return answer?.data && 'workflowId' in answer.data ? answer.data.workflowId : undefined;
+}
+
+/** POST latency of the admin-click probe in one phase of a load. */
+interface PhaseLatency {
+  p50: number;
+  p99: number;
+  clicks: number;
+  /** Clicks answered other than 202 (a 503 when the connection workflow did not answer in time). */
+  failed: number;
+}
+
+interface ProbeLatency {
+  /** While the load's clients were still submitting. */
+  burst: PhaseLatency;
+  /** Once every enable of the load was accepted: only their sagas, readiness waits and health checks ran. */
+  background: PhaseLatency;
+}
+
+/**
+ * An admin of another tenant clicking Save while a load runs: one enable of a fresh tenant (an org of its own) every
+ * PROBE_INTERVAL_MS, each waiting only for its answer, tagged with the phase of the load it was sent in. Until
+ * stopped, or PROBE_MAX clicks; `stop()` also waits for the probe's enables to end, so that they weigh on no later run.
+ */
+async function probeAdmissions(stack: Stack, service: ServiceUnderTest, inBurst: () => boolean) {
+  const orgs = await createOrgs(stack.emulator, PROBE_MAX, OBJECTS, FIELDS);
+  const configuration = benchConfiguration(OBJECTS, FIELDS);
+  const api = createApiClient({ baseUrl: service.baseUrl, apiKey: stack.keys.admin });
+  const run = randomUUID().slice(0, 8);
+  const clicks: Array<{ burst: boolean; ms: number; ok: boolean }> = [];
+  const enables: Array<Promise<string | undefined>> = [];
+  let probing = true;
+  const loop = (async () => {
+    for (let i = 0; probing && i < orgs.length; i += 1) {
+      const next = sleep(PROBE_INTERVAL_MS);
+      const burst = inBurst();
+      const { ms, answer } = await postEnable(api, `probe-${run}-${i}`, enableBody(orgs[i]!, configuration));
+      const workflowId = answer?.response.status === 202 ? acceptedWorkflowId(answer) : undefined;
+      clicks.push({ burst, ms, ok: workflowId !== undefined });
+      if (workflowId) enables.push(closed(stack.client, workflowId, Date.now() + DEADLINE_MS));
+      await next;
+    }
+  })();
+  const phase = (burst: boolean): PhaseLatency => {
+    const inPhase = clicks.filter((c) => c.burst === burst);
+    const sorted = inPhase.map((c) => c.ms).sort((a, b) => a - b);
+    return {
+      p50: sorted.length ? round(percentile(sorted, 50), 1) : 0,
+      p99: sorted.length ? round(percentile(sorted, 99), 1) : 0,
+      clicks: inPhase.length,
+      failed: inPhase.filter((c) => !c.ok).length,
+    };
+  };
+  return {
+    async stop(): Promise<ProbeLatency> {
+      probing = false;
+      await loop;
+      await Promise.all(enables);
+      return { burst: phase(true), background: phase(false) };
+    },
+  };
+}
+
 /** N enables through the API; the stack's worker runs them (`readers` clients GET connections meanwhile). */
 async function runOurs(
   stack: Stack,
@@ -363,6 +453,7 @@ async function runOurs(
   fields: number,
   service: ServiceUnderTest = stack,
   readers = 0,
+  probe = false,
 ): Promise<OursResult> {
   const orgs = await createOrgs(stack.emulator, count, objects, fields);
   const configuration = benchConfiguration(objects, fields);
@@ -373,6 +464,9 @@ async function runOurs(
   let post503 = 0;
   const accepted: string[] = [];
   const reading = readConnections(service.baseUrl, stack.keys.read, readers, accepted);
+  // Its enables add to the load's work: a run with the probe is a run of its own, kept out of the throughput figures.
+  const probing =
+    probe && PROBE_INTERVAL_MS > 0 ? await probeAdmissions(stack, service, () => accepted.length < count) : undefined;
   await stack.emulator.control.resetCounters();
   const workerBefore = service.worker.usage();
   const apiBefore = service.api.usage();
@@ -383,21 +477,13 @@ async function runOurs(
       const org = orgs[index]!;
       const body = enableBody(org, configuration);
       for (let attempt = 0; attempt < 50; attempt += 1) {
-        const begin = process.hrtime.bigint();
-        const answer = await api
-          .POST('/v1/tenants/{tenantId}/connections/{crm}/enable', {
-            params: {
-              path: { tenantId: `bench-${run}-${index}`, crm: 'salesforce' },
-              header: { 'Idempotency-Key': `bench-${run}-${index}` },
-            },
-            body,
-          })
-          .catch(() => undefined);
-        postMs.push(Number(process.hrtime.bigint() - begin) / 1e6);
+        const { ms, answer } = await postEnable(api, `bench-${run}-${index}`, body);
+        postMs.push(ms);
         const status = answer?.response.status;
-        if (answer?.data && 'workflowId' in answer.data && status === 202) {
+        const workflowId = status === 202 ? acceptedWorkflowId(answer) : undefined;
+        if (workflowId) {
           accepted.push(`bench-${run}-${index}`);
-          return { accepted: true, done: closed(stack.client, answer.data.workflowId, deadline) };
+          return { accepted: true, done: closed(stack.client, workflowId, deadline) };
         }
         if (status !== undefined && status !== 503 && status !== 429 && status < 500) {
           return { accepted: false, done: Promise.resolve(`${status} ${JSON.stringify(answer?.error).slice(0, 200)}`) };
@@ -412,6 +498,8 @@ async function runOurs(
     cpuMetersOf(stack, { worker: service.worker, API: service.api }),
   );
   const getMs = await reading.stop();
+  const none = { p50: 0, p99: 0, clicks: 0, failed: 0 };
+  const probeMs = probing ? await probing.stop() : { burst: none, background: none };
   const workerAfter = service.worker.usage();
   const apiAfter = service.api.usage();
   const counters = await stack.emulator.control.counters();
@@ -423,6 +511,7 @@ async function runOurs(
     postRetries,
     post503,
     getMs,
+    probeMs,
     workerPeakRssMB: round(Math.max(0, ...result.samples.map((s) => s.workerRssMB)), 1),
     workerRssToGoalInFlightMB: rssUpToInFlight(result.samples, GOALS.inFlight),
     apiPeakRssMB: round(Math.max(0, ...result.samples.map((s) => s.apiRssMB)), 1),
@@ -605,7 +694,12 @@ interface Run {
   calls: OursResult[];
 }
 
-function summarize(runs: Run[], updateAccess: UpdateAccessResult[], others: { verdicts: Verdict[]; errors: string[] }) {
+function summarize(
+  runs: Run[],
+  updateAccess: UpdateAccessResult[],
+  others: { verdicts: Verdict[]; errors: string[] },
+  adminClick: ProbeLatency,
+) {
   const ours = runs.map((r) => r.ours);
   const orchestration = runs.map((r) => r.orchestration);
   const baseline = runs.map((r) => r.baseline);
@@ -666,6 +760,7 @@ function summarize(runs: Run[], updateAccess: UpdateAccessResult[], others: { ve
         reads: ours.reduce((n, o) => n + o.getMs.reads, 0),
         failed: ours.reduce((n, o) => n + o.getMs.failed, 0),
       },
+      adminClickMs: adminClick,
     },
     /** Of what ours spends beyond the baseline, key generation's part (CPU per operation, every process). */
     keyGeneration: keyGenerationShare(ours, baseline, runs),
@@ -686,9 +781,15 @@ function latencyVerdicts(api: {
   postEnableMs: { p99: number };
   posts503: number;
   getConnectionMs: { p99: number; reads: number; failed: number };
+  adminClickMs: ProbeLatency;
 }): Verdict[] {
   const post = api.postEnableMs.p99;
   const get = api.getConnectionMs;
+  const { burst, background } = api.adminClickMs;
+  const clicks = (phase: PhaseLatency, what: string) =>
+    phase.clicks === 0
+      ? `no click ${what}`
+      : `p99 ${phase.p99} ms (p50 ${phase.p50}) over ${phase.clicks} clicks ${what}, ${phase.failed} not 202`;
   return [
     {
       goal:
@@ -703,6 +804,13 @@ function latencyVerdicts(api: {
       goal: `GET connection p99 ≤ ${GOALS.getP99Ms} ms under the same load`,
       measured: `p99 ${get.p99} ms over ${get.reads} reads by ${READERS} readers, ${get.failed} not 200`,
       met: get.reads > 0 && get.p99 <= GOALS.getP99Ms && get.failed === 0,
+    },
+    {
+      goal:
+        `an admin's Save (enable of another tenant, one a ${PROBE_INTERVAL_MS} ms) once the ${N} enables are ` +
+        `accepted and run: POST p99 ≤ ${GOALS.postP99Ms} ms, none refused`,
+      measured: `${clicks(background, 'once accepted')}; ${clicks(burst, 'during the burst')}`,
+      met: background.clicks === 0 ? null : background.p99 <= GOALS.postP99Ms && background.failed === 0,
     },
   ];
 }
@@ -990,7 +1098,8 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
       `Both workers (ours and the baseline's) run with NODE_OPTIONS="${WORKER_SETTINGS.NODE_OPTIONS}", ` +
       `WORKER_MAX_CACHED_WORKFLOWS=${WORKER_SETTINGS.WORKER_MAX_CACHED_WORKFLOWS}, ` +
       `WORKER_MAX_CONCURRENT_ACTIVITIES=${WORKER_SETTINGS.WORKER_MAX_CONCURRENT_ACTIVITIES}, ` +
-      `MALLOC_ARENA_MAX=${WORKER_SETTINGS.MALLOC_ARENA_MAX}.`,
+      `MALLOC_ARENA_MAX=${WORKER_SETTINGS.MALLOC_ARENA_MAX}, and WORKER_TARGET_CPU_USAGE=` +
+      `${env.WORKER_TARGET_CPU_USAGE ?? 'the default'}.`,
     '',
     '## Throughput and latency',
     '',
@@ -1096,6 +1205,15 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
           s.api.retriedPosts,
         ],
         [
+          `POST …/enable, an admin's Save once the burst is accepted (one a ${PROBE_INTERVAL_MS} ms; a run of its own)`,
+          1,
+          s.api.adminClickMs.background.clicks,
+          s.api.adminClickMs.background.p50,
+          s.api.adminClickMs.background.p99,
+          '—',
+          `${s.api.adminClickMs.background.failed} not 202`,
+        ],
+        [
           `GET …/connections/salesforce (a random accepted tenant; ${READER_PAUSE_MS} ms between reads)`,
           s.api.readers,
           s.api.getConnectionMs.reads,
@@ -1193,11 +1311,16 @@ async function main(): Promise<void> {
       const rows: Verdict[] = [];
       if (only.has('latency')) {
         await runOurs(stack, Math.min(10, N), OBJECTS, FIELDS);
-        const ours = await runOurs(stack, N, OBJECTS, FIELDS, stack, READERS);
+        const ours = await runOurs(stack, N, OBJECTS, FIELDS, stack, READERS, true);
         const { completions: _completions, samples: _samples, ...figures } = ours;
         console.log(JSON.stringify(figures, null, 2));
         rows.push(
-          ...latencyVerdicts({ postEnableMs: ours.postMs, posts503: ours.post503, getConnectionMs: ours.getMs }),
+          ...latencyVerdicts({
+            postEnableMs: ours.postMs,
+            posts503: ours.post503,
+            getConnectionMs: ours.getMs,
+            adminClickMs: ours.probeMs,
+          }),
           rssVerdict({
             workerRssToGoalInFlightMB: ours.workerRssToGoalInFlightMB,
             workerPeakRssMB: ours.workerPeakRssMB,
@@ -1244,6 +1367,11 @@ async function main(): Promise<void> {
       for (const failure of [...ours.failures, ...baseline.failures, ...orchestration.failures].slice(0, 5))
         console.log(`  failure: ${failure}`);
     }
+    const clicked = await runOurs(stack, N, OBJECTS, FIELDS, stack, READERS, true);
+    console.log(
+      `admin's Save during ${N} enables: p99 ${clicked.probeMs.background.p99} ms once accepted, ` +
+        `${clicked.probeMs.burst.p99} ms during the burst`,
+    );
     const updateAccess: UpdateAccessResult[] = [];
     for (const [objects, fields] of UPDATE_SIZES) {
       updateAccess.push(await runUpdateAccess(stack, UPDATE_N, objects, fields));
@@ -1253,7 +1381,7 @@ async function main(): Promise<void> {
     await stopAllServices();
     const others = await otherBenches(new Set(PARTS), REPORT_DIR);
     for (const error of others.errors) console.log(`  not measured: ${error.slice(0, 2000)}`);
-    const summary = summarize(runs, updateAccess, others);
+    const summary = summarize(runs, updateAccess, others, clicked.probeMs);
     const machine = machineFacts(setup.cli);
     const seconds = (Date.now() - startedAt) / 1000;
     const middle = runs[Math.floor(runs.length / 2)]!;

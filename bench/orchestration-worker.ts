@@ -16,7 +16,7 @@ import type { SigningKey } from '../activities/signing-key';
 import { encryptedDataConverter, loadCodecKeys } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { loadTemporalSettings } from '../config/temporal-connection';
-import { buildActivityDependencies, workerTuning } from '../workers/service-worker';
+import { buildActivityDependencies, workerOptionsOf, workerTuning } from '../workers/service-worker';
 import { withWorkflowBundle } from '../workers/workflow-bundle';
 import { componentNames } from '../workflows/naming';
 
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
               workflowBundle,
               // The bundle's operation interceptors report through sinks; the product's feed metrics and logs.
               sinks: { operations: { started: { fn: () => undefined }, finished: { fn: () => undefined } } },
-              ...workerTuning(config),
+              ...workerOptionsOf(workerTuning(config)),
             }),
         ),
       ),

@@ -167,7 +167,14 @@ const schema = z
     TEMPORAL_SDK_METRICS_ADDRESS: z.string().regex(hostPort, 'must be host:port').optional(),
     /** A workflow bundle built ahead (`npm run build:workflows`); unset, the worker bundles its sources at start. */
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+    /** The most activities the service queue's worker (sagas, health checks) runs at once (the SDK's 100). */
     WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
+    /**
+     * The host CPU share (0.1–1) up to which the service queue's worker takes more activities than 2 (the SDK's
+     * resource-based slots): what is left keeps admission and the API prompt when background work could take every
+     * core. Activities that mostly wait on Salesforce use little CPU and are not held back. 1: fixed slots.
+     */
+    WORKER_TARGET_CPU_USAGE: z.coerce.number().min(0.1).max(1).default(0.7),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
     /**

@@ -42,7 +42,7 @@ export async function buildActivityDependencies(
   };
 }
 
-export type WorkerTuning = Partial<
+export interface WorkerTuning extends Partial<
   Pick<
     WorkerOptions,
     | 'maxConcurrentActivityTaskExecutions'
@@ -50,16 +50,72 @@ export type WorkerTuning = Partial<
     | 'maxCachedWorkflows'
     | 'shutdownGraceTime'
   >
->;
+> {
+  /**
+   * Activities beyond MIN_PACED_ACTIVITY_SLOTS are taken only while the host's CPU is under this share, up to
+   * `maxConcurrentActivityTaskExecutions` (the SDK's 100 by default); unset, the slots are fixed.
+   */
+  targetCpuUsage?: number;
+}
+
+/** The SDK's default slot counts, which a CPU-paced tuner keeps (all but the activities' floor). */
+const SDK_DEFAULT_SLOTS = { workflowTasks: 40, activities: 100, localActivities: 100, nexusTasks: 100 };
+/** Activities a CPU-paced worker runs whatever the CPU, so that background work never stops. */
+const MIN_PACED_ACTIVITY_SLOTS = 2;
+/** The memory share of the host up to which a CPU-paced worker takes more activities (the SDK needs both targets). */
+const TARGET_MEMORY_USAGE = 0.85;
+
+/**
+ * Slots that follow the host's CPU: workflow tasks fixed, activities handed out while the CPU stays under
+ * `targetCpuUsage` (the SDK's resource-based slots), at most `maxActivities`. Background work — sagas, health
+ * checks, fleet operations — so leaves CPU for the connection workflows that admit operations, and the API, on the
+ * same host; activities that mostly wait on Salesforce take little CPU and are not held back.
+ */
+function cpuPacedTuner(
+  targetCpuUsage: number,
+  slots: { workflowTasks?: number; activities?: number },
+): WorkerOptions['tuner'] {
+  const fixed = (numSlots: number) => ({ type: 'fixed-size' as const, numSlots });
+  const maxActivities = slots.activities ?? SDK_DEFAULT_SLOTS.activities;
+  return {
+    workflowTaskSlotSupplier: fixed(slots.workflowTasks ?? SDK_DEFAULT_SLOTS.workflowTasks),
+    activityTaskSlotSupplier: {
+      type: 'resource-based',
+      tunerOptions: { targetCpuUsage, targetMemoryUsage: TARGET_MEMORY_USAGE },
+      minimumSlots: Math.min(MIN_PACED_ACTIVITY_SLOTS, maxActivities),
+      maximumSlots: maxActivities,
+    },
+    localActivityTaskSlotSupplier: fixed(SDK_DEFAULT_SLOTS.localActivities),
+    nexusTaskSlotSupplier: fixed(SDK_DEFAULT_SLOTS.nexusTasks),
+  };
+}
+
+/** A tuning as Worker options: a CPU target becomes a tuner, which replaces the fixed slot counts (the SDK takes one). */
+export function workerOptionsOf(tuning: WorkerTuning = {}): Partial<WorkerOptions> {
+  const { targetCpuUsage, ...options } = tuning;
+  if (targetCpuUsage === undefined) return options;
+  const { maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, ...rest } = options;
+  return {
+    ...rest,
+    tuner: cpuPacedTuner(targetCpuUsage, {
+      workflowTasks: maxConcurrentWorkflowTaskExecutions,
+      activities: maxConcurrentActivityTaskExecutions,
+    }),
+  };
+}
 
 /** Readiness waits at once per process, unless WORKER_MAX_CONCURRENT_READINESS_WAITS says. */
 export const DEFAULT_READINESS_WAIT_SLOTS = 500;
 
-/** Worker tuning from the configuration; unset options keep the SDK's defaults. */
+/**
+ * Worker tuning from the configuration; unset options keep the SDK's defaults. Activities follow the host's CPU
+ * (WORKER_TARGET_CPU_USAGE below 1) up to WORKER_MAX_CONCURRENT_ACTIVITIES.
+ */
 export function workerTuning(config: AppConfig): WorkerTuning {
   const tuning: WorkerTuning = {
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    targetCpuUsage: config.WORKER_TARGET_CPU_USAGE < 1 ? config.WORKER_TARGET_CPU_USAGE : undefined,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_TIME as Duration,
   };
@@ -192,7 +248,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
       : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
   };
-  const sagas = await Worker.create({ ...common, taskQueue: options.taskQueue, ...options.tuning });
+  const sagas = await Worker.create({ ...common, taskQueue: options.taskQueue, ...workerOptionsOf(options.tuning) });
   const connections = await Worker.create({
     ...common,
     taskQueue: connectionTaskQueue(options.taskQueue),

@@ -63,7 +63,11 @@ describe('health reports reach the connection only when they change what it show
   it('sends nothing for a healthy connection found healthy again, and the API still shows when it was checked', async () => {
     const s = suite();
     const { tenantId } = await enabledConnection(s);
-    const gateway = new ConnectionGateway(s.env.client, { taskQueue: s.taskQueue, timeoutMs: 10_000 });
+    const gateway = new ConnectionGateway(s.env.client, {
+      taskQueue: s.taskQueue,
+      timeoutMs: 10_000,
+      lastCheckFreshMs: 0,
+    });
 
     // The first check is news (the connection had no report yet): it is sent.
     const first = await runCheck(s, tenantId);
@@ -88,12 +92,30 @@ describe('health reports reach the connection only when they change what it show
     expect(shown.health).toEqual({ checkedAt: second.report!.checkedAt, ok: true, problems: [] });
     // Without asking for it (the token broker, admission) the memo is read alone.
     expect((await gateway.readState(tenantId, 'salesforce'))?.health?.checkedAt).toBe(first.report!.checkedAt);
+
+    // What the API keeps for a while: the check it read last, until it reads the Schedule again.
+    const keeping = new ConnectionGateway(s.env.client, {
+      taskQueue: s.taskQueue,
+      timeoutMs: 10_000,
+      lastCheckFreshMs: 60_000,
+    });
+    const shownAt = async (g: ConnectionGateway) =>
+      (await g.readState(tenantId, 'salesforce', { withLastCheck: true }))?.health?.checkedAt;
+    expect(await shownAt(keeping)).toBe(second.report!.checkedAt);
+    const third = await runCheck(s, tenantId);
+    expect(third.report?.unchanged).toBe(true);
+    expect(await shownAt(keeping)).toBe(second.report!.checkedAt);
+    expect(await shownAt(gateway)).toBe(third.report!.checkedAt);
   });
 
   it('still sends a problem (with the re-check), keeps quiet while it stays the same, and sends the recovery', async () => {
     const s = suite();
     const { org, tenantId, details } = await enabledConnection(s);
-    const gateway = new ConnectionGateway(s.env.client, { taskQueue: s.taskQueue, timeoutMs: 10_000 });
+    const gateway = new ConnectionGateway(s.env.client, {
+      taskQueue: s.taskQueue,
+      timeoutMs: 10_000,
+      lastCheckFreshMs: 0,
+    });
     await published(s, tenantId, (await runCheck(s, tenantId)).report!.checkedAt);
 
     // Broken: the report changes the status, so it is sent, after the confirming re-check.

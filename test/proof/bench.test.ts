@@ -63,6 +63,7 @@ describe('npm run bench, short', () => {
     for (const pattern of [
       /^POST enable p99/,
       /^GET connection p99/,
+      /^an admin's Save/,
       /^orchestration only \/ baseline/,
       /^ours \/ baseline/,
       /^Temporal Actions per enable/,
@@ -77,6 +78,9 @@ describe('npm run bench, short', () => {
     }
     for (const g of goals) expect(g.measured).not.toMatch(/NaN/);
     expect(s.api.getConnectionMs.reads).toBeGreaterThan(0);
+    // The admin's Save probe clicked while the enables ran.
+    const { burst, background } = s.api.adminClickMs;
+    expect(burst.clicks + background.clicks).toBeGreaterThan(0);
     expect(s.otherBenches.errors).toEqual([]);
     // 10 enables never put 200 in flight: the RSS goal says so instead of failing.
     expect(goals.find((g) => /^worker RSS/.test(g.goal))).toMatchObject({ met: null });

@@ -1,0 +1,85 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { RunningEmulator } from '@agent-connections/salesforce-emulator';
+import type { EncryptedFileSecretStore } from '../../secrets/secret-store';
+import type { WorkerTuning } from '../../workers/service-worker';
+import { Connections } from '../support/connections';
+import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';
+import { SERVICE_OAUTH_CLIENT, createTestOrg, enableRequest, startTestEmulator } from '../support/salesforce';
+
+/** Enables whose sagas each hold an activity slot for as long as Salesforce takes to answer (slowed down here). */
+const SAGAS = 6;
+const SALESFORCE_LATENCY_MS = 1500;
+/** How long the slots in use are watched, once the sagas are under way. */
+const WATCH_MS = 6000;
+/** Each busy loop stops by itself after this long, whatever happens to the test. */
+const BUSY_LOOP_MS = 90_000;
+
+/** One busy loop per core: the host's CPU stays near 100% until they are killed (or stop by themselves). */
+function keepCpuBusy(): ChildProcess[] {
+  return Array.from({ length: os.availableParallelism() }, () =>
+    spawn(process.execPath, ['-e', `const end = Date.now() + ${BUSY_LOOP_MS}; while (Date.now() < end);`], {
+      stdio: 'ignore',
+    }),
+  );
+}
+
+/**
+ * Background work leaves the CPU to admission: with a CPU target (WORKER_TARGET_CPU_USAGE), the service queue's
+ * worker takes activities beyond two only while the host's CPU is under it, while fixed slots take all they may. On a
+ * host kept busy, the same sagas run two activities at a time with the target and one per saga without it.
+ */
+describe('activity slots that follow the host CPU', () => {
+  let env: TestWorkflowEnvironment;
+  let emulator: RunningEmulator;
+  let secrets: EncryptedFileSecretStore;
+  let busyLoops: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    env = await devServerEnvironment();
+    emulator = await startTestEmulator();
+    secrets = (await temporarySecretStore()).store;
+  });
+
+  afterAll(async () => {
+    for (const loop of busyLoops) loop.kill('SIGKILL');
+    await emulator?.close();
+    await env?.teardown();
+  });
+
+  /** The most activities the service queue's worker ran at once while SAGAS slow enables ran on a busy host. */
+  async function mostActivitiesAtOnce(tuning: WorkerTuning): Promise<number> {
+    const started = await startServiceWorker(env, testDependencies({ secrets, oauthClient: SERVICE_OAUTH_CLIENT }), {
+      tuning,
+    });
+    try {
+      const connections = new Connections(env.client, started.taskQueue);
+      // The worker's CPU sampler has seen the busy host before the work arrives.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      for (let i = 0; i < SAGAS; i += 1) {
+        const key = `paced-${randomUUID()}`;
+        const { target } = await createTestOrg(emulator, secrets, { key });
+        await emulator.control.addFault({ org: key, action: { kind: 'latency', ms: SALESFORCE_LATENCY_MS } });
+        await connections.enable(`t-${randomUUID()}`, enableRequest(target));
+      }
+      let most = 0;
+      for (const end = Date.now() + WATCH_MS; Date.now() < end; await new Promise((r) => setTimeout(r, 25))) {
+        most = Math.max(most, started.worker.sagas.getStatus().numInFlightNonLocalActivities);
+      }
+      return most;
+    } finally {
+      await started.stop();
+    }
+  }
+
+  it('holds background activities to two on a busy host, where fixed slots run one per saga', async () => {
+    busyLoops = keepCpuBusy();
+    const paced = await mostActivitiesAtOnce({ maxConcurrentActivityTaskExecutions: 10, targetCpuUsage: 0.2 });
+    const fixed = await mostActivitiesAtOnce({ maxConcurrentActivityTaskExecutions: 10 });
+    expect(fixed).toBeGreaterThanOrEqual(SAGAS - 1);
+    expect(paced).toBeLessThanOrEqual(3);
+  }, 120_000);
+});
