@@ -312,6 +312,24 @@ async function load(
   };
 }
 
+/**
+ * The Salesforce calls the run's own orgs received since the counters were reset: the health checks of connections
+ * enabled by earlier runs (each at its own offset in the hour) call their orgs meanwhile, and are not the run's.
+ */
+async function callsOf(emulator: RunningEmulator, orgs: CreatedOrg[]) {
+  const byOperation: Record<string, number> = {};
+  let total = 0;
+  for (let i = 0; i < orgs.length; i += 25) {
+    const snapshots = await Promise.all(orgs.slice(i, i + 25).map((org) => emulator.control.counters(org.key)));
+    for (const snapshot of snapshots) {
+      total += snapshot.total;
+      for (const [operation, n] of Object.entries(snapshot.byOperation))
+        byOperation[operation] = (byOperation[operation] ?? 0) + n;
+    }
+  }
+  return { total, byOperation };
+}
+
 async function createOrgs(emulator: RunningEmulator, count: number, objects: number, fields: number) {
   const orgs: CreatedOrg[] = [];
   for (let i = 0; i < count; i += 25) {
@@ -502,7 +520,7 @@ async function runOurs(
   const probeMs = probing ? await probing.stop() : { burst: none, background: none };
   const workerAfter = service.worker.usage();
   const apiAfter = service.api.usage();
-  const counters = await stack.emulator.control.counters();
+  const counters = await callsOf(stack.emulator, orgs);
   const sortedPost = [...postMs].sort((a, b) => a - b);
   const perEnable = (n: number) => round(n / Math.max(1, result.succeeded), 2);
   return {
@@ -588,7 +606,7 @@ async function runUpdateAccess(stack: Stack, count: number, objects: number, fie
     if (failure) failures.push(failure);
     else seconds.push((Date.now() - begin) / 1000);
   }
-  const counters = await stack.emulator.control.counters();
+  const counters = await callsOf(stack.emulator, orgs);
   const perUpdate = (n: number) => round(n / Math.max(1, seconds.length), 2);
   const sorted = [...seconds].sort((a, b) => a - b);
   return {
