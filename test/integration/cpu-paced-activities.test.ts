@@ -11,7 +11,7 @@ import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDep
 import { SERVICE_OAUTH_CLIENT, createTestOrg, enableRequest, startTestEmulator } from '../support/salesforce';
 
 /** Enables whose sagas each hold an activity slot for as long as Salesforce takes to answer (slowed down here). */
-const SAGAS = 6;
+const SAGAS = 8;
 const SALESFORCE_LATENCY_MS = 1500;
 /** How long the slots in use are watched, once the sagas are under way. */
 const WATCH_MS = 6000;
@@ -79,7 +79,7 @@ describe('activity slots that follow the host CPU', () => {
     busyLoops = keepCpuBusy();
     const paced = await mostActivitiesAtOnce({ maxConcurrentActivityTaskExecutions: 10, targetCpuUsage: 0.2 });
     const fixed = await mostActivitiesAtOnce({ maxConcurrentActivityTaskExecutions: 10 });
-    expect(fixed).toBeGreaterThanOrEqual(SAGAS - 1);
+    expect(fixed).toBeGreaterThanOrEqual(SAGAS - 2);
     expect(paced).toBeLessThanOrEqual(3);
   }, 120_000);
 });
