@@ -1,6 +1,6 @@
 import type { Client, ScheduleOptionsAction } from '@temporalio/client';
 import type { Priority } from '@temporalio/common';
-import { ScheduleAlreadyRunning, ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import type { ConnectionState, Crm, HealthCheckInput } from '../workflows/definitions';
 import { publishedState } from '../api/published-state';
 import { HEALTH_SCHEDULE_VERSION, hasCadence, healthCadence, scheduleSpecOf } from './health-schedule-spec';
@@ -108,12 +108,20 @@ export function createConnectionControlActivities(temporal: TemporalAccess) {
       }
     },
 
-    /** The connection's state as published in its memo (what the API reads). */
+    /**
+     * The connection's state as published in its memo (what the API reads); none for a connection with no workflow
+     * (one an operator terminated, past the namespace's retention): a health check then has nothing to check.
+     */
     async readConnectionState(input: { tenantId: string; crm: Crm }): Promise<ConnectionState | undefined> {
-      const description = await temporal.client.workflow
-        .getHandle(connectionWorkflowId(input.tenantId, input.crm))
-        .describe();
-      return publishedState(temporal.client, description);
+      try {
+        const description = await temporal.client.workflow
+          .getHandle(connectionWorkflowId(input.tenantId, input.crm))
+          .describe();
+        return await publishedState(temporal.client, description);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
     },
   };
 }

@@ -20,6 +20,21 @@ const RENEWAL_MARGIN_MS = 60_000;
  */
 const STATE_TTL_MS = 5_000;
 
+/**
+ * Past this age a request still gets the cached state at once and starts its next read in the background (one at a
+ * time), which replaces it once read: an agent in steady use never waits for Temporal, and what it is answered from
+ * is never older than STATE_TTL_MS. Only states in use are read again: an idle tenant costs no reads.
+ */
+const STATE_REFRESH_AFTER_MS = 2_500;
+
+interface CachedState {
+  /** When its read started: its age counts from then. */
+  at: number;
+  read: Promise<unknown>;
+  /** A background read of its successor is under way. */
+  refreshing?: boolean;
+}
+
 /** After a refresh ahead failed, the next one is tried no sooner than this (the cached token is still good). */
 const REFRESH_RETRY_MS = 10_000;
 
@@ -59,7 +74,7 @@ export interface AgentTokenBrokerOptions {
 export class AgentTokenBroker {
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<AgentToken>>();
-  private readonly states = new Map<string, { at: number; read: Promise<unknown> }>();
+  private readonly states = new Map<string, CachedState>();
 
   constructor(
     private readonly source: AgentTokenSource,
@@ -79,19 +94,39 @@ export class AgentTokenBroker {
 
   /**
    * The connection's state for a token request: read at most once per STATE_TTL_MS per connection (concurrent
-   * requests share the read); a failed read is not kept.
+   * requests share the read), and read again ahead in the background once STATE_REFRESH_AFTER_MS old; a failed read
+   * is not kept (a failed background read leaves the cached state, which the next request past the refresh age reads
+   * again).
    */
   async connectionState<T>(key: string, read: () => Promise<T>): Promise<T> {
     const now = this.options.now();
     const cached = this.states.get(key);
-    if (cached && now - cached.at < STATE_TTL_MS) return cached.read as Promise<T>;
-    const entry = { at: now, read: read() };
+    if (cached && now - cached.at < STATE_TTL_MS) {
+      if (now - cached.at >= STATE_REFRESH_AFTER_MS && !cached.refreshing) this.readStateAhead(key, cached, read, now);
+      return cached.read as Promise<T>;
+    }
+    const entry: CachedState = { at: now, read: read() };
     this.states.set(key, entry);
     entry.read.catch(() => {
       if (this.states.get(key) === entry) this.states.delete(key);
     });
     if (this.states.size > 10_000) this.dropOldStates(now);
-    return entry.read;
+    return entry.read as Promise<T>;
+  }
+
+  /** Reads the state anew while `cached` is still answered; the new read replaces it once it succeeds. */
+  private readStateAhead(key: string, cached: CachedState, read: () => Promise<unknown>, now: number): void {
+    cached.refreshing = true;
+    const next: CachedState = { at: now, read: read() };
+    next.read.then(
+      () => {
+        const current = this.states.get(key);
+        if (current === cached || current === undefined) this.states.set(key, next);
+      },
+      () => {
+        cached.refreshing = false;
+      },
+    );
   }
 
   /** Drops a tenant's tokens, e.g. once its connection is gone or was recreated. */

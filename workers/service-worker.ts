@@ -52,22 +52,23 @@ export interface WorkerTuning extends Partial<
   >
 > {
   /**
-   * Activities beyond MIN_PACED_ACTIVITY_SLOTS are taken only while the host's CPU is under this share, up to
-   * `maxConcurrentActivityTaskExecutions` (the SDK's 100 by default); unset, the slots are fixed.
+   * Activities and workflow tasks beyond MIN_PACED_SLOTS are taken only while the host's CPU is under this share, up
+   * to `maxConcurrentActivityTaskExecutions` and `maxConcurrentWorkflowTaskExecutions` (the SDK's 100 and 40 by
+   * default); unset, the slots are fixed.
    */
   targetCpuUsage?: number;
 }
 
 /** The SDK's default slot counts, which a CPU-paced tuner keeps (all but the activities' floor). */
 const SDK_DEFAULT_SLOTS = { workflowTasks: 40, activities: 100, localActivities: 100, nexusTasks: 100 };
-/** Activities a CPU-paced worker runs whatever the CPU, so that background work never stops. */
-const MIN_PACED_ACTIVITY_SLOTS = 2;
+/** Activities and workflow tasks a CPU-paced worker runs whatever the CPU, so that background work never stops. */
+const MIN_PACED_SLOTS = 2;
 /** The memory share of the host up to which a CPU-paced worker takes more activities (the SDK needs both targets). */
 const TARGET_MEMORY_USAGE = 0.85;
 
 /**
- * Slots that follow the host's CPU: workflow tasks fixed, activities handed out while the CPU stays under
- * `targetCpuUsage` (the SDK's resource-based slots), at most `maxActivities`. Background work — sagas, health
+ * Slots that follow the host's CPU: activities and workflow tasks handed out while the CPU stays under
+ * `targetCpuUsage` (the SDK's resource-based slots), at most `slots` of each. Background work — sagas, health
  * checks, fleet operations — so leaves CPU for the connection workflows that admit operations, and the API, on the
  * same host; activities that mostly wait on Salesforce take little CPU and are not held back.
  */
@@ -76,15 +77,17 @@ function cpuPacedTuner(
   slots: { workflowTasks?: number; activities?: number },
 ): WorkerOptions['tuner'] {
   const fixed = (numSlots: number) => ({ type: 'fixed-size' as const, numSlots });
-  const maxActivities = slots.activities ?? SDK_DEFAULT_SLOTS.activities;
+  // One set of targets for both: the SDK shares a resource-based tuner's CPU and memory readings among its suppliers.
+  const tunerOptions = { targetCpuUsage, targetMemoryUsage: TARGET_MEMORY_USAGE };
+  const paced = (maximumSlots: number) => ({
+    type: 'resource-based' as const,
+    tunerOptions,
+    minimumSlots: Math.min(MIN_PACED_SLOTS, maximumSlots),
+    maximumSlots,
+  });
   return {
-    workflowTaskSlotSupplier: fixed(slots.workflowTasks ?? SDK_DEFAULT_SLOTS.workflowTasks),
-    activityTaskSlotSupplier: {
-      type: 'resource-based',
-      tunerOptions: { targetCpuUsage, targetMemoryUsage: TARGET_MEMORY_USAGE },
-      minimumSlots: Math.min(MIN_PACED_ACTIVITY_SLOTS, maxActivities),
-      maximumSlots: maxActivities,
-    },
+    workflowTaskSlotSupplier: paced(slots.workflowTasks ?? SDK_DEFAULT_SLOTS.workflowTasks),
+    activityTaskSlotSupplier: paced(slots.activities ?? SDK_DEFAULT_SLOTS.activities),
     localActivityTaskSlotSupplier: fixed(SDK_DEFAULT_SLOTS.localActivities),
     nexusTaskSlotSupplier: fixed(SDK_DEFAULT_SLOTS.nexusTasks),
   };
