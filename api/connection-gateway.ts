@@ -155,14 +155,15 @@ export class ConnectionGateway {
     crm: Crm,
     options: { withProgress?: boolean; withLastCheck?: boolean } = {},
   ): Promise<ConnectionState | undefined> {
-    // Read beside the connection's describe, not after it: showing a connection waits for the slower of the two.
-    const lastCheck = options.withLastCheck ? this.lastHealthChecks.latest(tenantId, crm) : undefined;
     try {
       const description = await this.bounded(() =>
         this.client.workflow.getHandle(connectionWorkflowId(tenantId, crm)).describe(),
       );
       const state = await this.bounded(() => publishedState(this.client, description));
       if (!state) return state;
+      // Only a connection checked before can show a later check (and a new or busy one, most under load, is not):
+      // read beside the running operation's progress, so that showing it waits for the slower of the two.
+      const lastCheck = options.withLastCheck && state.health ? this.lastHealthChecks.latest(tenantId, crm) : undefined;
       const shown = options.withProgress ? await withLiveProgress(this.client, state, (c) => this.bounded(c)) : state;
       return lastCheck ? await this.lastHealthChecks.apply(shown, lastCheck) : shown;
     } catch (err) {
