@@ -10,6 +10,7 @@ import type {
   OperationKind,
   OperationRecord,
 } from './definitions';
+import { healthScheduleId } from './definitions';
 import type { StepDefinition } from './steps';
 import { DISABLE_STEPS, ENABLE_STEPS, RECONNECT_CHECK_STEPS, ROTATION_STEPS, UPDATE_ACCESS_STEPS } from './steps';
 
@@ -148,8 +149,11 @@ export function describeConnection(state: ConnectionState): string {
   if (state.lastError && state.status === 'error') lines.push(`- What to do: ${state.lastError.fix}`);
   if (state.health) {
     const failures = state.health.problems.filter((p) => !p.drift);
+    // A check that finds what the connection already shows sends nothing: the time here is the last report's, and
+    // the checks since are the Schedule's recent runs.
     lines.push(
-      `- Last health check (${state.health.checkedAt}): ${failures.length === 0 ? 'passed' : failures.map((p) => p.message).join(' ')}`,
+      `- Health as last reported (${state.health.checkedAt}): ${failures.length === 0 ? 'passed' : failures.map((p) => p.message).join(' ')}`,
+      `- Checks that find no change report nothing: the latest are the recent runs of Schedule \`${healthScheduleId(state.tenantId, state.crm)}\``,
     );
   }
   lines.push(`- Operations: query \`state\`, or GET /v1/tenants/${state.tenantId}/connections/${state.crm}/operations`);

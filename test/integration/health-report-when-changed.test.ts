@@ -90,6 +90,14 @@ describe('health reports reach the connection only when they change what it show
     const shown = connectionView((await gateway.readState(tenantId, 'salesforce', { withLastCheck: true }))!);
     expect(shown.status).toBe('enabled');
     expect(shown.health).toEqual({ checkedAt: second.report!.checkedAt, ok: true, problems: [] });
+    // The operator's view (the Web UI's current details) says the time is the last report's and where the checks are.
+    const metadata = await s.env.client.workflow
+      .getHandle(connectionWorkflowId(tenantId, 'salesforce'))
+      .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain(`- Health as last reported (${first.report!.checkedAt}): passed`);
+    expect(metadata.currentDetails).toContain(
+      `recent runs of Schedule \`${healthScheduleId(tenantId, 'salesforce')}\``,
+    );
     // Without asking for it (the token broker, admission) the memo is read alone.
     expect((await gateway.readState(tenantId, 'salesforce'))?.health?.checkedAt).toBe(first.report!.checkedAt);
 
