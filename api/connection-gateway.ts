@@ -25,7 +25,7 @@ import {
   connectionWorkflowId,
 } from '../workflows/definitions';
 import { LastHealthChecks } from './last-health-check';
-import { withLiveProgress } from './live-progress';
+import { ProgressPrefetch } from './live-progress';
 import { publishedState } from './published-state';
 import { HttpProblem, problems } from './problem';
 
@@ -132,6 +132,7 @@ function runningOperationOf(failure: FailureLike): OperationAccepted | undefined
  */
 export class ConnectionGateway {
   private readonly lastHealthChecks: LastHealthChecks;
+  private readonly progress: ProgressPrefetch;
 
   constructor(
     private readonly client: Client,
@@ -143,6 +144,7 @@ export class ConnectionGateway {
     },
   ) {
     this.lastHealthChecks = new LastHealthChecks(client, (call) => this.bounded(call), options.lastCheckFreshMs);
+    this.progress = new ProgressPrefetch(client, (call) => this.bounded(call));
   }
 
   /**
@@ -155,16 +157,17 @@ export class ConnectionGateway {
     crm: Crm,
     options: { withProgress?: boolean; withLastCheck?: boolean } = {},
   ): Promise<ConnectionState | undefined> {
+    const key = connectionWorkflowId(tenantId, crm);
+    // The saga of the operation last seen running is read beside the connection, not after it.
+    const prefetched = options.withProgress ? this.progress.start(key) : undefined;
     try {
-      const description = await this.bounded(() =>
-        this.client.workflow.getHandle(connectionWorkflowId(tenantId, crm)).describe(),
-      );
+      const description = await this.bounded(() => this.client.workflow.getHandle(key).describe());
       const state = await this.bounded(() => publishedState(this.client, description));
       if (!state) return state;
       // Only a connection checked before can show a later check (and a new or busy one, most under load, is not):
       // read beside the running operation's progress, so that showing it waits for the slower of the two.
       const lastCheck = options.withLastCheck && state.health ? this.lastHealthChecks.latest(tenantId, crm) : undefined;
-      const shown = options.withProgress ? await withLiveProgress(this.client, state, (c) => this.bounded(c)) : state;
+      const shown = options.withProgress ? await this.progress.apply(key, state, prefetched) : state;
       return lastCheck ? await this.lastHealthChecks.apply(shown, lastCheck) : shown;
     } catch (err) {
       if (isNotFound(err as FailureLike)) return undefined;
@@ -192,7 +195,14 @@ export class ConnectionGateway {
     if (refusal) throw await this.nameRunningOperation(this.refusalProblem(refusal), tenantId, crm);
     const carried = stateForNextRun(last);
     try {
-      return { accepted: await this.sendOperation(tenantId, crm, operation, updateId, carried) };
+      const accepted = await this.sendOperation(tenantId, crm, operation, updateId, carried);
+      // The admin's page reads the connection next: its saga is then read beside it.
+      this.progress.remember(connectionWorkflowId(tenantId, crm), {
+        id: accepted.operationId,
+        kind: accepted.kind,
+        workflowId: accepted.workflowId,
+      });
+      return { accepted };
     } catch (err) {
       if (err instanceof NothingToDisable) {
         return { nothingToDo: (await this.readState(tenantId, crm)) ?? state };

@@ -1,9 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ConnectionState, Crm, HealthReport } from '../workflows/definitions';
 import { healthScheduleId } from '../workflows/definitions';
-
-/** Results of ended checks never change: kept by workflow run, at most this many (oldest dropped first). */
-const CACHED_RESULTS = 10_000;
+import { dropOldest } from './bounded-cache';
 
 /**
  * How long the latest check read from a connection's Schedule is shown without reading it again. Describing a
@@ -26,8 +24,9 @@ export interface LastHealthCheck {
  * (an ended workflow's result never changes), so showing a connection costs one Schedule describe besides its own.
  */
 export class LastHealthChecks {
+  /** Results of ended checks never change: kept by workflow run (CACHED_ENTRIES at most, the oldest dropped). */
   private readonly results = new Map<string, HealthReport | undefined>();
-  /** The latest check of each connection as last read, and when (bounded like `results`). */
+  /** The latest check of each connection as last read, and when (bounded the same way). */
   private readonly latestRead = new Map<string, { at: number; latest: Promise<LastHealthCheck | undefined> }>();
 
   constructor(
@@ -93,11 +92,4 @@ export class LastHealthChecks {
     this.results.set(key, report);
     dropOldest(this.results);
   }
-}
-
-/** Keeps a cache to CACHED_RESULTS entries: a Map iterates in insertion order, the oldest first. */
-function dropOldest(cache: Map<string, unknown>): void {
-  if (cache.size <= CACHED_RESULTS) return;
-  const oldest = cache.keys().next().value;
-  if (oldest !== undefined) cache.delete(oldest);
 }

@@ -7,6 +7,7 @@ import type {
   StepProgress,
 } from '../workflows/definitions';
 import { PROGRESS_MEMO_KEY, progressWorkflowIds } from '../workflows/definitions';
+import { dropOldest } from './bounded-cache';
 import { DISABLE_STEPS, ENABLE_STEPS, RECONNECT_CHECK_STEPS, STEPS_OF } from '../workflows/steps';
 
 /**
@@ -56,27 +57,36 @@ export function overallProgress(
   return { currentStep, stepsDone: phases.flatMap((p) => p?.stepsDone ?? []) };
 }
 
+/** An operation whose sagas' progress can be read: its kind and its (first) saga's workflow id. */
+type ProgressSource = Pick<OperationRecord, 'kind' | 'workflowId'>;
+
 /**
- * The connection's state with its running operation's progress filled in. Sagas publish their progress in their own
- * memo (workflows/progress.ts) rather than signalling the connection, so it is read from there: one describe per saga
- * of the operation, none when nothing runs. Progress is informative: a saga that cannot be described yet (not
- * started, or Temporal slow to answer) leaves the state as the connection published it.
+ * What the sagas of an operation published of their progress in their own memo (workflows/progress.ts), in the order
+ * of progressWorkflowIds: one describe per saga, concurrently. Progress is informative: a saga that cannot be described
+ * yet (not started, or Temporal slow to answer) reads as undefined.
  */
-export async function withLiveProgress(
+export function readSagaProgress(
   client: Client,
-  state: ConnectionState,
+  operation: ProgressSource,
   bounded: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
-): Promise<ConnectionState> {
-  const record = state.currentOperation;
-  if (!record) return state;
-  const published = await Promise.all(
-    progressWorkflowIds(record).map((workflowId) =>
+): Promise<(SagaProgress | undefined)[]> {
+  return Promise.all(
+    progressWorkflowIds(operation).map((workflowId) =>
       bounded(() => client.workflow.getHandle(workflowId).describe()).then(
         (description) => description.memo?.[PROGRESS_MEMO_KEY] as SagaProgress | undefined,
         () => undefined,
       ),
     ),
   );
+}
+
+/**
+ * The connection's state with its running operation's progress filled in from what its sagas published; the state as
+ * the connection published it when nothing runs or no saga has published for this operation.
+ */
+export function applyProgress(state: ConnectionState, published: (SagaProgress | undefined)[]): ConnectionState {
+  const record = state.currentOperation;
+  if (!record) return state;
   const phases = published.map((p) => (p?.operationId === record.id ? p : undefined));
   if (phases.every((p) => p === undefined)) return state;
   const overall = overallProgress(record, phases);
@@ -89,6 +99,64 @@ export async function withLiveProgress(
       stepsCompensated: unique([...record.stepsCompensated, ...phases.flatMap((p) => p?.stepsCompensated ?? [])]),
     },
   };
+}
+
+/** The connection's state with its running operation's progress filled in (a describe per saga, none when idle). */
+export async function withLiveProgress(
+  client: Client,
+  state: ConnectionState,
+  bounded: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
+): Promise<ConnectionState> {
+  const record = state.currentOperation;
+  if (!record) return state;
+  return applyProgress(state, await readSagaProgress(client, record, bounded));
+}
+
+/**
+ * Showing a busy connection takes its own describe and then one of its saga's: twice the wait for Temporal, which
+ * under load is most of what a read waits for. This remembers, per connection, the operation this API process last
+ * saw running (or accepted), so that the next read describes its saga beside the connection rather than after it;
+ * when the connection turns out to run another operation (or none), that read is dropped and the right one made.
+ */
+export class ProgressPrefetch {
+  /** The operation each connection last showed running, by connection key (CACHED_ENTRIES at most). */
+  private readonly running = new Map<string, ProgressSource & { id: string }>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly bounded: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
+  ) {}
+
+  /** Starts reading the progress of the operation `key` last showed running, if any. */
+  start(key: string): { operationId: string; published: Promise<(SagaProgress | undefined)[]> } | undefined {
+    const operation = this.running.get(key);
+    if (!operation) return undefined;
+    return { operationId: operation.id, published: readSagaProgress(this.client, operation, this.bounded) };
+  }
+
+  /** Remembers the operation a connection runs (accepted by this process, or read), or that it runs none. */
+  remember(key: string, operation: (ProgressSource & { id: string }) | undefined): void {
+    this.running.delete(key);
+    if (!operation) return;
+    this.running.set(key, { id: operation.id, kind: operation.kind, workflowId: operation.workflowId });
+    dropOldest(this.running);
+  }
+
+  /** The state with its running operation's progress: the prefetched read when it is that operation's, else a new one. */
+  async apply(
+    key: string,
+    state: ConnectionState,
+    prefetched: ReturnType<ProgressPrefetch['start']>,
+  ): Promise<ConnectionState> {
+    const record = state.currentOperation;
+    this.remember(key, record);
+    if (!record) return state;
+    const published =
+      prefetched?.operationId === record.id
+        ? await prefetched.published
+        : await readSagaProgress(this.client, record, this.bounded);
+    return applyProgress(state, published);
+  }
 }
 
 function unique(values: string[]): string[] {
