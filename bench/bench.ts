@@ -28,8 +28,9 @@
  *   spec (activities/health-schedule-spec.ts).
  *
  * BENCH_ONLY=<part>[,<part>…] measures only those parts and prints their Goals rows (no report files): `latency` (one
- * run of N enables through the API with the readers: POST and GET latency, 503s, worker RSS), `update_access`, `cost`,
- * `agent_token`, `health_spread`, `fleet`.
+ * run of N enables through the API with the readers: POST and GET latency, 503s, worker RSS), `update_access`,
+ * `design` (the baseline and its variants, each adding one thing the design asks of Temporal, then orchestration only:
+ * a table, no goal), `cost`, `agent_token`, `health_spread`, `fleet`.
  * Every figure is the median of BENCH_RUNS runs (default 3). Bounded by BENCH_DEADLINE_SECONDS (default 1800).
  * BENCH_REPORT_DIR (default reports/) says where the report goes.
  */
@@ -37,13 +38,14 @@ import { spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { createApiClient } from '@agent-connections/api-client';
 import type { CreatedOrg, RunningEmulator } from '@agent-connections/salesforce-emulator';
 import { healthCadence, peakToMeanMinute } from '../activities/health-schedule-spec';
-import type { baselineWorkflow } from './baseline-workflow';
+import type { baselineAdmitted } from './baseline-workflow';
+import { operateUpdate } from './baseline-workflow';
 import { benchChart } from './chart';
 import type { ServiceKeys, ServiceProcess } from './support';
 import {
@@ -112,7 +114,7 @@ const GOALS = {
   fleetTenants: 200,
 };
 /** The parts BENCH_ONLY may name. */
-const PARTS = ['latency', 'update_access', 'cost', 'agent_token', 'health_spread', 'fleet'] as const;
+const PARTS = ['latency', 'update_access', 'design', 'cost', 'agent_token', 'health_spread', 'fleet'] as const;
 type Part = (typeof PARTS)[number];
 
 interface Stack {
@@ -641,21 +643,117 @@ function updateAccessVerdict(results: UpdateAccessResult[]) {
 }
 
 /** N baseline workflows, started directly on the server (there is no API in front of Temporal's own cost). */
-async function runBaseline(stack: Stack, count: number): Promise<LoadResult> {
+function runBaseline(stack: Stack, count: number): Promise<LoadResult> {
+  return runBaselineVariant(stack, count, 'baselineWorkflow');
+}
+
+/** The baseline and its variants (bench/baseline-workflow.ts), each adding one thing the design asks of Temporal. */
+const DESIGN_VARIANTS = [
+  { workflowType: 'baselineWorkflow', what: 'baseline: 7 no-op activities in one workflow' },
+  {
+    workflowType: 'baselineInChild',
+    what: '+ the operation in a child workflow of the tenant’s (per-operation workflows)',
+  },
+  {
+    workflowType: 'baselinePublishingInChild',
+    what: '+ what readers are shown: progress per step (memo), state and outcome (memo, search attributes)',
+  },
+  {
+    workflowType: 'baselineAdmitted',
+    what: '+ admitted by update-with-start, validated and recorded before the answer',
+  },
+  { workflowType: 'baselineScheduled', what: '+ an hourly Schedule per connection (the health checks)' },
+] as const;
+
+/** N runs of a baseline variant, started directly on the server (the admitted ones by update-with-start, as the API). */
+async function runBaselineVariant(
+  stack: Stack,
+  count: number,
+  workflowType: (typeof DESIGN_VARIANTS)[number]['workflowType'],
+): Promise<LoadResult> {
   const run = randomUUID().slice(0, 8);
   const deadline = Date.now() + DEADLINE_MS;
+  const workflowIdOf = (index: number) => `${workflowType}-${run}-${index}`;
+  const start = async (index: number) => {
+    if (workflowType !== 'baselineAdmitted' && workflowType !== 'baselineScheduled') {
+      await stack.client.workflow.start(workflowType, {
+        taskQueue: stack.baselineQueue,
+        workflowId: workflowIdOf(index),
+        args: [`${run}-${index}`],
+      });
+      return;
+    }
+    await stack.client.workflow.executeUpdateWithStart(operateUpdate, {
+      args: [`${run}-${index}`],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof baselineAdmitted>(workflowType, {
+        taskQueue: stack.baselineQueue,
+        workflowId: workflowIdOf(index),
+        args: [],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    });
+  };
   return load(
     count,
     async (index) => {
-      const handle = await stack.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', {
-        taskQueue: stack.baselineQueue,
-        workflowId: `baseline-${run}-${index}`,
-        args: [`${run}-${index}`],
-      });
-      return { accepted: true, done: closed(stack.client, handle.workflowId, deadline) };
+      await start(index);
+      return { accepted: true, done: closed(stack.client, workflowIdOf(index), deadline) };
     },
     { worker: stack.baselineWorker },
     cpuMetersOf(stack, { worker: stack.baselineWorker }),
+  );
+}
+
+interface DesignCostRow {
+  what: string;
+  perSecond: number;
+  /** Throughput over the baseline's, in the same sitting. */
+  ratio: number;
+  serverCpuMs: number;
+  workerCpuMs: number;
+  failed: number;
+}
+
+/**
+ * What Temporal charges for the design, one part at a time: the baseline and its variants, one after the other, N
+ * each; then our orchestration only (the same API and workflows, Salesforce answered at once), measured by the runs.
+ */
+async function runDesignCost(stack: Stack, count: number): Promise<DesignCostRow[]> {
+  const rows: DesignCostRow[] = [];
+  let baselinePerSecond = NaN;
+  for (const variant of DESIGN_VARIANTS) {
+    const result = await runBaselineVariant(stack, count, variant.workflowType);
+    if (variant.workflowType === 'baselineWorkflow') baselinePerSecond = result.perSecond;
+    rows.push({
+      what: variant.what,
+      perSecond: result.perSecond,
+      ratio: round(result.perSecond / baselinePerSecond, 3),
+      serverCpuMs: round((result.cpuPerItem['Temporal server'] ?? NaN) * 1000, 1),
+      workerCpuMs: round((result.cpuPerItem.worker ?? NaN) * 1000, 1),
+      failed: result.failures.length,
+    });
+    console.log(`design: ${variant.workflowType} ${result.perSecond}/s, ${result.failures.length} failed`);
+  }
+  return rows;
+}
+
+function designCostTable(rows: DesignCostRow[], orchestration?: OursResult): string {
+  const baseline = rows[0]?.perSecond ?? NaN;
+  const ours = orchestration
+    ? [
+        [
+          'ours, orchestration only (the API, connection workflow and sagas; Salesforce answered at once)',
+          orchestration.perSecond,
+          round(orchestration.perSecond / baseline, 3),
+          round((orchestration.cpuPerItem['Temporal server'] ?? NaN) * 1000, 1),
+          round((orchestration.cpuPerItem.worker ?? NaN) * 1000, 1),
+          orchestration.failures.length,
+        ],
+      ]
+    : [];
+  return markdownTable(
+    ['workflows', 'per second', 'ratio to the baseline', 'server CPU ms per operation', 'worker CPU ms', 'failed'],
+    [...rows.map((r) => [r.what, r.perSecond, r.ratio, r.serverCpuMs, r.workerCpuMs, r.failed]), ...ours],
   );
 }
 
@@ -717,12 +815,14 @@ function summarize(
   updateAccess: UpdateAccessResult[],
   others: { verdicts: Verdict[]; errors: string[] },
   adminClick: ProbeLatency,
+  designCost: string,
 ) {
   const ours = runs.map((r) => r.ours);
   const orchestration = runs.map((r) => r.orchestration);
   const baseline = runs.map((r) => r.baseline);
   const endpoints = [...new Set(runs.flatMap((r) => r.calls.flatMap((c) => Object.keys(c.callsByEndpoint))))].sort();
   return {
+    designCost,
     throughput: {
       enables: N,
       tenants: N,
@@ -1208,6 +1308,13 @@ function markdown(summary: Summary, machine: ReturnType<typeof machineFacts>, se
     `One RSA-2048 key generation (each enable makes one for its certificate) costs ${s.rsaKeyGenerationMs} ms of ` +
       'CPU on this machine.',
     '',
+    '## What the design costs in Temporal',
+    '',
+    `The baseline with, one at a time, what the service's design asks of Temporal (bench/baseline-workflow.ts), ${N} ` +
+      'of each after the runs, started by the clients directly; then our orchestration only (the middle run):',
+    '',
+    s.designCost,
+    '',
     '## API',
     '',
     markdownTable(
@@ -1282,7 +1389,7 @@ function onlyParts(): Set<Part> | undefined {
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const only = onlyParts();
-  if (only && !only.has('latency') && !only.has('update_access')) {
+  if (only && !only.has('latency') && !only.has('update_access') && !only.has('design')) {
     // These parts need no stack of this bench's own.
     globalDeadline(DEADLINE_MS, 'npm run bench');
     fs.mkdirSync(REPORT_DIR, { recursive: true });
@@ -1347,6 +1454,11 @@ async function main(): Promise<void> {
           { goal: 'every enable succeeds', measured: `${ours.failures.length} failed`, met: !ours.failures.length },
         );
       }
+      if (only.has('design')) {
+        const design = await runDesignCost(stack, N);
+        const orchestration = await runOurs(stack, N, OBJECTS, FIELDS, stack.orchestration);
+        console.log(designCostTable(design, orchestration));
+      }
       if (only.has('update_access')) {
         const updates: UpdateAccessResult[] = [];
         for (const [objects, fields] of UPDATE_SIZES)
@@ -1390,6 +1502,7 @@ async function main(): Promise<void> {
       `admin's Save during ${N} enables: p99 ${clicked.probeMs.background.p99} ms once accepted, ` +
         `${clicked.probeMs.burst.p99} ms during the burst`,
     );
+    const designCost = designCostTable(await runDesignCost(stack, N), runs[Math.floor(runs.length / 2)]?.orchestration);
     const updateAccess: UpdateAccessResult[] = [];
     for (const [objects, fields] of UPDATE_SIZES) {
       updateAccess.push(await runUpdateAccess(stack, UPDATE_N, objects, fields));
@@ -1399,7 +1512,7 @@ async function main(): Promise<void> {
     await stopAllServices();
     const others = await otherBenches(new Set(PARTS), REPORT_DIR);
     for (const error of others.errors) console.log(`  not measured: ${error.slice(0, 2000)}`);
-    const summary = summarize(runs, updateAccess, others, clicked.probeMs);
+    const summary = summarize(runs, updateAccess, others, clicked.probeMs, designCost);
     const machine = machineFacts(setup.cli);
     const seconds = (Date.now() - startedAt) / 1000;
     const middle = runs[Math.floor(runs.length / 2)]!;
