@@ -15,6 +15,7 @@ import type { AuditStore } from '../../audit/audit-store';
 import type { ServiceWorker, WorkerTuning } from '../../workers/service-worker';
 import { createApiClient } from '@agent-connections/api-client';
 import { devServerEnvironment, startServiceWorker, temporarySecretStore, testDependencies } from '../support/harness';
+import { pollUntil } from '../support/poll';
 
 /** One raw key per role; `acmeAdmin` is bound to tenant "acme". */
 export interface TestKeys {
@@ -161,12 +162,5 @@ export async function waitForConnection(
   done: (connection: Connection) => boolean,
   timeoutMs = 90_000,
 ): Promise<Connection> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Connection | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`connection did not reach the expected state; last: ${JSON.stringify(last)}`);
+  return pollUntil(read, done, { what: 'the expected connection state', timeoutMs });
 }

@@ -8,6 +8,7 @@ import { recordHistory } from '../support/harness';
 import { temporaryDir } from '../support/temp-dirs';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { pollUntil } from '../support/poll';
 
 const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
 const AUDIT = '/v1/tenants/{tenantId}/audit-events';
@@ -47,13 +48,13 @@ describe('GET /v1/tenants/{t}/audit-events', () => {
   const settled = (c: Connection) => !c.currentOperation;
   /** The event is written once the connection has closed the operation: wait for the trail itself. */
   const waitForEvents = async (count: number): Promise<void> => {
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      const page = await reader.GET(AUDIT, { params: { path: { tenantId: tenant }, query: { limit: 100 } } });
-      if ((page.data?.events.length ?? 0) >= count) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`fewer than ${count} audit events`);
+    await pollUntil(
+      async () =>
+        (await reader.GET(AUDIT, { params: { path: { tenantId: tenant }, query: { limit: 100 } } })).data?.events
+          .length ?? 0,
+      (events) => events >= count,
+      { what: `${count} audit events`, timeoutMs: 90_000 },
+    );
   };
 
   beforeAll(async () => {

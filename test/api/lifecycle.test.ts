@@ -1,8 +1,9 @@
-import type { ApiClient, Connection, Operation } from '@agent-connections/api-client';
+import type { ApiClient, Connection } from '@agent-connections/api-client';
 import type { CreatedOrg } from '@agent-connections/salesforce-emulator';
 import { leftovers } from '../support/salesforce';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { pollUntil } from '../support/poll';
 
 const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
 const OPERATION = `${CONNECTION}/operations/{operationId}` as const;
@@ -121,13 +122,11 @@ describe('a Salesforce connection through the API', () => {
     const accepted = ok(rotation);
     expect(accepted).toMatchObject({ kind: 'rotate_certificate' });
     expect(rotation.response.headers.get('location')).toBe(`${base}/operations/${accepted.operationId}`);
-    const deadline = Date.now() + 30_000;
-    let operation: Operation;
-    do {
-      operation = ok(await admin.GET(OPERATION, { params: { path: { ...path, operationId: accepted.operationId } } }));
-      if (operation.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 200));
-    } while (Date.now() < deadline);
+    const operation = await pollUntil(
+      async () => ok(await admin.GET(OPERATION, { params: { path: { ...path, operationId: accepted.operationId } } })),
+      (o) => o.status !== 'running',
+      { what: 'the rotation to end', intervalMs: 200, onTimeout: 'return' },
+    );
     expect(operation).toMatchObject({ kind: 'rotate_certificate', status: 'succeeded' });
     expect(ok(await agent.POST(`${CONNECTION}/agent-token`, { params: { path } })).accessToken).toEqual(
       expect.any(String),

@@ -6,6 +6,7 @@ import { recordHistory } from '../support/harness';
 import { listRunsUntil } from '../support/visibility';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { pollUntil } from '../support/poll';
 
 const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
 
@@ -135,11 +136,12 @@ describe('refused requests start nothing', () => {
     expect(disabled.response.status).toBe(202);
     const off = await waitForConnection(readConnection(tenant), (c) => c.status === 'disabled' && !c.currentOperation);
     expect(off.agentConfiguration).toEqual(AGENT_CONFIGURATION);
-    const deadline = Date.now() + 30_000;
-    while ((await workflowStatus(tenant)) !== 'COMPLETED' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(await workflowStatus(tenant)).toBe('COMPLETED');
+    const ended = await pollUntil(
+      () => workflowStatus(tenant),
+      (status) => status === 'COMPLETED',
+      { what: 'the connection workflow to complete', intervalMs: 200, onTimeout: 'return' },
+    );
+    expect(ended).toBe('COMPLETED');
     expect(await runningWorkflows(tenant)).toEqual([]);
     await recordHistory(
       'connection-ends-when-empty',

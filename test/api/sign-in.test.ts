@@ -13,6 +13,7 @@ import { openEmbeddedAuditStore } from '../../audit/open-audit-store';
 import { temporaryDir } from '../support/temp-dirs';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { pollUntil } from '../support/poll';
 
 const SIGN_IN = '/v1/tenants/{tenantId}/connections/salesforce/sign-in';
 const CONNECTION = '/v1/tenants/{tenantId}/connections/{crm}';
@@ -100,11 +101,7 @@ describe('Sign in with Salesforce', () => {
 
   /** Polls a condition the workflow makes true after it answers (forgetting credentials follows an operation). */
   async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error('the condition did not become true in time');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await pollUntil(condition, (holds) => holds, { what: 'the condition', timeoutMs, intervalMs: 200 });
   }
 
   it('signs in through the sign-in page, stores the tokens under a reference; enable, then reconnect after another sign-in, succeed with it', async () => {

@@ -5,6 +5,7 @@ import { connectionWorkflowId } from '../../workflows/definitions';
 import { publishedState } from '../../api/published-state';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, uniqueTenant, waitForConnection } from './api-stack';
+import { pollUntil } from '../support/poll';
 
 /** How long an operation may run before a test gives up on it. */
 const OPERATION_DEADLINE_MS = 120_000;
@@ -46,18 +47,17 @@ export function workingConnections(stack: () => ApiStack) {
 
   /** Polls the operation until it is no longer running. */
   async function finished(base: string, operationId: string): Promise<OperationView> {
-    const deadline = Date.now() + OPERATION_DEADLINE_MS;
-    for (;;) {
-      const operation = (
-        await request(stack().app)
-          .get(`${base}/operations/${operationId}`)
-          .set('Authorization', `Bearer ${stack().keys.read}`)
-          .expect(200)
-      ).body as OperationView;
-      if (operation.status !== 'running') return operation;
-      if (Date.now() > deadline) throw new Error(`operation ${operationId} still running`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    return pollUntil(
+      async () =>
+        (
+          await request(stack().app)
+            .get(`${base}/operations/${operationId}`)
+            .set('Authorization', `Bearer ${stack().keys.read}`)
+            .expect(200)
+        ).body as OperationView,
+      (operation) => operation.status !== 'running',
+      { what: `operation ${operationId} to end`, timeoutMs: OPERATION_DEADLINE_MS, intervalMs: 200 },
+    );
   }
 
   /** The agent's view: a token from the broker, then a query as the integration user. */

@@ -7,6 +7,7 @@ import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
 import { createTestOrg, enableRequest } from '../support/salesforce';
+import { pollUntil } from '../support/poll';
 
 const HOUR = 3_600_000;
 
@@ -21,27 +22,22 @@ async function enabledConnection(s: SagaSuite): Promise<string> {
 async function triggerAndWait(s: SagaSuite, schedule: ScheduleHandle): Promise<string> {
   const before = (await schedule.describe()).info.recentActions.length;
   await schedule.trigger();
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const recent = (await schedule.describe()).info.recentActions;
-    const action = recent.length > before ? recent[recent.length - 1] : undefined;
-    if (action) {
-      const handle = s.env.client.workflow.getHandle(action.action.workflow.workflowId);
-      await handle.result();
-      return handle.workflowId;
-    }
-    if (Date.now() > deadline) throw new Error('the Schedule started no health check');
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  const recent = await pollUntil(
+    async () => (await schedule.describe()).info.recentActions,
+    (actions) => actions.length > before,
+    { what: 'a health check started by the Schedule', intervalMs: 150 },
+  );
+  const handle = s.env.client.workflow.getHandle(recent[recent.length - 1]!.action.workflow.workflowId);
+  await handle.result();
+  return handle.workflowId;
 }
 
 async function publishedHealth(s: SagaSuite, tenantId: string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const { health } = await s.connections.state(tenantId);
-    if (health || Date.now() > deadline) return health;
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  return pollUntil(
+    async () => (await s.connections.state(tenantId)).health,
+    (health) => !!health,
+    { what: 'the published health', timeoutMs: 15_000, intervalMs: 150, onTimeout: 'return' },
+  );
 }
 
 async function expectAtCadence(schedule: ScheduleHandle, tenantId: string): Promise<void> {

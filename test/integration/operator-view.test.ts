@@ -12,6 +12,7 @@ import { TEST_PAYLOAD_KEY } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import { listRunsUntil } from '../support/visibility';
 import { createTestOrg, enableRequest } from '../support/salesforce';
+import { pollUntil } from '../support/poll';
 
 /** Every payload anywhere in a history (inputs, results, memos, failures, signals, updates). */
 function collectPayloads(node: unknown, out: Payload[] = []): Payload[] {
@@ -99,20 +100,21 @@ describe('what operators see: state across continue-as-new, search attributes, n
     const state = await s.connections.enableAndSettle(tenantId, enableRequest(target));
     expect(state.status).toBe('enabled');
 
-    const deadline = Date.now() + 20_000;
-    let found: { workflowId: string; type: string; status: string }[] = [];
-    while (Date.now() < deadline) {
-      found = [];
-      for await (const run of s.env.client.workflow.list({ query: `TenantId = '${tenantId}'` })) {
-        found.push({
-          workflowId: run.workflowId,
-          type: run.type,
-          status: String(run.searchAttributes.ConnectionStatus ?? ''),
-        });
-      }
-      if (found.length >= 2 && found.some((f) => f.status === 'enabled')) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const found = await pollUntil(
+      async () => {
+        const runs: { workflowId: string; type: string; status: string }[] = [];
+        for await (const run of s.env.client.workflow.list({ query: `TenantId = '${tenantId}'` })) {
+          runs.push({
+            workflowId: run.workflowId,
+            type: run.type,
+            status: String(run.searchAttributes.ConnectionStatus ?? ''),
+          });
+        }
+        return runs;
+      },
+      (runs) => runs.length >= 2 && runs.some((f) => f.status === 'enabled'),
+      { what: 'the tenant’s runs', timeoutMs: 20_000, onTimeout: 'return' },
+    );
     expect(found.map((f) => f.type).sort()).toEqual(['connectionWorkflow', 'enableConnection']);
     const enabled = [];
     for await (const run of s.env.client.workflow.list({

@@ -3,6 +3,7 @@ import { readinessTaskQueue, StepId } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import { createTestOrg, enableRequest } from '../support/salesforce';
+import { pollUntil } from '../support/poll';
 
 /**
  * A readiness wait probes Salesforce for minutes until a new app is usable. It runs on a task queue of its own with
@@ -26,12 +27,11 @@ describe('readiness waits on a task queue of their own (dev server + emulator)',
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitReadiness',
     );
     expect(scheduled?.activityTaskScheduledEventAttributes?.taskQueue?.name).toBe(readinessTaskQueue(s.taskQueue));
-    for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 200))) {
-      const pending = (await sagaA.describe()).raw.pendingActivities ?? [];
-      const wait = pending.find((p) => p.activityType?.name === 'awaitReadiness');
-      if (wait?.lastStartedTime) break;
-      if (Date.now() > deadline) throw new Error(`the readiness wait did not start: ${JSON.stringify(pending)}`);
-    }
+    await pollUntil(
+      async () => (await sagaA.describe()).raw.pendingActivities ?? [],
+      (pending) => !!pending.find((p) => p.activityType?.name === 'awaitReadiness')?.lastStartedTime,
+      { what: 'the readiness wait to start', intervalMs: 200 },
+    );
 
     // Tenant B's enable runs every step, its Salesforce calls in the saga worker's one slot, while A still waits.
     const ready = await createTestOrg(s.emulator, s.secrets);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Runtime } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import type { ConnectionState, SagaProgress } from '../../workflows/definitions';
+import type { SagaProgress } from '../../workflows/definitions';
 import { PROGRESS_MEMO_KEY, connectionWorkflowId } from '../../workflows/definitions';
 import { Connections } from '../support/connections';
 import { recordHistory } from '../support/harness';
@@ -9,6 +9,7 @@ import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
 import { createTestOrg, enableRequest } from '../support/salesforce';
 import { listRunsUntil } from '../support/visibility';
+import { pollUntil } from '../support/poll';
 
 /** What the Web UI shows on a workflow: its user metadata (static summary and details, current details). */
 async function userMetadata(s: SagaSuite, workflowId: string) {
@@ -137,12 +138,11 @@ describe('a readable Web UI: user metadata, a consistent saga memo, OperationOut
     await connections.enableAndSettle(tenantId, enableRequest(target));
     for (let i = 0; i < 3; i++) await connections.reconnectAndSettle(tenantId);
     // A new run republishes its whole state at its first task (its start memo carries only the last operation).
-    const deadline = Date.now() + 30_000;
-    let state: ConnectionState = await connections.state(tenantId);
-    while (state.operations.length < 4 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      state = await connections.state(tenantId);
-    }
+    const state = await pollUntil(
+      () => connections.state(tenantId),
+      (current) => current.operations.length >= 4,
+      { what: 'the republished operations', intervalMs: 200, onTimeout: 'return' },
+    );
     expect(state.status).toBe('enabled');
     expect(state.operations).toHaveLength(4);
     // The SDK checks the memo a run starts or continues as new with against 2 KB (the memos it upserts count

@@ -23,6 +23,7 @@ import {
   enableUpdate,
   reconnectUpdate,
 } from '../../workflows/definitions';
+import { pollUntil } from './poll';
 
 /** Drives connection workflows exactly as the API does: update-with-start on the per-tenant workflow. */
 export class Connections {
@@ -115,22 +116,18 @@ export class Connections {
 
   /** Polls the memo until the operation has ended; returns the final state. */
   settled(tenantId: string, operationId: string, timeoutMs = 90_000): Promise<ConnectionState> {
-    return this.poll(
-      tenantId,
-      (state) => state.operations.some((o) => o.id === operationId),
+    return this.poll(tenantId, (state) => state.operations.some((o) => o.id === operationId), {
+      what: `operation ${operationId} to end`,
       timeoutMs,
-      () => `operation ${operationId} did not end within ${timeoutMs} ms`,
-    );
+    });
   }
 
   /** Polls the memo until the running operation is at `step`; returns that state. */
   reachedStep(tenantId: string, step: string, timeoutMs = 60_000): Promise<ConnectionState> {
-    return this.poll(
-      tenantId,
-      (state) => state.currentOperation?.currentStep?.step === step,
+    return this.poll(tenantId, (state) => state.currentOperation?.currentStep?.step === step, {
+      what: `the running operation at ${step}`,
       timeoutMs,
-      (state) => `never reached ${step}: ${JSON.stringify(state.currentOperation)}`,
-    );
+    });
   }
 
   /** Enables and waits until the operation has ended; returns the final state. */
@@ -151,20 +148,18 @@ export class Connections {
     return this.settled(tenantId, request.operationId);
   }
 
-  /** Reads the state every 100 ms until `done` holds for it; throws `failure(last state)` after `timeoutMs`. */
-  private async poll(
+  /** Reads the state every 100 ms until `done` holds for it; a timeout shows the operation it was stuck in. */
+  private poll(
     tenantId: string,
     done: (state: ConnectionState) => boolean,
-    timeoutMs: number,
-    failure: (state: ConnectionState) => string,
+    { what, timeoutMs }: { what: string; timeoutMs: number },
   ): Promise<ConnectionState> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const state = await this.state(tenantId);
-      if (done(state)) return state;
-      if (Date.now() > deadline) throw new Error(failure(state));
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return pollUntil(() => this.state(tenantId), done, {
+      what,
+      timeoutMs,
+      intervalMs: 100,
+      describe: (state) => state.currentOperation,
+    });
   }
 }
 

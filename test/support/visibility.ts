@@ -1,4 +1,5 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { pollUntil } from './poll';
 
 /**
  * The runs a visibility query lists, read again until `enough` holds or the deadline passes. Visibility is
@@ -11,11 +12,14 @@ export async function listRunsUntil(
   enough: (runs: WorkflowExecutionInfo[]) => boolean,
   timeoutMs = 20_000,
 ): Promise<WorkflowExecutionInfo[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const runs: WorkflowExecutionInfo[] = [];
-    for await (const run of client.workflow.list({ query })) runs.push(run);
-    if (enough(runs) || Date.now() > deadline) return runs;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  // A list that never gets there is returned as it is: the caller's assertion on it says what is missing.
+  return pollUntil(
+    async () => {
+      const runs: WorkflowExecutionInfo[] = [];
+      for await (const run of client.workflow.list({ query })) runs.push(run);
+      return runs;
+    },
+    enough,
+    { what: `the runs of ${query}`, timeoutMs, onTimeout: 'return' },
+  );
 }
