@@ -10,6 +10,7 @@ import type { fleetOperation } from '../../workflows/fleet-operation';
 import { recordHistory } from '../support/harness';
 import type { ApiStack } from './api-stack';
 import { AGENT_CONFIGURATION, ok, salesforceOf, startApiStack, uniqueTenant, waitForConnection } from './api-stack';
+import { pollUntil } from '../support/poll';
 
 type FleetOperation = components['schemas']['FleetOperation'];
 type Operation = components['schemas']['Operation'];
@@ -59,16 +60,8 @@ describe('fleet operations', () => {
     ok(await fleet.GET(FLEET_ID, { params: { path: { fleetOperationId: id } } }));
   const control = async (id: string, action: 'pause' | 'resume' | 'cancel'): Promise<FleetOperation> =>
     ok(await fleet.POST(`${FLEET_ID}/${action}`, { params: { path: { fleetOperationId: id } } }));
-  const waitFor = async (id: string, done: (f: FleetOperation) => boolean, timeoutMs = 120_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let last: FleetOperation | undefined;
-    while (Date.now() < deadline) {
-      last = await read(id);
-      if (done(last)) return last;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`the fleet operation did not get there; last: ${JSON.stringify(last)}`);
-  };
+  const waitFor = (id: string, done: (f: FleetOperation) => boolean, timeoutMs = 120_000) =>
+    pollUntil(() => read(id), done, { what: `the expected state of fleet operation ${id}`, timeoutMs });
   const ended = (f: FleetOperation) =>
     (f.status === 'completed' || f.status === 'cancelled') && f.running === 0 && f.endedAt !== undefined;
   const updateAccessOps = async (tenantId: string): Promise<Operation[]> =>

@@ -3,6 +3,7 @@ import { ErrorType } from '../../workflows/definitions';
 import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import { componentCounts, createTestOrg, enableRequest, leftovers } from '../support/salesforce';
+import { pollUntil } from '../support/poll';
 
 describe('one operation at a time per tenant, cancellation (dev server + emulator)', () => {
   const suite = useSagaSuite();
@@ -88,11 +89,11 @@ describe('one operation at a time per tenant, cancellation (dev server + emulato
     // The wait has probed, been refused and sent its first heartbeat: the next one is throttled, so the probe would
     // hear of a cancel only minutes later.
     const waiting = s.env.client.workflow.getHandle(atReadiness.currentOperation!.workflowId);
-    for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 200))) {
-      const pending = (await waiting.describe()).raw.pendingActivities ?? [];
-      if (pending.find((p) => p.activityType?.name === 'awaitReadiness')?.lastHeartbeatTime) break;
-      if (Date.now() > deadline) throw new Error(`the readiness wait did not heartbeat: ${JSON.stringify(pending)}`);
-    }
+    await pollUntil(
+      async () => (await waiting.describe()).raw.pendingActivities ?? [],
+      (pending) => !!pending.find((p) => p.activityType?.name === 'awaitReadiness')?.lastHeartbeatTime,
+      { what: 'the readiness wait to heartbeat', intervalMs: 200 },
+    );
 
     const cancelled = await s.connections.cancel(tenantId, operationId);
     expect(cancelled).toMatchObject({ id: operationId, status: 'running' });

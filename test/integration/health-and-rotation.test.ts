@@ -9,6 +9,7 @@ import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
 import { DEFAULT_AGENT_CONFIGURATION, createTestOrg, enableRequest } from '../support/salesforce';
+import { pollUntil } from '../support/poll';
 
 async function enabledConnection(s: SagaSuite) {
   const { org, target } = await createTestOrg(s.emulator, s.secrets);
@@ -22,13 +23,11 @@ async function enabledConnection(s: SagaSuite) {
 async function runHealthCheck(s: SagaSuite, tenantId: string): Promise<ConnectionState> {
   const before = (await s.connections.state(tenantId)).health?.checkedAt;
   await s.env.client.schedule.getHandle(healthScheduleId(tenantId, 'salesforce')).trigger();
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const state = await s.connections.state(tenantId);
-    if (state.health && state.health.checkedAt !== before) return state;
-    if (Date.now() > deadline) throw new Error('no health report arrived');
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  return pollUntil(
+    () => s.connections.state(tenantId),
+    (state) => !!state.health && state.health.checkedAt !== before,
+    { what: 'a new health report', intervalMs: 150, describe: (state) => state.health },
+  );
 }
 
 const kinds = (state: ConnectionState): HealthProblem['kind'][] => state.health?.problems.map((p) => p.kind) ?? [];
@@ -204,12 +203,11 @@ describe('rotation before expiry', () => {
     const { tenantId, details } = await enabledConnection(s);
     const checked = await runHealthCheck(s, tenantId);
     expect(kinds(checked)).toContain('certificate_expiring');
-    const deadline = Date.now() + 30_000;
-    let state = await s.connections.state(tenantId);
-    while (!state.operations.some((o) => o.kind === 'rotate_certificate') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      state = await s.connections.state(tenantId);
-    }
+    const state = await pollUntil(
+      () => s.connections.state(tenantId),
+      (current) => current.operations.some((o) => o.kind === 'rotate_certificate'),
+      { what: 'a certificate rotation', intervalMs: 200, onTimeout: 'return' },
+    );
     expect(state.operations[0]).toMatchObject({ kind: 'rotate_certificate', status: 'succeeded' });
     expect(state.details?.privateKey.secretRef).not.toBe(details.privateKey.secretRef);
     expect(state.status).toBe('enabled');

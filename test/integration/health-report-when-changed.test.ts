@@ -8,6 +8,7 @@ import { recordHistory } from '../support/harness';
 import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
 import { createTestOrg, enableRequest } from '../support/salesforce';
+import { pollUntil } from '../support/poll';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -33,24 +34,28 @@ describe('health reports reach the connection only when they change what it show
     const before = (await schedule.describe()).info.recentActions.at(-1)?.action.workflow.firstExecutionRunId;
     // The previous check has ended, but the Schedule may not know it yet: its SKIP policy would drop the trigger.
     await schedule.trigger('ALLOW_ALL');
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 150))) {
-      const started = (await schedule.describe()).info.recentActions.at(-1)?.action.workflow;
+    const started = await pollUntil(
+      async () => (await schedule.describe()).info.recentActions.at(-1)?.action.workflow,
       // Two checks in the same second share a workflow id: runs tell them apart.
-      if (started && started.firstExecutionRunId !== before) {
-        const handle = s.env.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
-        return { handle, report: (await handle.result()) as HealthReport | undefined };
-      }
-    }
-    throw new Error('the health check did not start');
+      (latest) => !!latest && latest.firstExecutionRunId !== before,
+      { what: 'the health check to start', intervalMs: 150 },
+    );
+    const handle = s.env.client.workflow.getHandle(started!.workflowId, started!.firstExecutionRunId);
+    return { handle, report: (await handle.result()) as HealthReport | undefined };
   }
 
   /** The connection once it has published the report of the check at `checkedAt` (its memo follows the signal). */
   async function published(s: SagaSuite, tenantId: string, checkedAt: string) {
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-      const state = await s.connections.state(tenantId);
-      if (state.health?.checkedAt === checkedAt) return state;
-    }
-    throw new Error('the connection did not publish the report');
+    return pollUntil(
+      () => s.connections.state(tenantId),
+      (state) => state.health?.checkedAt === checkedAt,
+      {
+        what: `the report of ${checkedAt} published`,
+        timeoutMs: 10_000,
+        intervalMs: 100,
+        describe: (state) => state.health,
+      },
+    );
   }
 
   const connectionEvents = async (s: SagaSuite, tenantId: string): Promise<HistoryEvent[]> =>

@@ -7,6 +7,7 @@ import { useSagaSuite } from '../support/saga-suite';
 import type { SagaSuite } from '../support/saga-suite';
 import { DEFAULT_AGENT_CONFIGURATION, createTestOrg, enableRequest } from '../support/salesforce';
 import { WebhookReceiver } from '../support/webhook-receiver';
+import { pollUntil } from '../support/poll';
 
 let receiver: WebhookReceiver;
 beforeAll(async () => {
@@ -20,13 +21,11 @@ afterAll(async () => {
 async function runHealthCheck(s: SagaSuite, tenantId: string): Promise<ConnectionState> {
   const before = (await s.connections.state(tenantId)).health?.checkedAt;
   await s.env.client.schedule.getHandle(healthScheduleId(tenantId, 'salesforce')).trigger();
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const state = await s.connections.state(tenantId);
-    if (state.health && state.health.checkedAt !== before) return state;
-    if (Date.now() > deadline) throw new Error('no health report arrived');
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  return pollUntil(
+    () => s.connections.state(tenantId),
+    (state) => !!state.health && state.health.checkedAt !== before,
+    { what: 'a new health report', intervalMs: 150, describe: (state) => state.health },
+  );
 }
 
 const types = (events: { body: { type: string } }[]) => events.map((e) => e.body.type);
@@ -166,11 +165,12 @@ describe('signed webhooks on connection events (dev server + emulator + a local 
     expect(events[2]!.body.data).toMatchObject({ operation: { kind: 'disable', status: 'succeeded' } });
     expect(events.every((e) => e.verified)).toBe(true);
     const connection = s.env.client.workflow.getHandle(connectionWorkflowId(tenantId, 'salesforce'));
-    const deadline = Date.now() + 15_000;
-    while ((await connection.describe()).status.name === 'RUNNING' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect((await connection.describe()).status.name).toBe('COMPLETED');
+    const ended = await pollUntil(
+      async () => (await connection.describe()).status.name,
+      (status) => status !== 'RUNNING',
+      { what: 'the connection workflow to end', timeoutMs: 15_000, intervalMs: 200, onTimeout: 'return' },
+    );
+    expect(ended).toBe('COMPLETED');
     await recordHistory('connection-webhooks-ended-empty', connection);
   });
 });

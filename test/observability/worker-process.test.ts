@@ -23,6 +23,7 @@ import { freePort } from '../support/free-port';
 import { TEST_PAYLOAD_KEY, devServerEnvironment, temporarySecretStore } from '../support/harness';
 import { SERVICE_OAUTH_CLIENT, startTestEmulator } from '../support/salesforce';
 import { temporaryDir } from '../support/temp-dirs';
+import { pollUntil } from '../support/poll';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -37,14 +38,14 @@ interface LogLine {
   [key: string]: unknown;
 }
 
+/** The first value `probe` finds (neither undefined nor an error); a probe that fails only means "not yet". */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const found = await pollUntil(
+    () => probe().catch(() => undefined),
+    (value) => value !== undefined,
+    { what, timeoutMs },
+  );
+  return found as T;
 }
 
 /** The value of one series (all label sets given must match), or undefined. */

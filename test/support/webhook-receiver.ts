@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { pollUntil } from './poll';
 
 /** One request the receiver got: the Standard Webhooks headers, whether the signature verified, what it answered. */
 export interface ReceivedWebhook {
@@ -81,15 +82,12 @@ export class WebhookReceiver {
     done: (events: ReceivedWebhook[]) => boolean,
     timeoutMs = 30_000,
   ): Promise<ReceivedWebhook[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const events = this.delivered(tenantId);
-      if (done(events)) return events;
-      if (Date.now() > deadline) {
-        throw new Error(`webhooks for ${tenantId}: ${JSON.stringify(events.map((e) => e.body.type))}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return pollUntil(() => this.delivered(tenantId), done, {
+      what: `webhooks for ${tenantId}`,
+      timeoutMs,
+      intervalMs: 100,
+      describe: (events) => events.map((e) => e.body.type),
+    });
   }
 
   close(): Promise<void> {
