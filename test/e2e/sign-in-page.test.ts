@@ -11,6 +11,7 @@ import type { ConnectionView } from '../../api/schemas';
 import { findChromium } from '../support/chromium';
 import type { ApiStack } from '../api/api-stack';
 import { startApiStack, uniqueTenant } from '../api/api-stack';
+import { pollUntil } from '../support/poll';
 
 const SCREENSHOTS = path.resolve(__dirname, '..', '..', 'reports', 'screenshots');
 const chromiumPath = findChromium();
@@ -224,12 +225,11 @@ describeWithBrowser('Sign in with Salesforce on the admin page', () => {
     await recreate.click();
     await confirm.getByRole('button', { name: 'Recréer la connexion' }).click();
     await breakFirst.getByRole('button', { name: 'Supprimer et recréer' }).click();
-    const deadline = Date.now() + 90_000;
-    let after = await read(tenant);
-    while (Date.now() < deadline && (after.status !== 'enabled' || after.currentOperation)) {
-      await tab.waitForTimeout(300);
-      after = await read(tenant);
-    }
+    const after = await pollUntil(
+      () => read(tenant),
+      (current) => current.status === 'enabled' && !current.currentOperation,
+      { what: 'the recreated connection', timeoutMs: 90_000, intervalMs: 300, onTimeout: 'return' },
+    );
     expect(after.status).toBe('enabled');
     expect(after.details!.consumerKey).not.toBe(before);
     await tab.locator('#granted-fields', { hasText: 'Account: Name, Industry' }).waitFor({ timeout: 10_000 });
