@@ -484,7 +484,7 @@ export interface BenchStack {
   service(options?: ServiceOptions): Promise<ServiceUnderBench>;
   /** `service()`, and its worker and API started (as deployed: the load meets the API alone). */
   startService(options?: ServiceOptions): Promise<RunningService>;
-  /** Stops every service process, the worker in this process, the clients, the emulator and the dev server. */
+  /** Stops every service process, the worker in this process, the clients, the emulator and the dev server (once). */
   stop(): Promise<void>;
 }
 
@@ -505,6 +505,22 @@ export async function startBenchStack(name: string): Promise<BenchStack> {
   const emulator = await startEmulator({ port: 0, controlPort: 0 });
   const connections: Array<Connection | NativeConnection> = [];
   const inProcess: Array<{ worker: ServiceWorker; running: Promise<void> }> = [];
+  /** Stopping happens once: a bench may stop its stack before its smaller benches run, and again on its way out. */
+  let stopping: Promise<void> | undefined;
+  const stopStack = async (): Promise<void> => {
+    await stopAllServices();
+    // Work the load started may still be running: stopping does not wait for it beyond a bound.
+    for (const { worker, running } of inProcess) {
+      worker.shutdown();
+      await Promise.race([running, sleep(15_000)]);
+    }
+    // A native connection a worker still holds (one that did not stop in time) refuses to close: the exit ends it.
+    for (const connection of connections) await connection.close().catch(() => undefined);
+    await emulator.close();
+    await devServer.stop();
+    devServers.delete(devServer);
+    fs.rmSync(work, { recursive: true, force: true });
+  };
 
   const service = async (options: ServiceOptions = {}): Promise<ServiceUnderBench> => {
     const keys = options.keys ?? serviceKeys();
@@ -553,19 +569,9 @@ export async function startBenchStack(name: string): Promise<BenchStack> {
       const [worker, api] = await Promise.all([startWorker(under.env), startApi(under.env)]);
       return { ...under, worker, api };
     },
-    async stop() {
-      await stopAllServices();
-      // Work the load started may still be running: stopping does not wait for it beyond a bound.
-      for (const { worker, running } of inProcess) {
-        worker.shutdown();
-        await Promise.race([running, sleep(15_000)]);
-      }
-      // A native connection a worker still holds (one that did not stop in time) refuses to close: the exit ends it.
-      for (const connection of connections) await connection.close().catch(() => undefined);
-      await emulator.close();
-      await devServer.stop();
-      devServers.delete(devServer);
-      fs.rmSync(work, { recursive: true, force: true });
+    stop() {
+      stopping ??= stopStack();
+      return stopping;
     },
   };
 }
