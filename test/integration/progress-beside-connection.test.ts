@@ -79,6 +79,7 @@ describe('a busy connection is shown with its saga read beside it (dev server + 
     expect(ended?.status).toBe('enabled');
     log.length = 0;
     await gateway.readState(tenantId, 'salesforce', { withProgress: true });
-    expect(log).toEqual([`start ${connection}`, `end ${connection}`]);
+    // What this read sent (the previous read's saga describe, which it no longer needed, may answer meanwhile).
+    expect(log.filter((entry) => entry.startsWith('start '))).toEqual([`start ${connection}`]);
   });
 });
