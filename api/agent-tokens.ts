@@ -1,6 +1,7 @@
 import type { AgentTokenResponse, SalesforceClients } from '../salesforce/clients';
 import type { ConnectionDetails } from '../workflows/definitions';
 import { StepId } from '../workflows/definitions';
+import { CACHED_ENTRIES } from './bounded-cache';
 
 export type AgentTokenSource = Pick<SalesforceClients, 'requestAgentToken'>;
 
@@ -110,7 +111,7 @@ export class AgentTokenBroker {
     entry.read.catch(() => {
       if (this.states.get(key) === entry) this.states.delete(key);
     });
-    if (this.states.size > 10_000) this.dropOldStates(now);
+    if (this.states.size > CACHED_ENTRIES) this.dropOldStates(now);
     return entry.read as Promise<T>;
   }
 
