@@ -21,7 +21,8 @@ export interface LastHealthCheck {
  * Reads when a connection was last checked where the connection's memo no longer says it: a check whose report
  * changes nothing the connection shows (healthy → healthy) sends nothing to the connection, and keeps its report as
  * its own result. The Schedule's recent actions name the latest check that ended; its result is read once and kept
- * (an ended workflow's result never changes), so showing a connection costs one Schedule describe besides its own.
+ * (an ended workflow's result never changes), so showing a connection costs at most one Schedule describe per
+ * LAST_CHECK_FRESH_MS besides its own.
  */
 export class LastHealthChecks {
   /** Results of ended checks never change: kept by workflow run (CACHED_ENTRIES at most, the oldest dropped). */

@@ -59,11 +59,11 @@ export interface WorkerTuning extends Partial<
   targetCpuUsage?: number;
 }
 
-/** The SDK's default slot counts, which a CPU-paced tuner keeps (all but the activities' floor). */
+/** The SDK's default slot counts: the fixed ones a CPU-paced tuner keeps, and the paced ones' ceilings. */
 const SDK_DEFAULT_SLOTS = { workflowTasks: 40, activities: 100, localActivities: 100, nexusTasks: 100 };
 /** Activities and workflow tasks a CPU-paced worker runs whatever the CPU, so that background work never stops. */
 const MIN_PACED_SLOTS = 2;
-/** The memory share of the host up to which a CPU-paced worker takes more activities (the SDK needs both targets). */
+/** The memory share of the host up to which a CPU-paced worker takes more tasks (the SDK needs both targets). */
 const TARGET_MEMORY_USAGE = 0.85;
 
 /**
