@@ -253,7 +253,13 @@ async function load(
   let finished = 0;
   let maxInFlight = 0;
   const samples: Sample[] = [];
+  // A service that dies mid-load would leave its operations waiting until the bench's deadline: stop at once instead,
+  // with what it last wrote (the cause, such as V8's heap limit).
+  let serviceLost: (err: Error) => void = () => undefined;
+  const lost = new Promise<never>((_, reject) => (serviceLost = reject));
   const timer = setInterval(() => {
+    const gone = [processes.worker, processes.api].find((service) => service?.exited());
+    if (gone) serviceLost(new Error(`the ${gone.name} exited during the load:\n${gone.output()}`));
     const inFlight = accepted - finished;
     maxInFlight = Math.max(maxInFlight, inFlight);
     samples.push({
@@ -265,7 +271,7 @@ async function load(
     });
   }, 250);
   let next = 0;
-  await Promise.all(
+  const submitters = Promise.all(
     Array.from({ length: Math.min(CLIENTS, count) }, async () => {
       while (next < count) {
         const index = next;
@@ -290,8 +296,11 @@ async function load(
       }
     }),
   );
-  await Promise.all(pending);
-  clearInterval(timer);
+  try {
+    await Promise.race([submitters.then(() => Promise.all(pending)), lost]);
+  } finally {
+    clearInterval(timer);
+  }
   const cpuAfter = readCpu(cpuMeters);
   const elapsedSeconds = Math.max(...completions, 0.001);
   return {
