@@ -746,7 +746,7 @@ async function runDesignCost(stack: Stack, count: number): Promise<DesignCostRow
 }
 
 /**
- * The design's rows, then ours: orchestration only, its ratio to the baseline `measuredWith` in the same sitting (the
+ * The design's rows, then ours: orchestration only, its ratio to `baselinePerSecond`, measured in the same sitting (the
  * dev server slows as the runs fill it, so a ratio only holds between loads run one after the other).
  */
 function designCostTable(
